@@ -1,0 +1,42 @@
+package graphs
+
+import (
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Linear is PyTorch's nn.Linear: y = x W^T + b with W of shape (out, in).
+type Linear struct {
+	In, Out int
+	Weight  *Param
+	Bias    *Param
+}
+
+// NewLinear adds name.weight and name.bias to ps, initialized as PyTorch does.
+func NewLinear(ps *ParamSet, name string, in, out int, rng *rand.Rand) *Linear {
+	l := &Linear{In: in, Out: out, Weight: ps.Add(name+".weight", out, in), Bias: ps.Add(name+".bias", out)}
+	uniformInit(l.Weight, in, rng)
+	uniformInit(l.Bias, in, rng)
+	return l
+}
+
+// Forward applies the layer to x of shape (batch, in).
+func (l *Linear) Forward(b *Bound, x *G.Node) *G.Node {
+	w := b.Node(l.Weight)
+	bias := b.Node(l.Bias, 1, l.Out)
+	y := must(G.Mul(x, must(G.Transpose(w))))
+	return must(G.BroadcastAdd(y, bias, nil, []byte{0}))
+}
+
+// MLP applies layers in turn with ReLU between them (not after the last),
+// the shape of the seed's nn.Sequential stacks.
+func MLP(b *Bound, x *G.Node, layers []*Linear, reluAfterLast bool) *G.Node {
+	for i, l := range layers {
+		x = l.Forward(b, x)
+		if i < len(layers)-1 || reluAfterLast {
+			x = must(G.Rectify(x))
+		}
+	}
+	return x
+}

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "exp.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPrecedence(t *testing.T) {
+	file := writeFile(t, "train:\n  epochs: 3\n  lr: 0.01\nvae:\n  latent_dim: 2\n")
+	cases := []struct {
+		name      string
+		path      string
+		overrides []Override
+		epochs    int
+		lr        float64
+		latent    int
+	}{
+		{"defaults", "", nil, 10, 0.001, 20},
+		{"file over defaults", file, nil, 3, 0.01, 2},
+		{"flag over file", file, []Override{{Key: "train.epochs", Value: "7", Source: "flag --epochs"}}, 7, 0.01, 2},
+		{"set over file", file, []Override{{Key: "vae.latent_dim", Value: "5", Source: "--set"}}, 3, 0.01, 5},
+		{"int accepted for float", "", []Override{{Key: "train.lr", Value: "1", Source: "--set"}}, 10, 1, 20},
+		{"last override wins", "", []Override{{Key: "train.epochs", Value: "1", Source: "--set"}, {Key: "train.epochs", Value: "2", Source: "flag --epochs"}}, 2, 0.001, 20},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Load("vae", c.path, c.overrides)
+			if err != nil {
+				t.Fatal(err)
+			}
+			com, err := cfg.Common()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if com.Train.Epochs != c.epochs || com.Train.LR != c.lr || cfg.Int("vae.latent_dim") != c.latent {
+				t.Errorf("epochs %d lr %g latent %d, want %d %g %d", com.Train.Epochs, com.Train.LR, cfg.Int("vae.latent_dim"), c.epochs, c.lr, c.latent)
+			}
+		})
+	}
+}
+
+func TestErrorsNameKeyAndSource(t *testing.T) {
+	cases := []struct {
+		name      string
+		file      string
+		overrides []Override
+		want      []string
+	}{
+		{"unknown key in file", "vae:\n  latentdim: 2\n", nil, []string{"exp.yaml", "unknown key vae.latentdim", "latent_dim"}},
+		{"unknown section", "optimizer:\n  lr: 1\n", nil, []string{"exp.yaml", "unknown key optimizer.lr"}},
+		{"wrong type in file", "train:\n  epochs: ten\n", nil, []string{"exp.yaml", "train.epochs must be an integer", "ten"}},
+		{"float for int", "train:\n  epochs: 1.5\n", nil, []string{"train.epochs must be an integer"}},
+		{"bool", "data:\n  binarize: 1\n", nil, []string{"data.binarize must be true or false"}},
+		{"list", "vae:\n  hidden: 256\n", nil, []string{"vae.hidden must be a list like [256, 128]"}},
+		{"list element", "vae:\n  hidden: [a, b]\n", nil, []string{"vae.hidden must be a list"}},
+		{"section as value", "train: 3\n", nil, []string{"key train is a section"}},
+		{"other model", "model: gan\n", nil, []string{"model is \"gan\"", "--model gan"}},
+		{"bad set", "", []Override{{Key: "vae.nope", Value: "1", Source: "--set"}}, []string{"--set: unknown key vae.nope"}},
+		{"not yaml", "train: [\n", nil, []string{"exp.yaml: not valid YAML"}},
+		{"not a mapping", "- 1\n- 2\n", nil, []string{"exp.yaml: a config file is a YAML mapping"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := ""
+			if c.file != "" {
+				path = writeFile(t, c.file)
+			}
+			_, err := Load("vae", path, c.overrides)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestUnknownModel(t *testing.T) {
+	_, err := Load("vea", "", nil)
+	if err == nil || !strings.Contains(err.Error(), `unknown model "vea"`) || !strings.Contains(err.Error(), "vae") {
+		t.Fatalf("error %v, want it to name the model and list the known ones", err)
+	}
+}
+
+// TestResolvedYAMLReproduces writes the resolved config and loads it back as a
+// user file: the values must survive, comments too.
+func TestResolvedYAMLReproduces(t *testing.T) {
+	cfg, err := Load("vae", "", []Override{
+		{Key: "vae.hidden", Value: "[64, 32]", Source: "--set"},
+		{Key: "train.lr", Value: "0.0003", Source: "--set"},
+		{Key: "data.dir", Value: "/tmp/x y", Source: "--set"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cfg.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "# Adam") || !strings.Contains(string(out), "hidden: [64, 32]") {
+		t.Errorf("resolved YAML lost comments or list style:\n%s", out)
+	}
+	path := writeFile(t, string(out))
+	if m, err := FileModel(path); err != nil || m != "vae" {
+		t.Fatalf("FileModel = %q, %v", m, err)
+	}
+	again, err := Load("vae", path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out2, err := again.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != string(out2) {
+		t.Errorf("round trip changed the config:\n%s\n---\n%s", out, out2)
+	}
+	if again.Float("train.lr") != 0.0003 || again.String("data.dir") != "/tmp/x y" {
+		t.Errorf("lr %v dir %q", again.Float("train.lr"), again.String("data.dir"))
+	}
+}
+
+func TestEveryEmbeddedConfigLoads(t *testing.T) {
+	for _, m := range Models() {
+		cfg, err := Load(m, "", nil)
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		com, err := cfg.Common()
+		if err != nil || com.Model != m {
+			t.Errorf("%s: common %+v, %v", m, com, err)
+		}
+	}
+}
