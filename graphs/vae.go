@@ -178,3 +178,42 @@ func BCEWithLogits(l, x *G.Node) *G.Node {
 
 // scalar is a float32 constant for elementwise arithmetic with tensors.
 func scalar(v float32) *G.Node { return G.NewConstant(v) }
+
+// VAEScoreGraph computes, per image of a batch, what evaluation needs: the
+// posterior parameters and the reconstruction loss of one posterior sample.
+type VAEScoreGraph struct {
+	Bound            *Bound
+	X, Eps           []float32
+	Mu, LogVar       *G.Node // (B, LatentDim)
+	ReconPerImage    *G.Node // (B): summed over pixels
+	Batch, LatentDim int
+}
+
+// BuildScores builds the per-image evaluation graph for a batch size.
+func (m *VAE) BuildScores(batch int) (*VAEScoreGraph, error) {
+	s := &VAEScoreGraph{Batch: batch, LatentDim: m.Config.LatentDim}
+	err := Build("vae scores", func() {
+		g := G.NewGraph()
+		b := Bind(g)
+		s.Bound = b
+		var x, eps *G.Node
+		x, s.X = Input(g, "x", batch, m.Config.InputDim)
+		eps, s.Eps = Input(g, "eps", batch, m.Config.LatentDim)
+		s.Mu, s.LogVar = m.Encode(b, x)
+		std := must(G.Exp(must(G.HadamardProd(s.LogVar, scalar(0.5)))))
+		z := must(G.Add(s.Mu, must(G.HadamardProd(std, eps))))
+		out := m.Decode(b, z)
+		var perPixel *G.Node
+		if m.Config.Decoder == BernoulliDecoder {
+			perPixel = BCEWithLogits(out, x)
+		} else {
+			perPixel = must(G.Square(must(G.Sub(out, x))))
+		}
+		// A sum over the last axis of a matrix: the reduction Gorgonia gets right.
+		s.ReconPerImage = must(G.Sum(perPixel, 1))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}

@@ -77,6 +77,19 @@ func FileModel(path string) (string, error) {
 // Load resolves model's configuration from the embedded defaults, the YAML
 // file at path (if path is not empty) and the overrides, applied in order.
 func Load(model, path string, overrides []Override) (*Config, error) {
+	if path == "" {
+		return LoadFrom(model, "", nil, overrides)
+	}
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return LoadFrom(model, path, body, overrides)
+}
+
+// LoadFrom is Load with the YAML file's content given as body (nil for none)
+// and source naming it in errors (a checkpoint's embedded config, say).
+func LoadFrom(model, source string, body []byte, overrides []Override) (*Config, error) {
 	raw, err := DefaultYAML(model)
 	if err != nil {
 		return nil, err
@@ -93,12 +106,12 @@ func Load(model, path string, overrides []Override) (*Config, error) {
 	schema := defaults.Content[0]
 
 	var all []Override
-	if path != "" {
-		doc, err := readYAMLFile(path)
+	if body != nil {
+		doc, err := parseYAMLMapping(source, body)
 		if err != nil {
 			return nil, err
 		}
-		fileOverrides, err := flatten(doc.Content[0], "", path)
+		fileOverrides, err := flatten(doc.Content[0], "", source)
 		if err != nil {
 			return nil, err
 		}
@@ -124,6 +137,10 @@ func readYAMLFile(path string) (*yaml.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
+	return parseYAMLMapping(path, b)
+}
+
+func parseYAMLMapping(path string, b []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("%s: not valid YAML: %w", path, err)

@@ -1,0 +1,197 @@
+package data
+
+import (
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func uniform(img interface {
+	image.Image
+	Set(x, y int, c color.Color)
+}, c color.Color) {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			img.Set(x, y, c)
+		}
+	}
+}
+
+func near(a, b, tol float32) bool { return math.Abs(float64(a-b)) <= float64(tol) }
+
+func TestLoadImageFolder(t *testing.T) {
+	dir := t.TempDir()
+
+	// a.png: white RGBA, 8x8 -> every pixel 1.
+	white := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	uniform(white, color.White)
+	writePNG(t, filepath.Join(dir, "a.png"), white)
+
+	// b.PNG: 8-bit gray 2x2 checkerboard of 0 and 255 -> 0.5 everywhere
+	// at size 1, and unchanged at size 2.
+	checker := image.NewGray(image.Rect(0, 0, 2, 2))
+	checker.SetGray(0, 0, color.Gray{255})
+	checker.SetGray(1, 1, color.Gray{255})
+	writePNG(t, filepath.Join(dir, "b.PNG"), checker)
+
+	// c.png: pure red NRGBA at half opacity, with bounds not at the
+	// origin -> luma 0.299 * alpha 128/255.
+	red := image.NewNRGBA(image.Rect(3, 5, 7, 9))
+	uniform(red, color.NRGBA{255, 0, 0, 128})
+	writePNG(t, filepath.Join(dir, "c.png"), red)
+
+	// d.jpeg: mid-gray JPEG.
+	gray := image.NewGray(image.Rect(0, 0, 16, 16))
+	uniform(gray, color.Gray{128})
+	f, err := os.Create(filepath.Join(dir, "d.jpeg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(f, gray, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	// Ignored: other extensions and subfolders.
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hi"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub.png"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	wantMean := []float32{1, 0.5, 0.299 * 128 / 255, 128.0 / 255}
+	for _, size := range []int{1, 2, 4, 12} {
+		d, err := LoadImageFolder(dir, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.N != 4 || d.H != size || d.W != size || len(d.Pixels) != 4*size*size || d.Labels != nil || d.Name != dir {
+			t.Fatalf("size %d: got N=%d %dx%d, %d pixels, labels %v, name %q", size, d.N, d.H, d.W, len(d.Pixels), d.Labels, d.Name)
+		}
+		for i := range d.N {
+			var sum float32
+			for _, v := range d.Image(i) {
+				if v < 0 || v > 1 {
+					t.Fatalf("size %d image %d: value %v outside [0,1]", size, i, v)
+				}
+				sum += v
+			}
+			if mean := sum / float32(size*size); !near(mean, wantMean[i], 0.01) {
+				t.Errorf("size %d image %d: mean %v, want %v", size, i, mean, wantMean[i])
+			}
+		}
+		for _, v := range d.Image(0) {
+			if v != 1 {
+				t.Fatalf("size %d: white image has value %v, want exactly 1", size, v)
+			}
+		}
+		if size == 1 && d.Image(1)[0] != 0.5 {
+			t.Errorf("checker downsampled to 1x1 = %v, want 0.5", d.Image(1)[0])
+		}
+		if size == 2 {
+			if got := d.Image(1); got[0] != 1 || got[1] != 0 || got[2] != 0 || got[3] != 1 {
+				t.Errorf("checker at its own size = %v, want [1 0 0 1]", got)
+			}
+		}
+	}
+}
+
+func TestResampleTaps(t *testing.T) {
+	// 4 -> 2: pairs, exact halves.
+	d := make([]float32, 2)
+	resize(d, 1, 2, []float32{0, 1, 0.5, 0.25}, 1, 4)
+	if d[0] != 0.5 || d[1] != 0.375 {
+		t.Errorf("4->2 box = %v, want [0.5 0.375]", d)
+	}
+	// 3 -> 2: output 0 covers inputs 0 and half of 1.
+	resize(d, 1, 2, []float32{0, 0.75, 0.3}, 1, 3)
+	if !near(d[0], 0.25, 1e-6) || !near(d[1], 0.45, 1e-6) {
+		t.Errorf("3->2 box = %v, want [0.25 0.45]", d)
+	}
+	// 2 -> 4 bilinear: [0, 0.25, 0.75, 1] for inputs [0, 1].
+	d = make([]float32, 4)
+	resize(d, 1, 4, []float32{0, 1}, 1, 2)
+	want := []float32{0, 0.25, 0.75, 1}
+	for i := range d {
+		if !near(d[i], want[i], 1e-6) {
+			t.Errorf("2->4 bilinear = %v, want %v", d, want)
+			break
+		}
+	}
+	// Taps of every output sum to 1, for shrinking and growing.
+	for _, c := range [][2]int{{28, 28}, {28, 14}, {100, 7}, {7, 100}, {3, 1}, {1, 5}} {
+		for o, ts := range resampleTaps(c[0], c[1]) {
+			var sum float32
+			for _, tp := range ts {
+				if tp.src < 0 || tp.src >= c[0] || tp.weight < 0 {
+					t.Errorf("%d->%d output %d: bad tap %+v", c[0], c[1], o, tp)
+				}
+				sum += tp.weight
+			}
+			if !near(sum, 1, 1e-5) {
+				t.Errorf("%d->%d output %d: weights sum to %v", c[0], c[1], o, sum)
+			}
+		}
+	}
+}
+
+func TestLoadImageFolderErrors(t *testing.T) {
+	t.Run("missing dir", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "nope")
+		if _, err := LoadImageFolder(dir, 8); err == nil || !strings.Contains(err.Error(), dir) {
+			t.Errorf("error %v, want one naming %s", err, dir)
+		}
+	})
+	t.Run("empty dir", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "readme.md"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadImageFolder(dir, 8)
+		if want := "data: no PNG or JPEG images in " + dir; err == nil || err.Error() != want {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	})
+	t.Run("undecodable file", func(t *testing.T) {
+		dir := t.TempDir()
+		img := image.NewGray(image.Rect(0, 0, 4, 4))
+		for _, name := range []string{"1.png", "3.png", "4.png"} {
+			writePNG(t, filepath.Join(dir, name), img)
+		}
+		bad := filepath.Join(dir, "2.png")
+		if err := os.WriteFile(bad, []byte("not a picture"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadImageFolder(dir, 8)
+		if err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("error %v, want one naming %s", err, bad)
+		}
+	})
+	t.Run("bad size", func(t *testing.T) {
+		if _, err := LoadImageFolder(t.TempDir(), 0); err == nil {
+			t.Error("size 0 accepted")
+		}
+	})
+}

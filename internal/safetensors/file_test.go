@@ -1,0 +1,295 @@
+package safetensors
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Regenerate the fixtures with:
+//
+//	go test ./internal/safetensors -run TestFixtures -update
+var update = flag.Bool("update", false, "rewrite the files in testdata/safetensors")
+
+const fixtureDir = "../../testdata/safetensors"
+
+var goodTensors = []Tensor{
+	{Name: "encoder.0.weight", Shape: []int{2, 3}, Data: []float32{0.5, -1, 2, 1e-3, 0, 3.25}},
+	{Name: "encoder.0.bias", Shape: []int{3}, Data: []float32{0.1, 0.2, 0.3}},
+	{Name: "step", Shape: []int{}, Data: []float32{1000}},
+}
+
+var goodMetadata = map[string]string{"format": "genmodel", "note": "naïve ✓"}
+
+// fixtures builds the contents of every file in testdata/safetensors. They
+// are defined here, not only as opaque files, so a reader can see exactly
+// what is wrong with each one.
+func fixtures(t *testing.T) map[string][]byte {
+	var good bytes.Buffer
+	if err := Encode(&good, goodTensors, goodMetadata); err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{
+		"good.safetensors":      good.Bytes(),
+		"truncated.safetensors": good.Bytes()[:good.Len()-6], // download cut short
+		"bad_header.safetensors": rawFile(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]`,
+			make([]byte, 4)), // unterminated JSON
+		"bf16.safetensors": rawFile(`{"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`,
+			[]byte{0x80, 0x3f, 0x00, 0x40}), // 1.0, 2.0 as bfloat16
+		"huge_header_length.safetensors": lengthOnly(1<<62, 16),
+	}
+}
+
+func TestFixtures(t *testing.T) {
+	for name, content := range fixtures(t) {
+		path := filepath.Join(fixtureDir, name)
+		if *update {
+			if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		onDisk, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create)", err)
+		}
+		if !bytes.Equal(onDisk, content) {
+			t.Errorf("%s is stale; run with -update to regenerate", path)
+		}
+	}
+}
+
+func TestReadFileGood(t *testing.T) {
+	f, err := ReadFile(filepath.Join(fixtureDir, "good.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTensors(t, f.Tensors, goodTensors)
+	sameMetadata(t, f.Metadata, goodMetadata)
+}
+
+func TestReadFileRejectsBadFixtures(t *testing.T) {
+	tests := []struct {
+		file    string
+		wantErr string
+	}{
+		{"truncated.safetensors", "tensor encoder.0.bias: data_offsets [24,36] exceed data buffer of 34 bytes"},
+		{"bad_header.safetensors", "header is not valid JSON"},
+		{"bf16.safetensors", "unsupported dtype BF16 for tensor w; genmodel checkpoints are F32"},
+		{"huge_header_length.safetensors", "header length 4611686018427387904 exceeds the 100000000-byte limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join(fixtureDir, tt.file)
+			_, err := ReadFile(path)
+			if err == nil {
+				t.Fatal("ReadFile succeeded, want error")
+			}
+			wantPrefix := path + ": not a safetensors file: "
+			if !strings.HasPrefix(err.Error(), wantPrefix) {
+				t.Errorf("error %q does not start with %q", err, wantPrefix)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %q does not contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestReadFileMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "absent.safetensors")
+	_, err := ReadFile(path)
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadFile error = %v, want a not-exist error naming %s", err, path)
+	}
+}
+
+func TestWriteFileRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ck.safetensors")
+	for i, tensors := range [][]Tensor{goodTensors, goodTensors[:1]} {
+		if err := WriteFile(path, tensors, goodMetadata); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		f, err := ReadFile(path)
+		if err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		sameTensors(t, f.Tensors, tensors)
+	}
+	if runtime.GOOS != "windows" {
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o644 {
+			t.Errorf("new file mode %v, want 0644 rather than CreateTemp's 0600", info.Mode().Perm())
+		}
+	}
+}
+
+func TestWriteFileAtomicKeepsModeOfReplacedFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permission bits")
+	}
+	path := filepath.Join(t.TempDir(), "private.safetensors")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, goodTensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want the replaced file's 0600", info.Mode().Perm())
+	}
+}
+
+func TestWriteFileAtomicLeavesOldFileOnFailure(t *testing.T) {
+	errBoom := errors.New("boom")
+	tests := []struct {
+		name    string
+		write   func(path string) error
+		wantErr string
+	}{
+		{
+			name: "callback fails before writing",
+			write: func(path string) error {
+				return WriteFileAtomic(path, func(io.Writer) error { return errBoom })
+			},
+			wantErr: "boom",
+		},
+		{
+			// More than the bufio buffer, so partial data reaches the temp file.
+			name: "callback fails midway",
+			write: func(path string) error {
+				return WriteFileAtomic(path, func(w io.Writer) error {
+					if _, err := w.Write(make([]byte, 3<<20)); err != nil {
+						return err
+					}
+					return errBoom
+				})
+			},
+			wantErr: "boom",
+		},
+		{
+			name: "encode rejects tensors",
+			write: func(path string) error {
+				return WriteFile(path, []Tensor{goodTensors[0], goodTensors[0]}, nil)
+			},
+			wantErr: "duplicate tensor name",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "ck.safetensors")
+			if err := WriteFile(path, goodTensors, goodMetadata); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			err = tt.write(path)
+			if err == nil {
+				t.Fatal("write succeeded, want error")
+			}
+			if !strings.HasPrefix(err.Error(), "writing "+path+": ") || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %q, want \"writing %s: ...%s...\"", err, path, tt.wantErr)
+			}
+			if tt.wantErr == "boom" && !errors.Is(err, errBoom) {
+				t.Errorf("error %v does not wrap the callback's error", err)
+			}
+
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(after, before) {
+				t.Error("existing file was modified by a failed write")
+			}
+			assertOnlyFile(t, dir, "ck.safetensors")
+		})
+	}
+}
+
+func TestWriteFileErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(dir string) string // returns the path to write
+	}{
+		{"directory does not exist", func(dir string) string {
+			return filepath.Join(dir, "no", "such", "dir", "ck.safetensors")
+		}},
+		{"path is a directory", func(dir string) string {
+			path := filepath.Join(dir, "ck.safetensors")
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := tt.setup(dir)
+			err := WriteFile(path, goodTensors, nil)
+			if err == nil {
+				t.Fatal("WriteFile succeeded, want error")
+			}
+			if !strings.HasPrefix(err.Error(), "writing "+path+": ") {
+				t.Errorf("error %q does not name %s", err, path)
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp-") {
+					t.Errorf("temp file %s left behind", e.Name())
+				}
+			}
+		})
+	}
+}
+
+func TestWriteFileAtomicRelativePath(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := WriteFileAtomic("plain.txt", func(w io.Writer) error {
+		_, err := io.WriteString(w, "hello")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "plain.txt"))
+	if err != nil || string(got) != "hello" {
+		t.Fatalf("read back %q, %v; want \"hello\"", got, err)
+	}
+	assertOnlyFile(t, dir, "plain.txt")
+}
+
+func assertOnlyFile(t *testing.T, dir, name string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != name {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory holds %v, want only %s", names, name)
+	}
+}

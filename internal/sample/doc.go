@@ -1,0 +1,2 @@
+// Package sample draws images from trained models and writes them as PNG files.
+package sample

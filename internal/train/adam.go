@@ -1,0 +1,134 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/safetensors"
+)
+
+// AdamConfig holds Adam's hyper-parameters (Kingma & Ba 2015), with PyTorch's
+// meaning, plus optional clipping of the global gradient norm.
+type AdamConfig struct {
+	LR, Beta1, Beta2, Eps float64
+	GradClip              float64 // 0: off
+}
+
+// Adam is the optimizer. Unlike Gorgonia's AdamSolver, its moments are ours,
+// so they are checkpointed and a resumed run continues bit for bit; and the
+// update is one tight loop over each parameter's float32 storage.
+type Adam struct {
+	Config AdamConfig
+	Steps  int64 // updates taken; PyTorch's "step" for the bias corrections
+	// LastGradNorm is the global gradient norm of the last update, before
+	// clipping.
+	LastGradNorm float64
+	params       []*graphs.Param
+	index        map[*graphs.Param]int // params[index[p]] == p
+	m, v         [][]float32
+}
+
+// NewAdam creates an optimizer for params with zero moments.
+func NewAdam(cfg AdamConfig, params []*graphs.Param) *Adam {
+	a := &Adam{Config: cfg, params: params, index: map[*graphs.Param]int{}}
+	for i, p := range params {
+		a.index[p] = i
+		a.m = append(a.m, make([]float32, len(p.Data)))
+		a.v = append(a.v, make([]float32, len(p.Data)))
+	}
+	return a
+}
+
+// Params returns the parameters this optimizer updates.
+func (a *Adam) Params() []*graphs.Param { return a.params }
+
+// Update applies one Adam step; grads[i] is the gradient of params[i], which
+// may be listed in any order (a graph reports them in the order it used
+// them). Parameters not listed are left alone, and their moments too.
+func (a *Adam) Update(params []*graphs.Param, grads [][]float32) error {
+	if len(params) != len(grads) {
+		return fmt.Errorf("adam: %d parameters but %d gradients", len(params), len(grads))
+	}
+	norm := globalNorm(grads)
+	a.LastGradNorm = norm
+	scale := float32(1)
+	if c := a.Config.GradClip; c > 0 && norm > c {
+		// As torch.nn.utils.clip_grad_norm_.
+		scale = float32(c / (norm + 1e-6))
+	}
+	a.Steps++
+	b1, b2 := float32(a.Config.Beta1), float32(a.Config.Beta2)
+	bc1 := 1 - math.Pow(a.Config.Beta1, float64(a.Steps))
+	bc2 := 1 - math.Pow(a.Config.Beta2, float64(a.Steps))
+	stepSize := float32(a.Config.LR / bc1)
+	sqrtBC2 := float32(math.Sqrt(bc2))
+	eps := float32(a.Config.Eps)
+	for k, p := range params {
+		i, ok := a.index[p]
+		if !ok || len(grads[k]) != len(p.Data) {
+			return fmt.Errorf("adam: parameter %s is not one of this optimizer's, or its gradient has the wrong size", p.Name)
+		}
+		w, g, m, v := p.Data, grads[k], a.m[i], a.v[i]
+		g = g[:len(w)]
+		m = m[:len(w)]
+		v = v[:len(w)]
+		for j := range w {
+			gj := g[j] * scale
+			mj := b1*m[j] + (1-b1)*gj
+			vj := b2*v[j] + (1-b2)*gj*gj
+			m[j], v[j] = mj, vj
+			w[j] -= stepSize * mj / (sqrt32(vj)/sqrtBC2 + eps)
+		}
+	}
+	return nil
+}
+
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
+func globalNorm(grads [][]float32) float64 {
+	var s float64
+	for _, g := range grads {
+		var part float32
+		for _, x := range g {
+			part += x * x
+		}
+		s += float64(part)
+	}
+	return math.Sqrt(s)
+}
+
+// StateTensors implements checkpoint.OptimizerState.
+func (a *Adam) StateTensors(prefix string) ([]safetensors.Tensor, map[string]string) {
+	var ts []safetensors.Tensor
+	for i, p := range a.params {
+		ts = append(ts,
+			safetensors.Tensor{Name: prefix + "." + p.Name + ".exp_avg", Shape: p.Shape, Data: a.m[i]},
+			safetensors.Tensor{Name: prefix + "." + p.Name + ".exp_avg_sq", Shape: p.Shape, Data: a.v[i]})
+	}
+	return ts, map[string]string{prefix + ".step": strconv.FormatInt(a.Steps, 10)}
+}
+
+// LoadStateTensors implements checkpoint.OptimizerState.
+func (a *Adam) LoadStateTensors(prefix string, f *safetensors.File) error {
+	steps, err := strconv.ParseInt(f.Metadata[prefix+".step"], 10, 64)
+	if err != nil || steps < 0 {
+		return fmt.Errorf("optimizer %s: bad step count %q", prefix, f.Metadata[prefix+".step"])
+	}
+	for i, p := range a.params {
+		for _, st := range []struct {
+			suffix string
+			into   []float32
+		}{{".exp_avg", a.m[i]}, {".exp_avg_sq", a.v[i]}} {
+			name := prefix + "." + p.Name + st.suffix
+			t, ok := f.Lookup(name)
+			if !ok || len(t.Data) != len(st.into) {
+				return fmt.Errorf("optimizer state %s missing or of the wrong size", name)
+			}
+			copy(st.into, t.Data)
+		}
+	}
+	a.Steps = steps
+	return nil
+}
