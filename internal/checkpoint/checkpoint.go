@@ -181,28 +181,49 @@ func Resolve(path string) (string, error) {
 	return filepath.Join(dir, name), nil
 }
 
-// LoadWeights reads the checkpoint at path into params, checking the model
-// name and every tensor's name and shape first, so a mismatch changes nothing.
-func LoadWeights(path, model string, params []*graphs.Param) (Meta, error) {
+// Checkpoint is a weights file read into memory, not yet applied to a model.
+type Checkpoint struct {
+	Path string
+	Meta Meta
+	file *safetensors.File
+}
+
+// Read reads and validates the weights file at path.
+func Read(path string) (*Checkpoint, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return Meta{}, err
+		return nil, err
 	}
 	meta, err := decodeMeta(path, f.Metadata)
 	if err != nil {
-		return meta, err
+		return nil, err
 	}
-	if meta.Model != model {
-		return meta, fmt.Errorf("%s is a %s checkpoint, not %s; use --model %s", path, meta.Model, model, meta.Model)
+	return &Checkpoint{Path: path, Meta: meta, file: f}, nil
+}
+
+// LoadInto copies the weights into params after checking the model name and
+// every tensor's name and shape, so a mismatch changes nothing.
+func (c *Checkpoint) LoadInto(model string, params []*graphs.Param) error {
+	if c.Meta.Model != model {
+		return fmt.Errorf("%s is a %s checkpoint, not %s; use --model %s", c.Path, c.Meta.Model, model, c.Meta.Model)
 	}
-	if err := checkTensors(path, f, params); err != nil {
-		return meta, err
+	if err := checkTensors(c.Path, c.file, params); err != nil {
+		return err
 	}
 	for _, p := range params {
-		t, _ := f.Lookup(p.Name)
+		t, _ := c.file.Lookup(p.Name)
 		copy(p.Data, t.Data)
 	}
-	return meta, nil
+	return nil
+}
+
+// LoadWeights reads the checkpoint at path into params (Read, then LoadInto).
+func LoadWeights(path, model string, params []*graphs.Param) (Meta, error) {
+	c, err := Read(path)
+	if err != nil {
+		return Meta{}, err
+	}
+	return c.Meta, c.LoadInto(model, params)
 }
 
 func checkTensors(path string, f *safetensors.File, params []*graphs.Param) error {
@@ -235,16 +256,6 @@ func sameShape(a, b []int) bool {
 		}
 	}
 	return true
-}
-
-// ReadMeta returns a checkpoint's metadata without loading its weights into
-// a model (the config of a run, the model name).
-func ReadMeta(path string) (Meta, error) {
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return Meta{}, err
-	}
-	return decodeMeta(path, f.Metadata)
 }
 
 // LoadOptimizers restores the optimizers' state saved beside the weights file.

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 
@@ -313,12 +314,18 @@ func mappingKeys(m *yaml.Node) []string {
 
 // Decode fills out (a struct with mapstructure tags) from a section of the
 // configuration ("" for the whole).
+//
+// It decodes from AllSettings, which merges every layer key by key: viper's
+// UnmarshalKey returns only the override layer's part of a section once one
+// of its keys has been Set, dropping the defaults beside it.
 func (c *Config) Decode(section string, out any) error {
-	var err error
-	if section == "" {
-		err = c.v.Unmarshal(out)
-	} else {
-		err = c.v.UnmarshalKey(section, out)
+	var in any = c.v.AllSettings()
+	if section != "" {
+		in = c.v.AllSettings()[section]
+	}
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: out, WeaklyTypedInput: true})
+	if err == nil {
+		err = dec.Decode(in)
 	}
 	if err != nil {
 		return fmt.Errorf("config section %q: %w", section, err)

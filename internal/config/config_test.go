@@ -149,3 +149,22 @@ func TestEveryEmbeddedConfigLoads(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeKeepsDefaultsBesideOverride guards against viper's UnmarshalKey
+// returning only the overridden keys of a section.
+func TestDecodeKeepsDefaultsBesideOverride(t *testing.T) {
+	cfg, err := Load("vae", "", []Override{{Key: "vae.latent_dim", Value: "8", Source: "--set"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		LatentDim int   `mapstructure:"latent_dim"`
+		Hidden    []int `mapstructure:"hidden"`
+	}
+	if err := cfg.Decode("vae", &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.LatentDim != 8 || len(s.Hidden) != 2 || s.Hidden[0] != 256 {
+		t.Errorf("decoded %+v, want latent 8 and hidden [256 128]", s)
+	}
+}

@@ -193,6 +193,8 @@ func Run(ctx context.Context, m Trainable, ds *data.Dataset, opt Options) (*Resu
 		}
 		prog.finish()
 		pos.Epoch, pos.Batch = pos.Epoch+1, 0
+		secs := time.Since(epochStart).Seconds()
+		ips := float64(epochSteps*tc.BatchSize) / secs
 		epochMetrics := mean(sums, epochSteps)
 		if te, ok := m.(TestEvaluator); ok && opt.Test != nil {
 			pcg.Seed(opt.Seed^testNoiseStream, 0)
@@ -204,8 +206,6 @@ func Run(ctx context.Context, m Trainable, ds *data.Dataset, opt Options) (*Resu
 				epochMetrics = append(epochMetrics, Metric{"test_" + x.Name, x.Value})
 			}
 		}
-		secs := time.Since(epochStart).Seconds()
-		ips := float64(epochSteps*tc.BatchSize) / secs
 		if err := metrics.write("epoch", pos.Step, pos.Epoch, epochMetrics, ips, time.Since(start).Seconds()); err != nil {
 			return res, err
 		}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/genmodel/genmodel/internal/app"
+)
+
+func newSampleCmd() *cobra.Command {
+	var (
+		o    app.SampleOptions
+		sets []string
+	)
+	cmd := &cobra.Command{
+		Use:   "sample --checkpoint PATH [flags]",
+		Short: "Draw images from a trained model",
+		Long: `Draw images from a trained model into one PNG grid (--out) or N single PNGs
+(--out-dir). PATH is a .safetensors checkpoint or a run folder (its latest
+checkpoint). The model's architecture comes from the config saved in the
+checkpoint.
+
+Picture kinds (--kind) for the VAE: prior (decoded draws from N(0,I)),
+recon (test digits over their reconstructions), interp (a latent
+interpolation between two test digits), manifold (the 2-D latent space as a
+grid, latent_dim 2 only).`,
+		Example: `  genmodel sample --model vae --checkpoint runs/vae --n 64 --out vae.png
+  genmodel sample --model vae --checkpoint runs/vae --n 1000 --out-dir vae-samples
+  genmodel sample --model vae --checkpoint runs/vae --kind interp --n 10 --out interp.png`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if o.Overrides, err = parseSets(sets); err != nil {
+				return err
+			}
+			return app.Sample(o, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "", "model of the checkpoint (checked against it; optional)")
+	f.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint file or run folder")
+	f.StringVar(&o.Kind, "kind", "", "picture kind (default prior)")
+	f.IntVar(&o.N, "n", 64, "number of images (for interp: steps)")
+	f.StringVar(&o.Out, "out", "", "grid PNG to write (default MODEL-KIND.png)")
+	f.StringVar(&o.OutDir, "out-dir", "", "write N single PNGs into this folder instead")
+	f.Uint64Var(&o.Seed, "seed", 0, "seed of the sampling noise")
+	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set data.dir=PATH")
+	return cmd
+}

@@ -1,0 +1,87 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/sample"
+)
+
+// SampleOptions are the inputs of `genmodel sample`.
+type SampleOptions struct {
+	Model      string
+	Checkpoint string
+	Kind       string // "" for the model's default picture
+	N          int
+	Out        string // grid PNG
+	OutDir     string // N single PNGs instead of a grid
+	Seed       uint64
+	Overrides  []config.Override
+}
+
+// Sample draws images from a trained model and writes a grid or singles.
+func Sample(o SampleOptions, stdout io.Writer) error {
+	m, cfg, ck, err := loadTrained(o.Model, o.Checkpoint, o.Overrides)
+	if err != nil {
+		return err
+	}
+	kind := o.Kind
+	if kind == "" {
+		kind = m.Kinds()[0]
+	}
+	if !slices.Contains(m.Kinds(), kind) {
+		return fmt.Errorf("--kind %s: %s draws %v", kind, ck.Meta.Model, m.Kinds())
+	}
+	if o.N <= 0 {
+		return fmt.Errorf("--n must be positive, got %d", o.N)
+	}
+	if o.OutDir != "" && kind != "prior" {
+		return fmt.Errorf("--out-dir writes single prior samples; use --out for a %s picture", kind)
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0x53414d50)) // "SAMP"
+	common, err := cfg.Common()
+	if err != nil {
+		return err
+	}
+	needsTest := kind != "prior" && kind != "manifold"
+	var imgs sample.Images
+	var grid sample.GridOptions
+	if needsTest {
+		_, test, err := loadData(common.Data)
+		if err != nil {
+			return err
+		}
+		imgs, grid, err = m.Draw(kind, o.N, test, rng)
+		if err != nil {
+			return err
+		}
+	} else if imgs, grid, err = m.Draw(kind, o.N, nil, rng); err != nil {
+		return err
+	}
+	if o.OutDir != "" {
+		if err := sample.SaveSingles(o.OutDir, imgs, grid.Lo, grid.Hi); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %d images to %s\n", imgs.N, o.OutDir)
+		return nil
+	}
+	out := o.Out
+	if out == "" {
+		out = fmt.Sprintf("%s-%s.png", ck.Meta.Model, kind)
+	}
+	if dir := filepath.Dir(out); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := sample.SaveGrid(out, imgs, grid); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d images, %s, from %s)\n", out, imgs.N, kind, ck.Path)
+	return nil
+}

@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/genmodel/genmodel/internal/checkpoint"
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/models"
+	"github.com/genmodel/genmodel/internal/safetensors"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// TrainOptions are the inputs of `genmodel train`.
+type TrainOptions struct {
+	Model      string // may be empty when ConfigPath names one
+	ConfigPath string
+	Overrides  []config.Override
+	OutDir     string // default runs/<model>
+	Resume     bool
+	Quiet      bool
+	Terminal   bool // Stdout is a terminal: draw progress bars
+	// StopAfterSteps simulates an interrupt after that many steps (tests).
+	StopAfterSteps int64
+}
+
+// Train resolves the configuration, loads the data and trains the model,
+// writing everything into the run folder.
+func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result, error) {
+	model, configPath, err := resolveTrainInputs(&o)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(model, configPath, o.Overrides)
+	if err != nil {
+		return nil, err
+	}
+	common, err := cfg.Common()
+	if err != nil {
+		return nil, err
+	}
+	yml, err := cfg.YAML()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating run folder: %w", err)
+	}
+	m, err := models.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	trainSet, testSet, err := loadData(common.Data)
+	if err != nil {
+		return nil, err
+	}
+	configFile := filepath.Join(o.OutDir, "config.yaml")
+	if err := safetensors.WriteFileAtomic(configFile, func(w io.Writer) error {
+		_, err := w.Write(yml)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	log := stdout
+	if o.Quiet {
+		log = nil
+	}
+	if log != nil && !o.Resume {
+		fmt.Fprintf(log, "training %s (%d parameters) on %s: %d images, %d epochs of batch %d; run folder %s\n",
+			model, countParams(m), trainSet.Name, trainSet.N, common.Train.Epochs, common.Train.BatchSize, o.OutDir)
+	}
+	res, err := train.Run(ctx, m, trainSet, train.Options{
+		Model: model, OutDir: o.OutDir, Seed: common.Seed, Train: common.Train,
+		ConfigYAML: string(yml), Version: Version, Resume: o.Resume,
+		Log: log, Terminal: o.Terminal, Test: testSet, StopAfterSteps: o.StopAfterSteps,
+	})
+	if err != nil {
+		return res, err
+	}
+	if log != nil {
+		fmt.Fprintf(log, "done: %d steps, checkpoint %s\n", res.Steps, res.Checkpoint)
+	}
+	return res, nil
+}
+
+// resolveTrainInputs settles the model name, the config file and the run
+// folder. A resumed run takes its own config.yaml as the base, so that
+// `train --out RUN --resume` needs nothing else.
+func resolveTrainInputs(o *TrainOptions) (model, configPath string, err error) {
+	configPath = o.ConfigPath
+	if o.Resume && configPath == "" && o.OutDir != "" {
+		if _, err := os.Stat(filepath.Join(o.OutDir, "config.yaml")); err == nil {
+			configPath = filepath.Join(o.OutDir, "config.yaml")
+		}
+	}
+	model = o.Model
+	if configPath != "" {
+		fileModel, err := config.FileModel(configPath)
+		if err != nil {
+			return "", "", err
+		}
+		if model == "" {
+			model = fileModel
+		}
+	}
+	if model == "" {
+		return "", "", errors.New("no model given; pass --model (see 'genmodel models') or a --config file with a model key")
+	}
+	if err := models.Check(model); err != nil {
+		return "", "", err
+	}
+	if o.OutDir == "" {
+		o.OutDir = filepath.Join("runs", model)
+	}
+	if !o.Resume {
+		if _, err := os.Stat(filepath.Join(o.OutDir, "checkpoints", "latest")); err == nil {
+			return "", "", fmt.Errorf("%s already holds a run; continue it with --resume, or pass --out NEW_FOLDER", o.OutDir)
+		}
+	} else if _, err := checkpoint.Resolve(o.OutDir); err != nil {
+		return "", "", fmt.Errorf("cannot resume: %w", err)
+	}
+	return model, configPath, nil
+}
+
+func countParams(m models.Model) int {
+	n := 0
+	for _, p := range m.Params() {
+		n += len(p.Data)
+	}
+	return n
+}

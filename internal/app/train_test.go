@@ -1,0 +1,181 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/safetensors"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// smallRun is a few seconds of the default VAE on the first images of the
+// real MNIST training set.
+func smallRun(out string, limit, epochs int, extra ...config.Override) TrainOptions {
+	o := TrainOptions{Model: "vae", OutDir: out, Quiet: true, Overrides: []config.Override{
+		{Key: "data.limit", Value: strconv.Itoa(limit), Source: "test"},
+		{Key: "train.epochs", Value: strconv.Itoa(epochs), Source: "test"},
+		{Key: "train.sample_count", Value: "16", Source: "test"},
+		{Key: "eval.batch_size", Value: "1000", Source: "test"},
+	}}
+	o.Overrides = append(o.Overrides, extra...)
+	return o
+}
+
+func readWeights(t *testing.T, path string) *safetensors.File {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func sameTensors(t *testing.T, what string, a, b *safetensors.File) {
+	t.Helper()
+	if len(a.Tensors) != len(b.Tensors) {
+		t.Fatalf("%s: %d tensors vs %d", what, len(a.Tensors), len(b.Tensors))
+	}
+	for i := range a.Tensors {
+		x, y := a.Tensors[i], b.Tensors[i]
+		if x.Name != y.Name || len(x.Data) != len(y.Data) {
+			t.Fatalf("%s: tensor %d is %s vs %s", what, i, x.Name, y.Name)
+		}
+		for j := range x.Data {
+			if x.Data[j] != y.Data[j] {
+				t.Fatalf("%s: %s[%d] = %v vs %v: not bit-identical", what, x.Name, j, x.Data[j], y.Data[j])
+			}
+		}
+	}
+}
+
+func TestTrainLossFallsOnRealMNIST(t *testing.T) {
+	out := t.TempDir()
+	res, err := Train(context.Background(), smallRun(out, 2560, 3), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 3*20 {
+		t.Errorf("%d steps, want 60", res.Steps)
+	}
+	var epochs []map[string]float64
+	f, err := os.Open(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("metrics line %q: %v", sc.Text(), err)
+		}
+		if rec["kind"] == "epoch" {
+			epochs = append(epochs, map[string]float64{"loss": rec["loss"].(float64), "test_loss": rec["test_loss"].(float64)})
+		}
+	}
+	if len(epochs) != 3 {
+		t.Fatalf("%d epoch records, want 3", len(epochs))
+	}
+	first, last := epochs[0], epochs[2]
+	if !(last["loss"] < 0.9*first["loss"]) || !(last["test_loss"] < first["test_loss"]) {
+		t.Errorf("loss did not fall: first epoch %v, last %v", first, last)
+	}
+	for _, p := range []string{"config.yaml", "samples/epoch-001.png", "samples/epoch-003.png", "checkpoints/latest"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("run folder lacks %s: %v", p, err)
+		}
+	}
+}
+
+// TestResumeIsBitIdentical stops runs at several points (mid-epoch, at an
+// epoch boundary) and checks that resuming ends with exactly the weights and
+// optimizer state of the run that never stopped.
+func TestResumeIsBitIdentical(t *testing.T) {
+	const limit, epochs = 1024, 2 // 8 batches per epoch
+	base := t.TempDir()
+	whole := filepath.Join(base, "whole")
+	ref, err := Train(context.Background(), smallRun(whole, limit, epochs), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refW := readWeights(t, ref.Checkpoint)
+	refO := readWeights(t, strings.TrimSuffix(ref.Checkpoint, ".safetensors")+".optim.safetensors")
+	for _, stop := range []int64{3, 8, 13} {
+		t.Run("stop at step "+strconv.Itoa(int(stop)), func(t *testing.T) {
+			out := filepath.Join(base, "stop"+strconv.Itoa(int(stop)))
+			o := smallRun(out, limit, epochs)
+			o.StopAfterSteps = stop
+			if _, err := Train(context.Background(), o, io.Discard); !errors.Is(err, train.ErrInterrupted) {
+				t.Fatalf("interrupted run returned %v, want ErrInterrupted", err)
+			}
+			o.StopAfterSteps = 0
+			o.Resume = true
+			o.Overrides = nil // the run's own config.yaml holds them
+			res, err := Train(context.Background(), o, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Steps != ref.Steps {
+				t.Fatalf("resumed run ended at step %d, want %d", res.Steps, ref.Steps)
+			}
+			sameTensors(t, "weights", refW, readWeights(t, res.Checkpoint))
+			sameTensors(t, "optimizer", refO, readWeights(t, strings.TrimSuffix(res.Checkpoint, ".safetensors")+".optim.safetensors"))
+		})
+	}
+}
+
+// TestConfigFileReproducesRun trains again from a run's config.yaml alone.
+func TestConfigFileReproducesRun(t *testing.T) {
+	base := t.TempDir()
+	first := filepath.Join(base, "first")
+	a, err := Train(context.Background(), smallRun(first, 512, 1,
+		config.Override{Key: "vae.latent_dim", Value: "8", Source: "test"},
+		config.Override{Key: "seed", Value: "42", Source: "test"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(context.Background(), TrainOptions{ConfigPath: filepath.Join(first, "config.yaml"), OutDir: filepath.Join(base, "second"), Quiet: true}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTensors(t, "weights", readWeights(t, a.Checkpoint), readWeights(t, b.Checkpoint))
+}
+
+func TestTrainRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing")
+	if _, err := Train(context.Background(), smallRun(existing, 256, 1), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		opts TrainOptions
+		want string
+	}{
+		{"unknown model", TrainOptions{Model: "vea", OutDir: filepath.Join(dir, "a")}, `unknown model "vea"`},
+		{"no model", TrainOptions{OutDir: filepath.Join(dir, "b")}, "no model given"},
+		{"bad key", TrainOptions{Model: "vae", OutDir: filepath.Join(dir, "c"), Overrides: []config.Override{{Key: "vae.latent", Value: "2", Source: "--set vae.latent"}}}, "--set vae.latent: unknown key vae.latent"},
+		{"existing run", smallRun(existing, 256, 1), "already holds a run; continue it with --resume"},
+		{"resume nothing", TrainOptions{Model: "vae", OutDir: filepath.Join(dir, "d"), Resume: true}, "cannot resume"},
+		{"missing data dir", TrainOptions{Model: "vae", OutDir: filepath.Join(dir, "e"), Overrides: []config.Override{{Key: "data.dir", Value: filepath.Join(dir, "nowhere"), Source: "--set data.dir"}}}, "set data.dir"},
+		{"batch larger than data", smallRun(filepath.Join(dir, "f"), 10, 1), "fewer than one batch"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.opts.Quiet = true
+			_, err := Train(context.Background(), c.opts, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}

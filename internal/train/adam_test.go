@@ -1,0 +1,114 @@
+package train
+
+import (
+	"math"
+	"testing"
+
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/safetensors"
+)
+
+// adamReference is PyTorch's Adam in float64 for one scalar parameter.
+func adamReference(w float64, grads []float64, lr, b1, b2, eps float64) float64 {
+	var m, v float64
+	for t, g := range grads {
+		m = b1*m + (1-b1)*g
+		v = b2*v + (1-b2)*g*g
+		bc1 := 1 - math.Pow(b1, float64(t+1))
+		bc2 := 1 - math.Pow(b2, float64(t+1))
+		w -= lr / bc1 * m / (math.Sqrt(v)/math.Sqrt(bc2) + eps)
+	}
+	return w
+}
+
+func TestAdamMatchesReference(t *testing.T) {
+	cases := []struct {
+		name  string
+		grads []float64
+		cfg   AdamConfig
+	}{
+		{"one step is lr*sign", []float64{0.5}, AdamConfig{LR: 0.1, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}},
+		{"varying grads", []float64{0.5, -1, 2, 0.01, -0.3}, AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}},
+		{"gan betas", []float64{1, 1, -1, 3}, AdamConfig{LR: 2e-4, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ps := graphs.NewParamSet()
+			p := ps.Add("w", 1)
+			p.Data[0] = 1
+			a := NewAdam(c.cfg, ps.List())
+			for _, g := range c.grads {
+				if err := a.Update(ps.List(), [][]float32{{float32(g)}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := adamReference(1, c.grads, c.cfg.LR, c.cfg.Beta1, c.cfg.Beta2, c.cfg.Eps)
+			if got := float64(p.Data[0]); math.Abs(got-want) > 1e-6 {
+				t.Errorf("w = %.8f, want %.8f", got, want)
+			}
+		})
+	}
+}
+
+func TestAdamGradClipping(t *testing.T) {
+	ps := graphs.NewParamSet()
+	p := ps.Add("w", 2)
+	a := NewAdam(AdamConfig{LR: 1, Beta1: 0, Beta2: 0, Eps: 0, GradClip: 1}, ps.List())
+	// Norm 5 is clipped to 1; with beta1 = beta2 = 0 and eps 0 the step is
+	// g/|g| elementwise, so clipping shows only in LastGradNorm and in m.
+	if err := a.Update(ps.List(), [][]float32{{3, 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if a.LastGradNorm != 5 {
+		t.Errorf("norm %v, want 5", a.LastGradNorm)
+	}
+	if m := a.m[0]; math.Abs(float64(m[0])-0.6) > 1e-6 || math.Abs(float64(m[1])-0.8) > 1e-6 {
+		t.Errorf("clipped first moment %v, want [0.6 0.8]", m)
+	}
+	if p.Data[0] != -1 || p.Data[1] != -1 {
+		t.Errorf("w = %v, want [-1 -1]", p.Data)
+	}
+}
+
+func TestAdamRejectsForeignParameter(t *testing.T) {
+	ps := graphs.NewParamSet()
+	a := NewAdam(AdamConfig{LR: 1, Beta1: 0.9, Beta2: 0.9}, []*graphs.Param{ps.Add("w", 1)})
+	other := graphs.NewParamSet().Add("x", 1)
+	if err := a.Update([]*graphs.Param{other}, [][]float32{{1}}); err == nil {
+		t.Fatal("no error for a parameter the optimizer does not own")
+	}
+}
+
+func TestAdamStateRoundTrip(t *testing.T) {
+	ps := graphs.NewParamSet()
+	ps.Add("a", 2, 2)
+	ps.Add("b", 3)
+	cfg := AdamConfig{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	a := NewAdam(cfg, ps.List())
+	for i := 0; i < 3; i++ {
+		a.Update(ps.List(), [][]float32{{1, -2, 3, -4}, {0.5, 0.25, -1}})
+	}
+	ts, md := a.StateTensors("adam")
+	f := &safetensors.File{Tensors: ts, Metadata: md}
+	b := NewAdam(cfg, ps.List())
+	if err := b.LoadStateTensors("adam", f); err != nil {
+		t.Fatal(err)
+	}
+	if b.Steps != 3 {
+		t.Errorf("steps %d, want 3", b.Steps)
+	}
+	for i := range a.m {
+		for j := range a.m[i] {
+			if a.m[i][j] != b.m[i][j] || a.v[i][j] != b.v[i][j] {
+				t.Fatalf("moment %d/%d differs after round trip", i, j)
+			}
+		}
+	}
+	delete(md, "adam.step")
+	if err := b.LoadStateTensors("adam", &safetensors.File{Tensors: ts, Metadata: md}); err == nil {
+		t.Error("no error for state without a step count")
+	}
+	if err := b.LoadStateTensors("adam", &safetensors.File{Tensors: ts[:1], Metadata: map[string]string{"adam.step": "3"}}); err == nil {
+		t.Error("no error for missing moments")
+	}
+}
