@@ -3,6 +3,7 @@ package graphs
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -50,25 +51,13 @@ func TestVAEParamNamesMatchPyTorch(t *testing.T) {
 		t.Fatalf("%d parameters, want %d", len(got), len(want))
 	}
 	for i, w := range want {
-		if got[i].Name != w.name || !equalInts(got[i].Shape, w.shape) {
+		if got[i].Name != w.name || !slices.Equal(got[i].Shape, w.shape) {
 			t.Errorf("param %d = %s %v, want %s %v", i, got[i].Name, got[i].Shape, w.name, w.shape)
 		}
 	}
 	if n := m.Params.Count(); n != 476_216 {
 		t.Errorf("parameter count %d, want 476216 (the PyTorch module's)", n)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestVAELossMatchesDirectComputation checks the graph's forward values

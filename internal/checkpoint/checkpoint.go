@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -234,7 +235,7 @@ func checkTensors(path string, f *safetensors.File, params []*graphs.Param) erro
 		if !ok {
 			return fmt.Errorf("%s: missing tensor %s; was it written with another architecture? compare its config with --config", path, p.Name)
 		}
-		if !sameShape(t.Shape, p.Shape) {
+		if !slices.Equal(t.Shape, p.Shape) {
 			return fmt.Errorf("%s: tensor %s has shape %v, the configured model needs %v; train with the checkpoint's config", path, p.Name, t.Shape, p.Shape)
 		}
 	}
@@ -244,18 +245,6 @@ func checkTensors(path string, f *safetensors.File, params []*graphs.Param) erro
 		}
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // LoadOptimizers restores the optimizers' state saved beside the weights file.

@@ -23,7 +23,9 @@ func loadVAE(t *testing.T, overrides ...config.Override) *VAE {
 	return m.(*VAE)
 }
 
-func set(key, value string) config.Override { return config.Override{Key: key, Value: value, Source: "test"} }
+func set(key, value string) config.Override {
+	return config.Override{Key: key, Value: value, Source: "test"}
+}
 
 func mnistTest(t *testing.T, n int, binarize bool) (*data.Dataset, *data.Dataset) {
 	t.Helper()
