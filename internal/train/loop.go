@@ -283,10 +283,13 @@ type progress struct {
 	lines  io.Writer // plain log lines when not on a terminal
 	epoch  int
 	epochs int
+	batch  int       // images per step, for the bar's images/s
+	start  time.Time // of this epoch's steps in this process
+	steps  int
 }
 
 func newProgress(opt Options, epoch, epochs, nb, done int) *progress {
-	p := &progress{epoch: epoch + 1, epochs: epochs}
+	p := &progress{epoch: epoch + 1, epochs: epochs, batch: opt.Train.BatchSize, start: time.Now()}
 	if opt.Log == nil {
 		return p
 	}
@@ -315,8 +318,10 @@ func (p *progress) step(ms []Metric) {
 	if p.bar == nil {
 		return
 	}
+	p.steps++
 	if len(ms) > 0 {
-		p.bar.Describe(fmt.Sprintf("epoch %d/%d %s %.4g", p.epoch, p.epochs, ms[0].Name, ms[0].Value))
+		ips := float64(p.steps*p.batch) / time.Since(p.start).Seconds()
+		p.bar.Describe(fmt.Sprintf("epoch %d/%d %s %.4g, %.0f images/s", p.epoch, p.epochs, ms[0].Name, ms[0].Value, ips))
 	}
 	p.bar.Add(1)
 }
