@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/genmodel/genmodel/data"
+	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/sample"
 	"github.com/genmodel/genmodel/internal/train"
@@ -44,7 +45,8 @@ type entry struct {
 }
 
 var registry = map[string]entry{
-	"vae": {"variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)", newVAE},
+	"classifier": {"convolutional MNIST classifier (conv32-conv64-fc128-fc10), the evaluator's feature network", newClassifier},
+	"vae":        {"variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)", newVAE},
 }
 
 // Names lists the registered models, sorted.
@@ -85,3 +87,8 @@ func New(cfg *config.Config) (Model, error) {
 // seed on its own stream, so that initialization never shares numbers with
 // data order or noise.
 func InitRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x494e4954)) } // "INIT"
+
+// newAdam creates an optimizer with the train section's settings.
+func newAdam(t config.Train, params []*graphs.Param) *train.Adam {
+	return train.NewAdam(train.AdamConfig{LR: t.LR, Beta1: t.Beta1, Beta2: t.Beta2, Eps: t.Eps, GradClip: t.GradClip}, params)
+}

@@ -66,8 +66,7 @@ func (v *VAE) Params() []*graphs.Param { return v.Net.Params.List() }
 // at the first step, so that a resumed run can load its state first.
 func (v *VAE) Optimizers() []checkpoint.Named {
 	if v.opt == nil {
-		t := v.common.Train
-		v.opt = train.NewAdam(train.AdamConfig{LR: t.LR, Beta1: t.Beta1, Beta2: t.Beta2, Eps: t.Eps, GradClip: t.GradClip}, v.Net.Params.List())
+		v.opt = newAdam(v.common.Train, v.Params())
 	}
 	return []checkpoint.Named{{Name: "adam", Optimizer: v.opt}}
 }

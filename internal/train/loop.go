@@ -42,6 +42,11 @@ type Trainable interface {
 	// TrainStep trains on one batch; rng is this step's own noise source. The
 	// first metric is the loss shown on the progress bar.
 	TrainStep(b Batch, step int64, rng *rand.Rand) ([]Metric, error)
+}
+
+// Sampler is implemented by generative models: the loop writes a grid of
+// their samples after each epoch.
+type Sampler interface {
 	// Samples draws n images, taking all randomness from rng.
 	Samples(n int, rng *rand.Rand) (sample.Images, error)
 }
@@ -227,12 +232,13 @@ func Run(ctx context.Context, m Trainable, ds *data.Dataset, opt Options) (*Resu
 // writeSampleGrid draws the same noise after every epoch, so the grids show
 // how one set of samples evolves.
 func writeSampleGrid(m Trainable, opt Options, epoch int, pcg *rand.PCG, rng *rand.Rand) error {
+	s, ok := m.(Sampler)
 	n := opt.Train.SampleCount
-	if n <= 0 {
+	if !ok || n <= 0 {
 		return nil
 	}
 	pcg.Seed(opt.Seed^sampleGridStream, 0)
-	imgs, err := m.Samples(n, rng)
+	imgs, err := s.Samples(n, rng)
 	if err != nil {
 		return fmt.Errorf("sampling the epoch grid: %w", err)
 	}

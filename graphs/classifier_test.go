@@ -1,0 +1,78 @@
+package graphs
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+)
+
+func TestClassifierGradients(t *testing.T) {
+	c := NewClassifier(rand.New(rand.NewPCG(3, 3)))
+	lg, err := c.BuildLoss(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(lg.Bound, lg.Loss, Outputs{lg.Loss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := range lg.X {
+		lg.X[i] = rng.Float32()
+	}
+	lg.OneHot[3], lg.OneHot[17] = 1, 1
+	for i := range lg.DropMask {
+		lg.DropMask[i] = float32(rng.IntN(2)) * 2
+	}
+	checkGradients(t, prog, func() float64 {
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return prog.Scalar(lg.Loss)
+	}, 10)
+}
+
+// TestReshapeCopiesAndDifferentiates checks the copying reshape: its output
+// does not alias the input (an in-place op after it must not change the
+// input), and its gradient flows back in the input's shape.
+func TestReshapeCopiesAndDifferentiates(t *testing.T) {
+	ps := NewParamSet()
+	w := ps.Add("w", 2, 3, 2)
+	for i := range w.Data {
+		w.Data[i] = float32(i) - 5
+	}
+	before := append([]float32(nil), w.Data...)
+	var loss *G.Node
+	var b *Bound
+	if err := Build("reshape test", func() {
+		g := G.NewGraph()
+		b = Bind(g)
+		r := Reshape(b.Node(w), 3, 4)
+		// Square and Add are candidates for in-place execution on r.
+		sq := must(G.Square(must(G.Add(r, scalar(1)))))
+		loss = must(G.Sum(sq))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(b, loss, Outputs{loss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 3; run++ {
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range before {
+		if w.Data[i] != before[i] {
+			t.Fatalf("input changed by ops after the reshape: %v -> %v", before, w.Data)
+		}
+	}
+	g := prog.Grads()[0]
+	for i, x := range w.Data {
+		if want := 2 * (x + 1); g[i] != want {
+			t.Errorf("grad[%d] = %v, want %v", i, g[i], want)
+		}
+	}
+}

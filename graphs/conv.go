@@ -1,0 +1,40 @@
+package graphs
+
+import (
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv2d is PyTorch's nn.Conv2d with square kernels: weight (out, in, k, k),
+// bias (out).
+type Conv2d struct {
+	In, Out, Kernel, Stride, Pad int
+	Weight, Bias                 *Param
+}
+
+// NewConv2d adds name.weight and name.bias to ps, initialized as PyTorch does.
+func NewConv2d(ps *ParamSet, name string, in, out, kernel, stride, pad int, rng *rand.Rand) *Conv2d {
+	c := &Conv2d{In: in, Out: out, Kernel: kernel, Stride: stride, Pad: pad,
+		Weight: ps.Add(name+".weight", out, in, kernel, kernel), Bias: ps.Add(name+".bias", out)}
+	fanIn := in * kernel * kernel
+	uniformInit(c.Weight, fanIn, rng)
+	uniformInit(c.Bias, fanIn, rng)
+	return c
+}
+
+// Forward applies the convolution to x of shape (B, In, H, W).
+func (c *Conv2d) Forward(b *Bound, x *G.Node) *G.Node {
+	w := b.Node(c.Weight)
+	// The bias is viewed as (1,C,1,1) so that it broadcasts over batch and
+	// space without a reshape node.
+	bias := b.Node(c.Bias, 1, c.Out, 1, 1)
+	y := must(G.Conv2d(x, w, tensor.Shape{c.Kernel, c.Kernel}, []int{c.Pad, c.Pad}, []int{c.Stride, c.Stride}, []int{1, 1}))
+	return must(G.BroadcastAdd(y, bias, nil, []byte{0, 2, 3}))
+}
+
+// MaxPool2 halves height and width with 2x2 max pooling.
+func MaxPool2(x *G.Node) *G.Node {
+	return must(G.MaxPool2D(x, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}))
+}
