@@ -26,6 +26,16 @@ type Outputs []*G.Node
 // copied out when they are produced (G.Read), because the tape machine may
 // reuse an intermediate's register later in the same run.
 func Compile(b *Bound, loss *G.Node, outputs Outputs) (p *Program, err error) {
+	var wrt []*Param
+	if loss != nil {
+		wrt = b.Params()
+	}
+	return CompileWRT(b, loss, outputs, wrt)
+}
+
+// CompileWRT is Compile differentiating only the parameters in wrt: a GAN's
+// discriminator step uses the generator's weights without training them.
+func CompileWRT(b *Bound, loss *G.Node, outputs Outputs, wrt []*Param) (p *Program, err error) {
 	p = &Program{bound: b, outputs: map[*G.Node]*G.Value{}}
 	err = Build("compile", func() {
 		for _, n := range outputs {
@@ -34,11 +44,13 @@ func Compile(b *Bound, loss *G.Node, outputs Outputs) (p *Program, err error) {
 			p.outputs[n] = v
 		}
 		var opts []G.VMOpt
-		if loss != nil {
-			p.wrt = b.Params()
+		if loss != nil && len(wrt) > 0 {
+			p.wrt = wrt
 			nodes := make([]*G.Node, len(p.wrt))
 			for i, prm := range p.wrt {
-				nodes[i] = b.nodes[prm]
+				if nodes[i] = b.nodes[prm]; nodes[i] == nil {
+					panic(graphError{fmt.Errorf("parameter %s is not used by this graph", prm.Name)})
+				}
 			}
 			if _, err := G.Grad(loss, nodes...); err != nil {
 				panic(graphError{err})

@@ -5,22 +5,87 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"time"
 
+	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/evaluate"
+	"github.com/genmodel/genmodel/internal/sample"
+	"github.com/genmodel/genmodel/internal/train"
 )
 
 // EvalOptions are the inputs of `genmodel eval`.
 type EvalOptions struct {
 	Model      string
 	Checkpoint string
+	Images     string // a folder of images or a PNG grid to measure instead of a model
+	Ref        string // reference folder instead of the MNIST test set
+	Classifier string // feature network checkpoint ("" for the embedded one)
+	N          int    // images to sample from a generative model
+	K          int    // precision/recall neighbourhood
 	JSON       bool
 	Seed       uint64
 	Overrides  []config.Override
 }
 
-// Eval scores a trained model on the test set and prints the figures, as a
-// table or one JSON object.
+// evalResult is everything eval reports, in print order.
+type evalResult struct {
+	fields []field
+	notes  []string
+}
+
+type field struct {
+	name  string
+	value any
+}
+
+func (r *evalResult) add(name string, v any) { r.fields = append(r.fields, field{name, v}) }
+
+// Eval measures a trained model (its own figures, and for a generative model
+// the evaluator's figures of N samples) or a set of images, and prints them
+// as a table or one JSON object.
 func Eval(o EvalOptions, stdout io.Writer) error {
+	var res evalResult
+	var err error
+	if o.Images != "" {
+		err = evalImages(o, &res)
+	} else {
+		err = evalModel(o, &res)
+	}
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		obj := map[string]any{}
+		for _, f := range res.fields {
+			obj[f.name] = f.value
+		}
+		return json.NewEncoder(stdout).Encode(obj)
+	}
+	for _, f := range res.fields {
+		switch v := f.value.(type) {
+		case float64:
+			fmt.Fprintf(stdout, "%-22s %.4f\n", f.name, v)
+		default:
+			fmt.Fprintf(stdout, "%-22s %v\n", f.name, v)
+		}
+	}
+	for _, n := range res.notes {
+		fmt.Fprintf(stdout, "(%s)\n", n)
+	}
+	return nil
+}
+
+func evalImages(o EvalOptions, res *evalResult) error {
+	imgs, err := evaluate.LoadImages(o.Images)
+	if err != nil {
+		return err
+	}
+	res.add("images_path", o.Images)
+	return addFigures(o, "", imgs, res)
+}
+
+func evalModel(o EvalOptions, res *evalResult) error {
 	m, cfg, ck, err := loadTrained(o.Model, o.Checkpoint, o.Overrides)
 	if err != nil {
 		return err
@@ -37,23 +102,79 @@ func Eval(o EvalOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.JSON {
-		obj := map[string]any{
-			"model": rep.Model, "checkpoint": ck.Path, "step": ck.Meta.Step, "epoch": ck.Meta.Epoch,
-			"test_images": rep.Images,
-		}
-		for _, x := range rep.Metrics {
-			obj[x.Name] = x.Value
-		}
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(obj)
-	}
-	fmt.Fprintf(stdout, "%s  %s (epoch %d, step %d), %d test images\n", rep.Model, ck.Path, ck.Meta.Epoch, ck.Meta.Step, rep.Images)
+	res.add("model", rep.Model)
+	res.add("checkpoint", ck.Path)
+	res.add("epoch", ck.Meta.Epoch)
+	res.add("step", ck.Meta.Step)
+	res.add("test_images", rep.Images)
 	for _, x := range rep.Metrics {
-		fmt.Fprintf(stdout, "  %-16s %.4f\n", x.Name, x.Value)
+		res.add(x.Name, x.Value)
 	}
-	for _, n := range rep.Notes {
-		fmt.Fprintf(stdout, "  (%s)\n", n)
+	res.notes = append(res.notes, rep.Notes...)
+	s, ok := m.(train.Sampler)
+	if !ok || o.N == 0 {
+		return nil
 	}
+	if o.N < 0 {
+		return fmt.Errorf("--n must not be negative, got %d", o.N)
+	}
+	start := time.Now()
+	imgs, err := s.Samples(o.N, rand.New(rand.NewPCG(o.Seed, 0x53414d50))) // "SAMP"
+	if err != nil {
+		return err
+	}
+	res.add("sample_images_per_sec", float64(o.N)/time.Since(start).Seconds())
+	return addFigures(o, common.Data.Dir, imgs, res)
+}
+
+// addFigures measures imgs against the reference set in the classifier's
+// features.
+func addFigures(o EvalOptions, mnistDir string, imgs sample.Images, res *evalResult) error {
+	if imgs.H != 28 || imgs.W != 28 {
+		return fmt.Errorf("the evaluator measures 28x28 images; these are %dx%d", imgs.H, imgs.W)
+	}
+	net, err := evaluate.LoadNet(o.Classifier)
+	if err != nil {
+		return err
+	}
+	refName := "MNIST test set"
+	var ref *data.Dataset
+	if o.Ref != "" {
+		refName = o.Ref
+		if ref, err = data.LoadImageFolder(o.Ref, 28); err != nil {
+			return err
+		}
+	} else if _, ref, err = data.LoadMNIST(mnistDir); err != nil {
+		return err
+	}
+	refFeatures, err := net.Reference(ref)
+	if err != nil {
+		return err
+	}
+	genFeatures, err := net.Extract(imgs)
+	if err != nil {
+		return err
+	}
+	fig, err := evaluate.Compare(net.Source, refFeatures, genFeatures, max(1, o.K), o.Seed)
+	if err != nil {
+		return err
+	}
+	res.add("images", fig.Images)
+	res.add("reference", refName)
+	res.add("reference_images", fig.RefImages)
+	res.add("fid", fig.FID)
+	res.add("classes", fig.Coverage.Classes)
+	res.add("class_histogram", fig.Coverage.Histogram)
+	res.add("class_entropy_bits", fig.Coverage.EntropyBits)
+	res.add("mean_top_prob", fig.Coverage.MeanTopProb)
+	res.add("classifier_score", fig.Coverage.ClassifierScore)
+	res.add("precision", fig.Precision)
+	res.add("recall", fig.Recall)
+	res.add("pr_k", fig.K)
+	res.add("pr_images", fig.PRImages)
+	res.add("feature_net", fig.Net)
+	res.notes = append(res.notes,
+		fmt.Sprintf("FID in the MNIST classifier's 128-d features, %d generated vs %d reference images; FID is biased upward at small N, compare only at equal N", fig.Images, fig.RefImages),
+		fmt.Sprintf("precision/recall: Kynkaanniemi et al. 2019, k=%d, %d images per set", fig.K, fig.PRImages))
 	return nil
 }

@@ -13,6 +13,7 @@
 package checkpoint
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -195,6 +196,20 @@ func Read(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fromFile(path, f)
+}
+
+// ReadBytes decodes a weights file held in memory (one embedded in the
+// binary); name stands for its path in errors.
+func ReadBytes(name string, b []byte) (*Checkpoint, error) {
+	f, err := safetensors.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a safetensors file: %w", name, err)
+	}
+	return fromFile(name, f)
+}
+
+func fromFile(path string, f *safetensors.File) (*Checkpoint, error) {
 	meta, err := decodeMeta(path, f.Metadata)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,374 @@
+package graphs
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// GAN losses.
+const (
+	// LossBCE is the seed's: binary cross-entropy for D, and the
+	// non-saturating -log D(G(z)) for G (Goodfellow et al. 2014, sec. 3).
+	LossBCE = "bce"
+	// LossMinimax has G minimize log(1 - D(G(z))), the original game; its
+	// gradient vanishes while D wins, the problem the seed's table names.
+	LossMinimax = "minimax"
+	// LossWGAN is the Wasserstein critic (Arjovsky et al. 2017): D maximizes
+	// E[D(x)] - E[D(G(z))] with clipped weights, G maximizes E[D(G(z))].
+	LossWGAN = "wgan"
+	// LossHinge is the hinge loss of Lim & Ye 2017 / Miyato et al. 2018.
+	LossHinge = "hinge"
+)
+
+// GANConfig is the architecture of the MLP GAN.
+type GANConfig struct {
+	LatentDim    int
+	ImageDim     int     // pixels (784)
+	GHidden      []int   // seed: 256, 512, 1024
+	DHidden      []int   // seed: 512, 256
+	Slope        float64 // LeakyReLU slope (0.2)
+	DDropout     float64 // dropout after D's hidden layers (0.3)
+	Classes      int     // 0, or the number of classes of a conditional GAN
+	SpectralNorm bool    // spectral normalization of D's linear layers
+}
+
+// GAN is the seed's MLP GAN. Parameter names are those of a PyTorch module
+// holding `generator` and `discriminator`, each with an nn.Sequential `net`:
+// generator.net.{0,2,4,6} (Linear, LeakyReLU pairs, Tanh last) and
+// discriminator.net.{0,3,6} (Linear, LeakyReLU, Dropout triples, Sigmoid
+// last; genmodel keeps D's output as a logit and applies the sigmoid inside
+// the loss). A conditional GAN adds generator.label_emb.weight and
+// discriminator.label_emb.weight (nn.Embedding(classes, classes)), whose rows
+// are concatenated to z and to x. Spectral normalization renames each D
+// weight to weight_orig and adds the weight_u, weight_v power-iteration
+// vectors, as torch.nn.utils.spectral_norm does.
+type GAN struct {
+	Config GANConfig
+	Params *ParamSet
+	Gen    []*Linear
+	Disc   []*Linear
+	GEmbed *Param
+	DEmbed *Param
+	// SN holds, per D layer, the power-iteration vectors u (out) and v (in)
+	// when spectral normalization is on.
+	SNU, SNV []*Param
+}
+
+// NewGAN creates a GAN with PyTorch's default initialization.
+func NewGAN(cfg GANConfig, rng *rand.Rand) (*GAN, error) {
+	if cfg.LatentDim <= 0 || cfg.ImageDim <= 0 || len(cfg.GHidden) == 0 || len(cfg.DHidden) == 0 {
+		return nil, fmt.Errorf("gan: latent_dim, g_hidden and d_hidden must be positive and non-empty")
+	}
+	if cfg.DDropout < 0 || cfg.DDropout >= 1 {
+		return nil, fmt.Errorf("gan: d_dropout must be in [0, 1), got %g", cfg.DDropout)
+	}
+	m := &GAN{Config: cfg, Params: NewParamSet()}
+	in := cfg.LatentDim + cfg.Classes
+	if cfg.Classes > 0 {
+		m.GEmbed = m.Params.Add("generator.label_emb.weight", cfg.Classes, cfg.Classes)
+		for i := range m.GEmbed.Data {
+			m.GEmbed.Data[i] = float32(rng.NormFloat64()) // nn.Embedding's N(0,1)
+		}
+	}
+	for i, h := range append(append([]int(nil), cfg.GHidden...), cfg.ImageDim) {
+		m.Gen = append(m.Gen, NewLinear(m.Params, fmt.Sprintf("generator.net.%d", 2*i), in, h, rng))
+		in = h
+	}
+	in = cfg.ImageDim + cfg.Classes
+	if cfg.Classes > 0 {
+		m.DEmbed = m.Params.Add("discriminator.label_emb.weight", cfg.Classes, cfg.Classes)
+		for i := range m.DEmbed.Data {
+			m.DEmbed.Data[i] = float32(rng.NormFloat64())
+		}
+	}
+	for i, h := range append(append([]int(nil), cfg.DHidden...), 1) {
+		name := fmt.Sprintf("discriminator.net.%d", 3*i)
+		var l *Linear
+		if cfg.SpectralNorm {
+			l = &Linear{In: in, Out: h, Weight: m.Params.Add(name+".weight_orig", h, in), Bias: m.Params.Add(name+".bias", h)}
+			uniformInit(l.Weight, in, rng)
+			uniformInit(l.Bias, in, rng)
+			u, v := m.Params.Add(name+".weight_u", h), m.Params.Add(name+".weight_v", in)
+			fillUnitNormal(u.Data, rng)
+			fillUnitNormal(v.Data, rng)
+			m.SNU, m.SNV = append(m.SNU, u), append(m.SNV, v)
+		} else {
+			l = NewLinear(m.Params, name, in, h, rng)
+		}
+		m.Disc = append(m.Disc, l)
+		in = h
+	}
+	return m, nil
+}
+
+func fillUnitNormal(v []float32, rng *rand.Rand) {
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	normalize(v)
+}
+
+func normalize(v []float32) {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	n := float32(math.Max(math.Sqrt(s), 1e-12))
+	for i := range v {
+		v[i] /= n
+	}
+}
+
+// GenParams and DiscParams are what each optimizer trains; the spectral
+// norm vectors are buffers, updated by PowerIteration, not by gradients.
+func (m *GAN) GenParams() []*Param {
+	var ps []*Param
+	if m.GEmbed != nil {
+		ps = append(ps, m.GEmbed)
+	}
+	for _, l := range m.Gen {
+		ps = append(ps, l.Weight, l.Bias)
+	}
+	return ps
+}
+
+// DiscParams is the discriminator's trainable parameters.
+func (m *GAN) DiscParams() []*Param {
+	var ps []*Param
+	if m.DEmbed != nil {
+		ps = append(ps, m.DEmbed)
+	}
+	for _, l := range m.Disc {
+		ps = append(ps, l.Weight, l.Bias)
+	}
+	return ps
+}
+
+// PowerIteration advances each spectral-norm estimate by one step, as
+// PyTorch's spectral_norm does before every training-mode forward pass:
+// v = W^T u / |W^T u|, u = W v / |W v|.
+func (m *GAN) PowerIteration() {
+	for i, l := range m.Disc {
+		if i >= len(m.SNU) {
+			return
+		}
+		u, v, w := m.SNU[i].Data, m.SNV[i].Data, l.Weight.Data
+		for j := range v {
+			var s float32
+			for o := range u {
+				s += w[o*l.In+j] * u[o]
+			}
+			v[j] = s
+		}
+		normalize(v)
+		for o := range u {
+			var s float32
+			for j := range v {
+				s += w[o*l.In+j] * v[j]
+			}
+			u[o] = s
+		}
+		normalize(u)
+	}
+}
+
+// Generate maps z (B, LatentDim) and, for a conditional GAN, one-hot labels
+// (B, Classes) to images in [-1, 1] of shape (B, ImageDim).
+func (m *GAN) Generate(b *Bound, z, onehot *G.Node) *G.Node {
+	h := z
+	if m.GEmbed != nil {
+		h = must(G.Concat(1, z, must(G.Mul(onehot, b.Node(m.GEmbed)))))
+	}
+	for i, l := range m.Gen {
+		h = l.Forward(b, h)
+		if i < len(m.Gen)-1 {
+			h = must(G.LeakyRelu(h, m.Config.Slope))
+		}
+	}
+	return must(G.Tanh(h))
+}
+
+// Discriminate maps images x (B, ImageDim) to logits (B, 1). masks holds one
+// dropout mask per hidden layer (entries 0 or 1/(1-p)), or is nil for no
+// dropout; the caller draws them, so training stays reproducible.
+func (m *GAN) Discriminate(b *Bound, x, onehot *G.Node, masks []*G.Node) *G.Node {
+	h := x
+	if m.DEmbed != nil {
+		h = must(G.Concat(1, x, must(G.Mul(onehot, b.Node(m.DEmbed)))))
+	}
+	for i, l := range m.Disc {
+		if len(m.SNU) > 0 {
+			h = m.spectralLinear(b, i, h)
+		} else {
+			h = l.Forward(b, h)
+		}
+		if i < len(m.Disc)-1 {
+			h = must(G.LeakyRelu(h, m.Config.Slope))
+			if masks != nil {
+				h = must(G.HadamardProd(h, masks[i]))
+			}
+		}
+	}
+	return h
+}
+
+// spectralLinear applies D's layer i with weight W / sigma, sigma = u^T W v
+// with u, v held constant (the gradient flows through W in both places, as
+// in PyTorch).
+func (m *GAN) spectralLinear(b *Bound, i int, x *G.Node) *G.Node {
+	l := m.Disc[i]
+	w := b.Node(l.Weight)
+	u := b.Node(m.SNU[i], l.Out, 1)
+	v := b.Node(m.SNV[i], 1, l.In)
+	sigma := must(G.Sum(must(G.HadamardProd(w, must(G.Mul(u, v))))))
+	wsn := must(G.HadamardProd(w, must(G.Inverse(sigma))))
+	y := must(G.Mul(x, must(G.Transpose(wsn))))
+	return must(G.BroadcastAdd(y, b.Node(l.Bias, 1, l.Out), nil, []byte{0}))
+}
+
+// GANLosses returns the discriminator's and the generator's loss from the
+// logits of real and generated images (each (B,1)), as batch means. smooth is
+// one-sided label smoothing: D's target for real images is 1 - smooth.
+func GANLosses(kind string, realLogits, fakeLogits *G.Node, smooth float64) (dLoss, gLoss *G.Node, err error) {
+	err = Build("gan loss", func() {
+		mean := func(x *G.Node) *G.Node { return must(G.Mean(x)) }
+		switch kind {
+		case LossBCE, LossMinimax:
+			realTerm := mean(BCEWithLogits(realLogits, scalar(float32(1-smooth))))
+			fakeTerm := mean(BCEWithLogits(fakeLogits, scalar(0)))
+			dLoss = must(G.HadamardProd(must(G.Add(realTerm, fakeTerm)), scalar(0.5)))
+			if kind == LossBCE {
+				gLoss = mean(BCEWithLogits(fakeLogits, scalar(1)))
+			} else {
+				gLoss = must(G.Neg(mean(BCEWithLogits(fakeLogits, scalar(0)))))
+			}
+		case LossWGAN:
+			dLoss = must(G.Sub(mean(fakeLogits), mean(realLogits)))
+			gLoss = must(G.Neg(mean(fakeLogits)))
+		case LossHinge:
+			dLoss = must(G.Add(
+				mean(must(G.Rectify(must(G.Sub(scalar(1), realLogits))))),
+				mean(must(G.Rectify(must(G.Add(scalar(1), fakeLogits)))))))
+			gLoss = must(G.Neg(mean(fakeLogits)))
+		default:
+			panic(graphError{fmt.Errorf("unknown GAN loss %q (want %s, %s, %s or %s)", kind, LossBCE, LossMinimax, LossWGAN, LossHinge)})
+		}
+	})
+	return dLoss, gLoss, err
+}
+
+// GANStep is one of the two training graphs of a GAN at a batch size: the
+// discriminator step (real images and a generated batch, gradients for D)
+// or the generator step (a generated batch through D, gradients for G).
+type GANStep struct {
+	Bound *Bound
+	// Inputs. Real is unused by the generator step; OneHot* are nil for an
+	// unconditional GAN; Noise* (instance noise added to D's inputs) are nil
+	// when it is off; Masks are D's dropout masks, one per hidden layer and
+	// D pass (real pass first), nil without dropout.
+	Real, Z, OneHotReal, OneHotFake []float32
+	NoiseReal, NoiseFake            []float32
+	Masks                           [][]float32
+	// Outputs.
+	Loss                   *G.Node
+	RealLogits, FakeLogits *G.Node
+	DReal, DFake           *G.Node // mean D output (a probability for BCE-type losses, the critic value otherwise)
+}
+
+// GANStepOptions selects the loss and the regularizers built into the graph.
+type GANStepOptions struct {
+	Loss           string
+	LabelSmoothing float64
+	InstanceNoise  bool
+}
+
+// BuildStep builds the discriminator step (disc true) or the generator step.
+func (m *GAN) BuildStep(batch int, disc bool, opt GANStepOptions) (*GANStep, error) {
+	s := &GANStep{}
+	err := Build("gan step", func() {
+		g := G.NewGraph()
+		b := Bind(g)
+		s.Bound = b
+		var z, ohFake, ohReal *G.Node
+		z, s.Z = Input(g, "z", batch, m.Config.LatentDim)
+		if m.Config.Classes > 0 {
+			ohFake, s.OneHotFake = Input(g, "onehot_fake", batch, m.Config.Classes)
+		}
+		fake := m.Generate(b, z, ohFake)
+		if opt.InstanceNoise {
+			var n *G.Node
+			n, s.NoiseFake = Input(g, "noise_fake", batch, m.Config.ImageDim)
+			fake = must(G.Add(fake, n))
+		}
+		s.FakeLogits = m.Discriminate(b, fake, ohFake, m.maskInputs(g, s, batch, "fake"))
+		if disc {
+			var real *G.Node
+			real, s.Real = Input(g, "real", batch, m.Config.ImageDim)
+			if m.Config.Classes > 0 {
+				ohReal, s.OneHotReal = Input(g, "onehot_real", batch, m.Config.Classes)
+			}
+			if opt.InstanceNoise {
+				var n *G.Node
+				n, s.NoiseReal = Input(g, "noise_real", batch, m.Config.ImageDim)
+				real = must(G.Add(real, n))
+			}
+			s.RealLogits = m.Discriminate(b, real, ohReal, m.maskInputs(g, s, batch, "real"))
+		}
+		probe := func(l *G.Node) *G.Node {
+			if opt.Loss == LossBCE || opt.Loss == LossMinimax {
+				return must(G.Mean(must(G.Sigmoid(l))))
+			}
+			return must(G.Mean(l))
+		}
+		s.DFake = probe(s.FakeLogits)
+		realLogits := s.FakeLogits // the generator step has no real pass
+		if disc {
+			s.DReal = probe(s.RealLogits)
+			realLogits = s.RealLogits
+		}
+		dLoss, gLoss, err := GANLosses(opt.Loss, realLogits, s.FakeLogits, opt.LabelSmoothing)
+		if err != nil {
+			panic(graphError{err})
+		}
+		s.Loss = gLoss
+		if disc {
+			s.Loss = dLoss
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// maskInputs creates the dropout mask inputs of one D pass.
+func (m *GAN) maskInputs(g *G.ExprGraph, s *GANStep, batch int, pass string) []*G.Node {
+	if m.Config.DDropout == 0 {
+		return nil
+	}
+	var nodes []*G.Node
+	for i, l := range m.Disc[:len(m.Disc)-1] {
+		n, data := Input(g, fmt.Sprintf("mask_%s_%d", pass, i), batch, l.Out)
+		nodes = append(nodes, n)
+		s.Masks = append(s.Masks, data)
+	}
+	return nodes
+}
+
+// BuildGenerator builds the sampling graph: z (and labels) to images in [-1,1].
+func (m *GAN) BuildGenerator(batch int) (b *Bound, z, onehot []float32, out *G.Node, err error) {
+	err = Build("gan generator", func() {
+		g := G.NewGraph()
+		b = Bind(g)
+		var zn, oh *G.Node
+		zn, z = Input(g, "z", batch, m.Config.LatentDim)
+		if m.Config.Classes > 0 {
+			oh, onehot = Input(g, "onehot", batch, m.Config.Classes)
+		}
+		out = m.Generate(b, zn, oh)
+	})
+	return b, z, onehot, out, err
+}

@@ -1,0 +1,129 @@
+package graphs
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func tinyGAN(t *testing.T, classes int, sn bool) *GAN {
+	t.Helper()
+	m, err := NewGAN(GANConfig{LatentDim: 3, ImageDim: 6, GHidden: []int{5, 4}, DHidden: []int{5, 4}, Slope: 0.2, DDropout: 0.3, Classes: classes, SpectralNorm: sn}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func fillGANInputs(s *GANStep, rng *rand.Rand) {
+	for _, buf := range [][]float32{s.Real, s.Z, s.NoiseReal, s.NoiseFake} {
+		for i := range buf {
+			buf[i] = float32(rng.NormFloat64() * 0.5)
+		}
+	}
+	for _, oh := range [][]float32{s.OneHotReal, s.OneHotFake} {
+		for r := 0; r < len(oh)/3; r++ {
+			oh[r*3+rng.IntN(3)] = 1
+		}
+	}
+	for _, m := range s.Masks {
+		for i := range m {
+			m[i] = float32(rng.IntN(2)) / 0.7
+		}
+	}
+}
+
+func TestGANParamNamesMatchPyTorch(t *testing.T) {
+	m, err := NewGAN(GANConfig{LatentDim: 100, ImageDim: 784, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, Slope: 0.2, DDropout: 0.3}, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range m.Params.List() {
+		names = append(names, fmt.Sprintf("%s%v", p.Name, p.Shape))
+	}
+	want := []string{
+		"generator.net.0.weight[256 100]", "generator.net.0.bias[256]",
+		"generator.net.2.weight[512 256]", "generator.net.2.bias[512]",
+		"generator.net.4.weight[1024 512]", "generator.net.4.bias[1024]",
+		"generator.net.6.weight[784 1024]", "generator.net.6.bias[784]",
+		"discriminator.net.0.weight[512 784]", "discriminator.net.0.bias[512]",
+		"discriminator.net.3.weight[256 512]", "discriminator.net.3.bias[256]",
+		"discriminator.net.6.weight[1 256]", "discriminator.net.6.bias[1]",
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("parameters\n%v\nwant\n%v", names, want)
+	}
+}
+
+// TestGANGradients checks both training graphs of every loss and option
+// against finite differences, each differentiating only its own network.
+func TestGANGradients(t *testing.T) {
+	cases := []struct {
+		loss    string
+		classes int
+		sn      bool
+		noise   bool
+		smooth  float64
+	}{
+		{LossBCE, 0, false, false, 0},
+		{LossBCE, 0, false, true, 0.1},
+		{LossMinimax, 0, false, false, 0},
+		{LossWGAN, 0, false, false, 0},
+		{LossHinge, 0, true, false, 0},
+		{LossBCE, 3, false, false, 0},
+		{LossBCE, 3, true, false, 0},
+	}
+	for _, c := range cases {
+		for _, disc := range []bool{true, false} {
+			name := fmt.Sprintf("%s/classes=%d/sn=%v/noise=%v/disc=%v", c.loss, c.classes, c.sn, c.noise, disc)
+			t.Run(name, func(t *testing.T) {
+				m := tinyGAN(t, c.classes, c.sn)
+				s, err := m.BuildStep(4, disc, GANStepOptions{Loss: c.loss, LabelSmoothing: c.smooth, InstanceNoise: c.noise})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wrt := m.GenParams()
+				if disc {
+					wrt = m.DiscParams()
+				}
+				prog, err := CompileWRT(s.Bound, s.Loss, Outputs{s.Loss}, wrt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fillGANInputs(s, rand.New(rand.NewPCG(2, 2)))
+				checkGradients(t, prog, func() float64 {
+					if err := prog.Run(); err != nil {
+						t.Fatal(err)
+					}
+					return prog.Scalar(s.Loss)
+				}, 8)
+			})
+		}
+	}
+}
+
+// TestPowerIterationFindsSpectralNorm compares the estimate after many
+// iterations with the largest singular value of a known matrix.
+func TestPowerIterationFindsSpectralNorm(t *testing.T) {
+	m := tinyGAN(t, 0, true)
+	l := m.Disc[0] // 5 x 6
+	clear(l.Weight.Data)
+	for i, s := range []float32{3, 2, 1, 0.5, 0.25} {
+		l.Weight.Data[i*l.In+i] = s
+	}
+	for i := 0; i < 50; i++ {
+		m.PowerIteration()
+	}
+	u, v := m.SNU[0].Data, m.SNV[0].Data
+	var sigma float32
+	for o := 0; o < l.Out; o++ {
+		for j := 0; j < l.In; j++ {
+			sigma += u[o] * l.Weight.Data[o*l.In+j] * v[j]
+		}
+	}
+	if d := sigma - 3; d > 1e-3 || d < -1e-3 {
+		t.Errorf("sigma %v, want 3", sigma)
+	}
+}

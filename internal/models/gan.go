@@ -1,0 +1,281 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/genmodel/genmodel/data"
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/checkpoint"
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/sample"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// ganSection is the `gan:` section of the configuration.
+type ganSection struct {
+	LatentDim          int     `mapstructure:"latent_dim"`
+	GHidden            []int   `mapstructure:"g_hidden"`
+	DHidden            []int   `mapstructure:"d_hidden"`
+	LeakySlope         float64 `mapstructure:"leaky_slope"`
+	DDropout           float64 `mapstructure:"d_dropout"`
+	Loss               string  `mapstructure:"loss"`
+	LabelSmoothing     float64 `mapstructure:"label_smoothing"`
+	NCritic            int     `mapstructure:"n_critic"`
+	WeightClip         float64 `mapstructure:"weight_clip"`
+	SpectralNorm       bool    `mapstructure:"spectral_norm"`
+	InstanceNoise      float64 `mapstructure:"instance_noise"`
+	InstanceNoiseSteps int     `mapstructure:"instance_noise_steps"`
+	Conditional        bool    `mapstructure:"conditional"`
+	DLR                float64 `mapstructure:"d_lr"`
+	GLR                float64 `mapstructure:"g_lr"`
+}
+
+// GAN trains graphs.GAN with the seed's alternating updates.
+type GAN struct {
+	Net    *graphs.GAN
+	cfg    ganSection
+	common config.Common
+
+	dStep, gStep *graphs.GANStep
+	dProg, gProg *graphs.Program
+	optD, optG   *train.Adam
+	metrics      []train.Metric
+	lastG        [2]float64 // the last generator step's loss and D(G(z))
+}
+
+func newGAN(cfg *config.Config, common config.Common) (Model, error) {
+	var s ganSection
+	if err := cfg.Decode("gan", &s); err != nil {
+		return nil, err
+	}
+	switch {
+	case s.NCritic < 1:
+		return nil, fmt.Errorf("config: gan.n_critic must be at least 1, got %d", s.NCritic)
+	case s.LabelSmoothing < 0 || s.LabelSmoothing >= 1:
+		return nil, fmt.Errorf("config: gan.label_smoothing must be in [0, 1), got %g", s.LabelSmoothing)
+	case s.WeightClip < 0 || s.InstanceNoise < 0 || s.InstanceNoiseSteps < 0 || s.DLR < 0 || s.GLR < 0:
+		return nil, fmt.Errorf("config: gan.weight_clip, instance_noise, instance_noise_steps, d_lr and g_lr must not be negative")
+	}
+	switch s.Loss {
+	case graphs.LossBCE, graphs.LossMinimax, graphs.LossWGAN, graphs.LossHinge:
+	default:
+		return nil, fmt.Errorf("config: gan.loss %q is not bce, minimax, wgan or hinge", s.Loss)
+	}
+	size := imageSide(common)
+	classes := 0
+	if s.Conditional {
+		if common.Data.Dataset != "mnist" {
+			return nil, fmt.Errorf("config: gan.conditional needs labelled data (data.dataset mnist)")
+		}
+		classes = 10
+	}
+	net, err := graphs.NewGAN(graphs.GANConfig{
+		LatentDim: s.LatentDim, ImageDim: size * size, GHidden: s.GHidden, DHidden: s.DHidden,
+		Slope: s.LeakySlope, DDropout: s.DDropout, Classes: classes, SpectralNorm: s.SpectralNorm,
+	}, InitRNG(common.Seed))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return &GAN{Net: net, cfg: s, common: common}, nil
+}
+
+// imageSide is the side of the square training images.
+func imageSide(c config.Common) int {
+	if c.Data.Dataset == "mnist" {
+		return 28
+	}
+	return c.Data.ImageSize
+}
+
+// Params implements train.Trainable.
+func (m *GAN) Params() []*graphs.Param { return m.Net.Params.List() }
+
+// Optimizers implements train.Trainable: one Adam per network, as the seed.
+func (m *GAN) Optimizers() []checkpoint.Named {
+	if m.optD == nil {
+		t := m.common.Train
+		d, g := t, t
+		if m.cfg.DLR > 0 {
+			d.LR = m.cfg.DLR
+		}
+		if m.cfg.GLR > 0 {
+			g.LR = m.cfg.GLR
+		}
+		m.optD = newAdam(d, m.Net.DiscParams())
+		m.optG = newAdam(g, m.Net.GenParams())
+	}
+	return []checkpoint.Named{{Name: "discriminator", Optimizer: m.optD}, {Name: "generator", Optimizer: m.optG}}
+}
+
+func (m *GAN) build(batch int) error {
+	opt := graphs.GANStepOptions{Loss: m.cfg.Loss, LabelSmoothing: m.cfg.LabelSmoothing, InstanceNoise: m.cfg.InstanceNoise > 0}
+	var err error
+	if m.dStep, err = m.Net.BuildStep(batch, true, opt); err != nil {
+		return err
+	}
+	if m.gStep, err = m.Net.BuildStep(batch, false, opt); err != nil {
+		return err
+	}
+	if m.dProg, err = graphs.CompileWRT(m.dStep.Bound, m.dStep.Loss, graphs.Outputs{m.dStep.Loss, m.dStep.DReal, m.dStep.DFake}, m.Net.DiscParams()); err != nil {
+		return err
+	}
+	m.gProg, err = graphs.CompileWRT(m.gStep.Bound, m.gStep.Loss, graphs.Outputs{m.gStep.Loss, m.gStep.DFake}, m.Net.GenParams())
+	return err
+}
+
+// fillStepInputs draws the noise of one graph run from rng: z, labels of the
+// generated batch, dropout masks and instance noise.
+func (m *GAN) fillStepInputs(s *graphs.GANStep, step int64, rng *rand.Rand) {
+	fillNormal(s.Z, rng)
+	if s.OneHotFake != nil {
+		fillOneHot(s.OneHotFake, 10, rng)
+	}
+	keep := float32(1 / (1 - m.cfg.DDropout))
+	for _, mask := range s.Masks {
+		for i := range mask {
+			if rng.Float64() < m.cfg.DDropout {
+				mask[i] = 0
+			} else {
+				mask[i] = keep
+			}
+		}
+	}
+	sigma := m.cfg.InstanceNoise
+	if n := m.cfg.InstanceNoiseSteps; n > 0 {
+		sigma *= max(0, 1-float64(step)/float64(n))
+	}
+	for _, buf := range [][]float32{s.NoiseReal, s.NoiseFake} {
+		for i := range buf {
+			buf[i] = float32(sigma * rng.NormFloat64())
+		}
+	}
+}
+
+func fillOneHot(dst []float32, classes int, rng *rand.Rand) {
+	clear(dst)
+	for r := 0; r < len(dst)/classes; r++ {
+		dst[r*classes+rng.IntN(classes)] = 1
+	}
+}
+
+// TrainStep implements train.Trainable: one discriminator step on the batch,
+// then (every n_critic steps) one generator step on fresh noise.
+func (m *GAN) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metric, error) {
+	if m.dProg == nil {
+		if err := m.build(b.Size); err != nil {
+			return nil, err
+		}
+	}
+	m.Optimizers()
+	d := m.dStep
+	for i, v := range b.X {
+		d.Real[i] = 2*v - 1 // [0,1] -> [-1,1], the range of G's tanh
+	}
+	if d.OneHotReal != nil {
+		if b.Labels == nil {
+			return nil, fmt.Errorf("a conditional GAN needs labelled images")
+		}
+		clear(d.OneHotReal)
+		for i, y := range b.Labels {
+			d.OneHotReal[i*10+int(y)] = 1
+		}
+	}
+	m.fillStepInputs(d, step, rng)
+	m.Net.PowerIteration()
+	if err := m.dProg.Run(); err != nil {
+		return nil, err
+	}
+	if err := m.optD.Update(m.dProg.Params(), m.dProg.Grads()); err != nil {
+		return nil, err
+	}
+	if c := float32(m.cfg.WeightClip); c > 0 {
+		for _, p := range m.Net.DiscParams() {
+			for i, v := range p.Data {
+				p.Data[i] = min(c, max(-c, v))
+			}
+		}
+	}
+	if step%int64(m.cfg.NCritic) == int64(m.cfg.NCritic-1) {
+		m.fillStepInputs(m.gStep, step, rng)
+		m.Net.PowerIteration()
+		if err := m.gProg.Run(); err != nil {
+			return nil, err
+		}
+		if err := m.optG.Update(m.gProg.Params(), m.gProg.Grads()); err != nil {
+			return nil, err
+		}
+		m.lastG = [2]float64{m.gProg.Scalar(m.gStep.Loss), m.gProg.Scalar(m.gStep.DFake)}
+	}
+	m.metrics = append(m.metrics[:0],
+		train.Metric{Name: "loss_d", Value: m.dProg.Scalar(d.Loss)},
+		train.Metric{Name: "loss_g", Value: m.lastG[0]},
+		train.Metric{Name: "d_x", Value: m.dProg.Scalar(d.DReal)},
+		train.Metric{Name: "d_g_z1", Value: m.dProg.Scalar(d.DFake)},
+		train.Metric{Name: "d_g_z2", Value: m.lastG[1]})
+	return m.metrics, nil
+}
+
+// Samples implements train.Sampler: images from N(0, I) noise (for a
+// conditional GAN, the classes in turn), mapped from [-1,1] to [0,1].
+func (m *GAN) Samples(n int, rng *rand.Rand) (sample.Images, error) {
+	return m.generate(n, -1, rng)
+}
+
+// generate draws n images of class k (k < 0: classes in turn).
+func (m *GAN) generate(n, k int, rng *rand.Rand) (sample.Images, error) {
+	b, z, onehot, out, err := m.Net.BuildGenerator(chunkSize)
+	if err != nil {
+		return sample.Images{}, err
+	}
+	prog, err := graphs.Compile(b, nil, graphs.Outputs{out})
+	if err != nil {
+		return sample.Images{}, err
+	}
+	defer prog.Close()
+	dim := m.Net.Config.ImageDim
+	side := imageSide(m.common)
+	imgs := sample.Images{N: n, H: side, W: side, Pix: make([]float32, n*dim)}
+	for lo := 0; lo < n; lo += chunkSize {
+		fillNormal(z, rng)
+		if onehot != nil {
+			clear(onehot)
+			for r := 0; r < chunkSize; r++ {
+				c := k
+				if c < 0 {
+					c = (lo + r) % 10
+				}
+				onehot[r*10+c] = 1
+			}
+		}
+		if err := prog.Run(); err != nil {
+			return sample.Images{}, err
+		}
+		rows := min(chunkSize, n-lo)
+		for i, v := range prog.Value(out)[:rows*dim] {
+			imgs.Pix[lo*dim+i] = (v + 1) / 2
+		}
+	}
+	return imgs, nil
+}
+
+// chunkSize is the batch of sampling graphs.
+const chunkSize = 100
+
+// Kinds implements Model.
+func (m *GAN) Kinds() []string { return []string{"prior"} }
+
+// Draw implements Model.
+func (m *GAN) Draw(kind string, n int, _ *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
+	if kind != "prior" {
+		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the gan draws %v, not %q", m.Kinds(), kind)
+	}
+	imgs, err := m.Samples(n, rng)
+	return imgs, sample.DefaultGridOptions(), err
+}
+
+// Evaluate implements Model: a GAN has no likelihood; its figures are the
+// evaluator's, of its samples.
+func (m *GAN) Evaluate(test *data.Dataset, _ *rand.Rand) (Report, error) {
+	return Report{Model: "gan", Notes: []string{"a GAN has no likelihood: see the evaluator's figures of its samples"}}, nil
+}
