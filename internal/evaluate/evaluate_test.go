@@ -95,8 +95,8 @@ func TestPrecisionRecall(t *testing.T) {
 	// A mode-collapsed generator: every sample near one real point.
 	collapsed := gaussianSamples(rng, n, []float64{0, 0, 0, 0}, []float64{0.05, 0.05, 0.05, 0.05})
 	cases := []struct {
-		name                    string
-		fake                    []float64
+		name                   string
+		fake                   []float64
 		minP, maxP, minR, maxR float64
 	}{
 		{"same distribution", same, 0.8, 1, 0.8, 1},
