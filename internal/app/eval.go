@@ -106,7 +106,9 @@ func evalModel(o EvalOptions, res *evalResult) error {
 	res.add("checkpoint", ck.Path)
 	res.add("epoch", ck.Meta.Epoch)
 	res.add("step", ck.Meta.Step)
-	res.add("test_images", rep.Images)
+	if rep.Images > 0 {
+		res.add("test_images", rep.Images)
+	}
 	for _, x := range rep.Metrics {
 		res.add(x.Name, x.Value)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
 )
 
@@ -21,6 +22,7 @@ type SampleOptions struct {
 	Out        string // grid PNG
 	OutDir     string // N single PNGs instead of a grid
 	Seed       uint64
+	Class      int // a digit for a conditional model, -1 for none
 	Overrides  []config.Override
 }
 
@@ -56,11 +58,11 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		imgs, grid, err = m.Draw(kind, o.N, test, rng)
+		imgs, grid, err = m.Draw(models.DrawRequest{Kind: kind, N: o.N, Class: o.Class}, test, rng)
 		if err != nil {
 			return err
 		}
-	} else if imgs, grid, err = m.Draw(kind, o.N, nil, rng); err != nil {
+	} else if imgs, grid, err = m.Draw(models.DrawRequest{Kind: kind, N: o.N, Class: o.Class}, nil, rng); err != nil {
 		return err
 	}
 	if o.OutDir != "" {

@@ -20,7 +20,11 @@ import (
 // smallRun is a few seconds of the default VAE on the first images of the
 // real MNIST training set.
 func smallRun(out string, limit, epochs int, extra ...config.Override) TrainOptions {
-	o := TrainOptions{Model: "vae", OutDir: out, Quiet: true, Overrides: []config.Override{
+	return smallRunOf("vae", out, limit, epochs, extra...)
+}
+
+func smallRunOf(model, out string, limit, epochs int, extra ...config.Override) TrainOptions {
+	o := TrainOptions{Model: model, OutDir: out, Quiet: true, Overrides: []config.Override{
 		{Key: "data.limit", Value: strconv.Itoa(limit), Source: "test"},
 		{Key: "train.epochs", Value: strconv.Itoa(epochs), Source: "test"},
 		{Key: "train.sample_count", Value: "16", Source: "test"},
@@ -98,12 +102,30 @@ func TestTrainLossFallsOnRealMNIST(t *testing.T) {
 
 // TestResumeIsBitIdentical stops runs at several points (mid-epoch, at an
 // epoch boundary) and checks that resuming ends with exactly the weights and
-// optimizer state of the run that never stopped.
+// optimizer state of the run that never stopped, for each kind of model.
 func TestResumeIsBitIdentical(t *testing.T) {
-	const limit, epochs = 1024, 2 // 8 batches per epoch
+	cases := []struct {
+		model string
+		limit int // 8 batches per epoch
+		extra []config.Override
+	}{
+		{"vae", 1024, nil},
+		{"gan", 512, nil},
+		{"gan", 512, []config.Override{{Key: "gan.spectral_norm", Value: "true", Source: "test"}, {Key: "gan.conditional", Value: "true", Source: "test"},
+			{Key: "gan.instance_noise", Value: "0.1", Source: "test"}, {Key: "gan.n_critic", Value: "2", Source: "test"}}},
+	}
+	for i, c := range cases {
+		t.Run(c.model+strconv.Itoa(i), func(t *testing.T) {
+			testResume(t, c.model, c.limit, c.extra)
+		})
+	}
+}
+
+func testResume(t *testing.T, model string, limit int, extra []config.Override) {
+	const epochs = 2
 	base := t.TempDir()
 	whole := filepath.Join(base, "whole")
-	ref, err := Train(context.Background(), smallRun(whole, limit, epochs), io.Discard)
+	ref, err := Train(context.Background(), smallRunOf(model, whole, limit, epochs, extra...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +134,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	for _, stop := range []int64{3, 8, 13} {
 		t.Run("stop at step "+strconv.Itoa(int(stop)), func(t *testing.T) {
 			out := filepath.Join(base, "stop"+strconv.Itoa(int(stop)))
-			o := smallRun(out, limit, epochs)
+			o := smallRunOf(model, out, limit, epochs, extra...)
 			o.StopAfterSteps = stop
 			if _, err := Train(context.Background(), o, io.Discard); !errors.Is(err, train.ErrInterrupted) {
 				t.Fatalf("interrupted run returned %v, want ErrInterrupted", err)

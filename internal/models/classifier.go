@@ -177,6 +177,6 @@ func (c *Classifier) Evaluate(test *data.Dataset, rng *rand.Rand) (Report, error
 func (c *Classifier) Kinds() []string { return nil }
 
 // Draw implements Model.
-func (c *Classifier) Draw(kind string, _ int, _ *data.Dataset, _ *rand.Rand) (sample.Images, sample.GridOptions, error) {
+func (c *Classifier) Draw(DrawRequest, *data.Dataset, *rand.Rand) (sample.Images, sample.GridOptions, error) {
 	return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the classifier draws no images")
 }

@@ -266,11 +266,17 @@ const chunkSize = 100
 func (m *GAN) Kinds() []string { return []string{"prior"} }
 
 // Draw implements Model.
-func (m *GAN) Draw(kind string, n int, _ *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
-	if kind != "prior" {
-		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the gan draws %v, not %q", m.Kinds(), kind)
+func (m *GAN) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
+	if req.Kind != "prior" {
+		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the gan draws %v, not %q", m.Kinds(), req.Kind)
 	}
-	imgs, err := m.Samples(n, rng)
+	if req.Class >= 0 && m.Net.Config.Classes == 0 {
+		return sample.Images{}, sample.GridOptions{}, errNotConditional("gan (trained without gan.conditional)")
+	}
+	if req.Class >= m.Net.Config.Classes && req.Class >= 0 {
+		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("--class %d: the model knows classes 0 to %d", req.Class, m.Net.Config.Classes-1)
+	}
+	imgs, err := m.generate(req.N, req.Class, rng)
 	return imgs, sample.DefaultGridOptions(), err
 }
 

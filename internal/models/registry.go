@@ -25,9 +25,21 @@ type Model interface {
 	// Draw renders the picture kinds a model supports for `genmodel sample`
 	// ("prior" for all; "recon", "interp", "manifold" for the VAE). The
 	// returned grid options give its layout.
-	Draw(kind string, n int, test *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error)
+	Draw(req DrawRequest, test *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error)
 	// Kinds lists the picture kinds Draw accepts, the default first.
 	Kinds() []string
+}
+
+// DrawRequest is what `genmodel sample` asks a model for.
+type DrawRequest struct {
+	Kind  string
+	N     int
+	Class int // a digit for a class-conditional model; -1 for none
+}
+
+// errNotConditional is the answer of models that cannot draw a given class.
+func errNotConditional(model string) error {
+	return fmt.Errorf("the %s is not class-conditional: --class needs a conditional model (gan with gan.conditional=true)", model)
 }
 
 // Report is the result of Evaluate: named figures in a fixed order, with a
@@ -46,6 +58,7 @@ type entry struct {
 
 var registry = map[string]entry{
 	"classifier": {"convolutional MNIST classifier (conv32-conv64-fc128-fc10), the evaluator's feature network", newClassifier},
+	"gan":        {"the seed's MLP GAN (G 100-256-512-1024-784, D 784-512-256-1); bce, minimax, wgan or hinge loss, spectral norm, label smoothing, instance noise, conditional", newGAN},
 	"vae":        {"variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)", newVAE},
 }
 

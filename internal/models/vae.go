@@ -138,9 +138,13 @@ func (v *VAE) Samples(n int, rng *rand.Rand) (sample.Images, error) {
 func (v *VAE) Kinds() []string { return []string{"prior", "recon", "interp", "manifold"} }
 
 // Draw implements Model.
-func (v *VAE) Draw(kind string, n int, test *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
+func (v *VAE) Draw(req DrawRequest, test *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
 	opt := sample.DefaultGridOptions()
-	switch kind {
+	if req.Class >= 0 {
+		return sample.Images{}, opt, errNotConditional("vae")
+	}
+	n := req.N
+	switch req.Kind {
 	case "prior":
 		imgs, err := sample.VAEPrior(v.Net, n, rng)
 		return imgs, opt, err
@@ -166,5 +170,5 @@ func (v *VAE) Draw(kind string, n int, test *data.Dataset, rng *rand.Rand) (samp
 		imgs, err := sample.VAEManifold(v.Net, side)
 		return imgs, opt, err
 	}
-	return sample.Images{}, opt, fmt.Errorf("the vae draws %v, not %q", v.Kinds(), kind)
+	return sample.Images{}, opt, fmt.Errorf("the vae draws %v, not %q", v.Kinds(), req.Kind)
 }

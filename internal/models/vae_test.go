@@ -124,7 +124,7 @@ func TestDrawKinds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	want := map[string]int{"prior": 16, "recon": 32, "interp": 16}
 	for kind, n := range want {
-		imgs, _, err := m.Draw(kind, 16, te, rng)
+		imgs, _, err := m.Draw(DrawRequest{Kind: kind, N: 16, Class: -1}, te, rng)
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
@@ -132,11 +132,11 @@ func TestDrawKinds(t *testing.T) {
 			t.Errorf("%s: %d images %dx%d, want %d", kind, imgs.N, imgs.H, imgs.W, n)
 		}
 	}
-	if _, _, err := m.Draw("manifold", 16, te, rng); err == nil {
+	if _, _, err := m.Draw(DrawRequest{Kind: "manifold", N: 16, Class: -1}, te, rng); err == nil {
 		t.Error("manifold of a 20-D latent space accepted")
 	}
 	m2 := loadVAE(t, set("vae.latent_dim", "2"))
-	if imgs, opt, err := m2.Draw("manifold", 16, te, rng); err != nil || imgs.N != 16 || opt.NRow != 4 {
+	if imgs, opt, err := m2.Draw(DrawRequest{Kind: "manifold", N: 16, Class: -1}, te, rng); err != nil || imgs.N != 16 || opt.NRow != 4 {
 		t.Errorf("2-D manifold: %d images, nrow %d, %v", imgs.N, opt.NRow, err)
 	}
 }
