@@ -12,7 +12,16 @@ import (
 
 func loadVAE(t *testing.T, overrides ...config.Override) *VAE {
 	t.Helper()
-	cfg, err := config.Load("vae", "", overrides)
+	return loadModel(t, "vae", overrides...).(*VAE)
+}
+
+func loadConfig(model string, overrides ...config.Override) (*config.Config, error) {
+	return config.Load(model, "", overrides)
+}
+
+func loadModel(t *testing.T, model string, overrides ...config.Override) Model {
+	t.Helper()
+	cfg, err := loadConfig(model, overrides...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,8 +29,10 @@ func loadVAE(t *testing.T, overrides ...config.Override) *VAE {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.(*VAE)
+	return m
 }
+
+func rngFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
 
 func set(key, value string) config.Override {
 	return config.Override{Key: key, Value: value, Source: "test"}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -49,6 +50,13 @@ type Trainable interface {
 type Sampler interface {
 	// Samples draws n images, taking all randomness from rng.
 	Samples(n int, rng *rand.Rand) (sample.Images, error)
+}
+
+// EpochChecker is implemented by models that can tell from an epoch's mean
+// metrics that training has gone wrong (a GAN whose discriminator wins); the
+// loop prints each warning and records it in metrics.jsonl.
+type EpochChecker interface {
+	CheckEpoch(epochMetrics []Metric) []string
 }
 
 // TestEvaluator is implemented by models that report test-set losses after
@@ -168,6 +176,11 @@ func Run(ctx context.Context, m Trainable, ds *data.Dataset, opt Options) (*Resu
 			if err != nil {
 				return res, fmt.Errorf("step %d: %w", pos.Step, err)
 			}
+			if bad := nonFinite(ms); bad != "" {
+				// Nothing after this step would be worth saving: stop with the
+				// last checkpoint intact.
+				return res, fmt.Errorf("%s is not finite at step %d: training diverged; the last checkpoint in %s is intact; lower train.lr or set train.grad_clip", bad, pos.Step+1, ckDir)
+			}
 			pos.Step++
 			pos.Batch++
 			windowSteps++
@@ -217,6 +230,16 @@ func Run(ctx context.Context, m Trainable, ds *data.Dataset, opt Options) (*Resu
 		if opt.Log != nil {
 			fmt.Fprintf(opt.Log, "epoch %d/%d %s images/s %.0f (%.1fs)\n", pos.Epoch, tc.Epochs, formatMetrics(epochMetrics), ips, secs)
 		}
+		if ec, ok := m.(EpochChecker); ok {
+			for _, w := range ec.CheckEpoch(epochMetrics) {
+				if opt.Log != nil {
+					fmt.Fprintf(opt.Log, "warning: epoch %d: %s\n", pos.Epoch, w)
+				}
+				if err := metrics.writeWarning(pos.Step, pos.Epoch, w); err != nil {
+					return res, err
+				}
+			}
+		}
 		if err := writeSampleGrid(m, opt, pos.Epoch, pcg, rng); err != nil {
 			return res, err
 		}
@@ -247,6 +270,16 @@ func writeSampleGrid(m Trainable, opt Options, epoch int, pcg *rand.PCG, rng *ra
 		return err
 	}
 	return sample.SaveGrid(path, imgs, sample.DefaultGridOptions())
+}
+
+// nonFinite names the first metric that is NaN or infinite, or returns "".
+func nonFinite(ms []Metric) string {
+	for _, m := range ms {
+		if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+			return m.Name
+		}
+	}
+	return ""
 }
 
 func accumulate(sums, ms []Metric) []Metric {

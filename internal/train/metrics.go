@@ -86,6 +86,15 @@ func (l *metricsLog) write(kind string, step int64, epoch int, ms []Metric, imag
 	return nil
 }
 
+// writeWarning records a warning of the model about the epoch.
+func (l *metricsLog) writeWarning(step int64, epoch int, msg string) error {
+	b, _ := json.Marshal(map[string]any{"kind": "warning", "step": step, "epoch": epoch, "warning": msg})
+	if _, err := l.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("writing %s: %w", l.path, err)
+	}
+	return nil
+}
+
 // jsonNumber formats v for JSON, which has no NaN or Inf: those become null.
 func jsonNumber(v float64) string {
 	if v != v || v > 1e308 || v < -1e308 {
