@@ -21,12 +21,9 @@ func NewLinear(ps *ParamSet, name string, in, out int, rng *rand.Rand) *Linear {
 	return l
 }
 
-// Forward applies the layer to x of shape (batch, in).
+// Forward applies the layer to x of shape (batch, in), as one fused op.
 func (l *Linear) Forward(b *Bound, x *G.Node) *G.Node {
-	w := b.Node(l.Weight)
-	bias := b.Node(l.Bias, 1, l.Out)
-	y := must(G.Mul(x, must(G.Transpose(w))))
-	return must(G.BroadcastAdd(y, bias, nil, []byte{0}))
+	return linear(x, b.Node(l.Weight), b.Node(l.Bias, 1, l.Out))
 }
 
 // MLP applies layers in turn with ReLU between them (not after the last),

@@ -1,0 +1,196 @@
+package graphs
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// linearOp is y = x W^T + b in one op. Built from Gorgonia's own ops, the
+// same layer costs a generic-iterator transpose of W on every run, a
+// separate broadcast add, and a transpose in the backward pass; here the
+// transposes are folded into the matrix multiply's flags (sgemm with
+// op(B) = W^T) and the bias is added in the same pass over y.
+//
+// Inputs: x (B, in), W (out, in), b (1, out). Output: (B, out).
+type linearOp struct {
+	batch, in, out int
+}
+
+// linearGradOp computes one of the three gradients of linearOp from dy.
+type linearGradOp struct {
+	which          int // gradX: dy W; gradW: dy^T x; gradB: column sums of dy
+	batch, in, out int
+}
+
+const (
+	gradX = iota
+	gradW
+	gradB
+)
+
+// linear applies the fused op; shapes are checked here, once, at build time.
+func linear(x, w, b *G.Node) *G.Node {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 2 || len(ws) != 2 || xs[1] != ws[1] {
+		panic(graphError{fmt.Errorf("linear: x %v and W %v do not fit", xs, ws)})
+	}
+	return must(G.ApplyOp(linearOp{batch: xs[0], in: ws[1], out: ws[0]}, x, w, b))
+}
+
+func matrixType() hm.Type { return G.TensorType{Dims: 2, Of: hm.TypeVariable('a')} }
+
+func (op linearOp) Arity() int { return 3 }
+func (op linearOp) Type() hm.Type {
+	m := matrixType()
+	return hm.NewFnType(m, m, m, m)
+}
+func (op linearOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.batch, op.out}, nil
+}
+func (op linearOp) Do(vals ...G.Value) (G.Value, error) {
+	x, w, b, err := float32Args3(vals)
+	if err != nil {
+		return nil, fmt.Errorf("linear: %w", err)
+	}
+	out := tensor.New(tensor.WithShape(op.batch, op.out), tensor.Of(tensor.Float32))
+	y := out.Data().([]float32)
+	// Start from the bias in every row, then accumulate x W^T (beta = 1).
+	for r := 0; r < op.batch; r++ {
+		copy(y[r*op.out:(r+1)*op.out], b)
+	}
+	Sgemm(blas.NoTrans, blas.Trans, op.batch, op.out, op.in, 1, x, op.in, w, op.in, 1, y, op.out)
+	return out, nil
+}
+func (op linearOp) ReturnsPtr() bool     { return false }
+func (op linearOp) CallsExtern() bool    { return false }
+func (op linearOp) OverwritesInput() int { return -1 }
+func (op linearOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "Linear(%d,%d,%d)", op.batch, op.in, op.out)
+}
+func (op linearOp) Hashcode() uint32   { return hashOf(op) }
+func (op linearOp) String() string     { return fmt.Sprintf("Linear(%d->%d)", op.in, op.out) }
+func (op linearOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+func (op linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	x, w := inputs[0], inputs[1]
+	mk := func(which int, args ...*G.Node) (*G.Node, error) {
+		return G.ApplyOp(linearGradOp{which: which, batch: op.batch, in: op.in, out: op.out}, args...)
+	}
+	dx, err := mk(gradX, grad, w)
+	if err != nil {
+		return nil, err
+	}
+	dw, err := mk(gradW, grad, x)
+	if err != nil {
+		return nil, err
+	}
+	db, err := mk(gradB, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
+func (op linearGradOp) Arity() int {
+	if op.which == gradB {
+		return 1
+	}
+	return 2
+}
+func (op linearGradOp) Type() hm.Type {
+	m := matrixType()
+	if op.which == gradB {
+		return hm.NewFnType(m, m)
+	}
+	return hm.NewFnType(m, m, m)
+}
+func (op linearGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	switch op.which {
+	case gradX:
+		return tensor.Shape{op.batch, op.in}, nil
+	case gradW:
+		return tensor.Shape{op.out, op.in}, nil
+	}
+	return tensor.Shape{1, op.out}, nil
+}
+func (op linearGradOp) Do(vals ...G.Value) (G.Value, error) {
+	shape, _ := op.InferShape()
+	out := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	dst := out.Data().([]float32)
+	dy, err := float32Data(vals[0])
+	if err != nil {
+		return nil, fmt.Errorf("linear gradient: %w", err)
+	}
+	switch op.which {
+	case gradX: // dx = dy W: (B,out) x (out,in)
+		w, err := float32Data(vals[1])
+		if err != nil {
+			return nil, err
+		}
+		Sgemm(blas.NoTrans, blas.NoTrans, op.batch, op.in, op.out, 1, dy, op.out, w, op.in, 0, dst, op.in)
+	case gradW: // dW = dy^T x: (out,B) x (B,in)
+		x, err := float32Data(vals[1])
+		if err != nil {
+			return nil, err
+		}
+		Sgemm(blas.Trans, blas.NoTrans, op.out, op.in, op.batch, 1, dy, op.out, x, op.in, 0, dst, op.in)
+	case gradB:
+		for r := 0; r < op.batch; r++ {
+			row := dy[r*op.out : (r+1)*op.out]
+			for j, v := range row {
+				dst[j] += v
+			}
+		}
+	}
+	return out, nil
+}
+func (op linearGradOp) ReturnsPtr() bool     { return false }
+func (op linearGradOp) CallsExtern() bool    { return false }
+func (op linearGradOp) OverwritesInput() int { return -1 }
+func (op linearGradOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "LinearGrad%d(%d,%d,%d)", op.which, op.batch, op.in, op.out)
+}
+func (op linearGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op linearGradOp) String() string   { return fmt.Sprintf("LinearGrad%d", op.which) }
+
+func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+// float32Data returns the contiguous float32 storage of a dense value,
+// materializing a strided view first.
+func float32Data(v G.Value) ([]float32, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("want a dense tensor, got %T", v)
+	}
+	if d.IsMaterializable() {
+		d = d.Materialize().(*tensor.Dense)
+	}
+	data, ok := d.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("want float32 data, got %v", d.Dtype())
+	}
+	return data, nil
+}
+
+func float32Args3(vals []G.Value) (a, b, c []float32, err error) {
+	if len(vals) != 3 {
+		return nil, nil, nil, fmt.Errorf("want 3 inputs, got %d", len(vals))
+	}
+	if a, err = float32Data(vals[0]); err != nil {
+		return
+	}
+	if b, err = float32Data(vals[1]); err != nil {
+		return
+	}
+	c, err = float32Data(vals[2])
+	return
+}
