@@ -65,3 +65,22 @@ func BenchmarkVAESample(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "images/s")
 }
+
+// BenchmarkGANTrainStep is one D step and one G step of the seed GAN at
+// batch 64, the unit of gan_ref.py's steps/s.
+func BenchmarkGANTrainStep(b *testing.B) {
+	m := newDefault(b, "gan")
+	batch := randomBatch(64)
+	rng := rand.New(rand.NewPCG(2, 2))
+	if _, err := m.TrainStep(batch, 0, rng); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.TrainStep(batch, int64(i+1), rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch.Size)/b.Elapsed().Seconds(), "images/s")
+}

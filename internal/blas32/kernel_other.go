@@ -1,0 +1,15 @@
+//go:build !amd64
+
+package blas32
+
+// Without the amd64 assembly, the Go kernel and Go packing are used.
+const useAsm = false
+
+func kernel(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int, alpha, beta float32, nt int) {
+	checkKernelArgs(kc, a, rsa, csa, astep, b, c, ldc, nt)
+	kernelGo(kc, a, rsa, csa, astep, b, c, ldc, alpha, beta, nt)
+}
+
+func packBTrans16(dst, b []float32, ldb, kc int) { packBTrans16Go(dst, b, ldb, kc) }
+
+func setAsm(bool) {}
