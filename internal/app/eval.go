@@ -10,6 +10,7 @@ import (
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/evaluate"
+	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
 	"github.com/genmodel/genmodel/internal/train"
 )
@@ -126,7 +127,42 @@ func evalModel(o EvalOptions, res *evalResult) error {
 		return err
 	}
 	res.add("sample_images_per_sec", float64(o.N)/time.Since(start).Seconds())
-	return addFigures(o, common.Data.Dir, imgs, res)
+	if err := addFigures(o, common.Data.Dir, imgs, res); err != nil {
+		return err
+	}
+	if cs, ok := m.(models.ClassSampler); ok && cs.Classes() > 0 {
+		return addClassMatch(o, cs, res)
+	}
+	return nil
+}
+
+// addClassMatch asks a conditional model for each class in turn and reports
+// how often the classifier recognizes the class asked for.
+func addClassMatch(o EvalOptions, cs models.ClassSampler, res *evalResult) error {
+	net, err := evaluate.LoadNet(o.Classifier)
+	if err != nil {
+		return err
+	}
+	per := max(1, o.N/cs.Classes())
+	rng := rand.New(rand.NewPCG(o.Seed, 0x434c4153)) // "CLAS"
+	match := make([]float64, cs.Classes())
+	worst := 1.0
+	for k := range match {
+		imgs, err := cs.SamplesOfClass(per, k, rng)
+		if err != nil {
+			return err
+		}
+		f, err := net.Extract(imgs)
+		if err != nil {
+			return err
+		}
+		match[k] = evaluate.ClassMatch(f, k)
+		worst = min(worst, match[k])
+	}
+	res.add("class_match", match)
+	res.add("class_match_min", worst)
+	res.notes = append(res.notes, fmt.Sprintf("class_match[k]: share of %d samples asked for class k that the classifier labels k", per))
+	return nil
 }
 
 // addFigures measures imgs against the reference set in the classifier's

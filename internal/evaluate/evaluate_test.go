@@ -144,3 +144,18 @@ func TestClassCoverage(t *testing.T) {
 		t.Errorf("unsure: %+v", c)
 	}
 }
+
+func TestClassMatch(t *testing.T) {
+	f := &Features{N: 4, Probs: []float64{
+		0, 0, 0, 0, 0, 0, 0, 0.9, 0.1, 0,
+		0, 0, 0, 0, 0, 0, 0, 0.6, 0.4, 0,
+		0, 0, 0, 0, 0, 0, 0, 0.2, 0.8, 0,
+		1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	}}
+	if got := ClassMatch(f, 7); got != 0.5 {
+		t.Errorf("ClassMatch(7) = %v, want 0.5", got)
+	}
+	if got := ClassMatch(f, 3); got != 0 {
+		t.Errorf("ClassMatch(3) = %v, want 0", got)
+	}
+}

@@ -124,3 +124,21 @@ func ClassCoverage(probs []float64, n int) Coverage {
 	c.ClassifierScore = math.Exp(kl / float64(n))
 	return c
 }
+
+// ClassMatch is the share of images the classifier labels k.
+func ClassMatch(f *Features, k int) float64 {
+	hits := 0
+	for i := 0; i < f.N; i++ {
+		p := f.Probs[i*10 : (i+1)*10]
+		top := 0
+		for j, v := range p {
+			if v > p[top] {
+				top = j
+			}
+		}
+		if top == k {
+			hits++
+		}
+	}
+	return float64(hits) / float64(max(1, f.N))
+}

@@ -336,3 +336,12 @@ func (m *GAN) sampleSpread() (float64, error) {
 	}
 	return total / float64(d), nil
 }
+
+// Classes implements ClassSampler: the number of classes of a conditional
+// GAN (0 when it is not conditional).
+func (m *GAN) Classes() int { return m.Net.Config.Classes }
+
+// SamplesOfClass implements ClassSampler.
+func (m *GAN) SamplesOfClass(n, k int, rng *rand.Rand) (sample.Images, error) {
+	return m.generate(n, k, rng)
+}

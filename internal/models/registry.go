@@ -30,6 +30,12 @@ type Model interface {
 	Kinds() []string
 }
 
+// ClassSampler is implemented by models that can be asked for a class.
+type ClassSampler interface {
+	Classes() int // 0 when the model was trained without labels
+	SamplesOfClass(n, k int, rng *rand.Rand) (sample.Images, error)
+}
+
 // DrawRequest is what `genmodel sample` asks a model for.
 type DrawRequest struct {
 	Kind  string
