@@ -260,115 +260,36 @@ func GANLosses(kind string, realLogits, fakeLogits *G.Node, smooth float64) (dLo
 	return dLoss, gLoss, err
 }
 
-// GANStep is one of the two training graphs of a GAN at a batch size: the
-// discriminator step (real images and a generated batch, gradients for D)
-// or the generator step (a generated batch through D, gradients for G).
-type GANStep struct {
-	Bound *Bound
-	// Inputs. Real is unused by the generator step; OneHot* are nil for an
-	// unconditional GAN; Noise* (instance noise added to D's inputs) are nil
-	// when it is off; Masks are D's dropout masks, one per hidden layer and
-	// D pass (real pass first), nil without dropout.
-	Real, Z, OneHotReal, OneHotFake []float32
-	NoiseReal, NoiseFake            []float32
-	Masks                           [][]float32
-	// Outputs.
-	Loss                   *G.Node
-	RealLogits, FakeLogits *G.Node
-	DReal, DFake           *G.Node // mean D output (a probability for BCE-type losses, the critic value otherwise)
+// The MLP GAN as an Adversarial.
+
+// AllParams implements Adversarial.
+func (m *GAN) AllParams() *ParamSet { return m.Params }
+
+// LatentDim implements Adversarial.
+func (m *GAN) LatentDim() int { return m.Config.LatentDim }
+
+// Classes implements Adversarial.
+func (m *GAN) Classes() int { return m.Config.Classes }
+
+// ImageShape implements Adversarial: flat images.
+func (m *GAN) ImageShape(batch int) []int { return []int{batch, m.Config.ImageDim} }
+
+// Generator implements Adversarial.
+func (m *GAN) Generator(b *Bound, z, onehot *G.Node, _ bool) *G.Node { return m.Generate(b, z, onehot) }
+
+// Discriminator implements Adversarial.
+func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool) *G.Node {
+	return m.Discriminate(b, x, onehot, masks)
 }
 
-// GANStepOptions selects the loss and the regularizers built into the graph.
-type GANStepOptions struct {
-	Loss           string
-	LabelSmoothing float64
-	InstanceNoise  bool
-}
-
-// BuildStep builds the discriminator step (disc true) or the generator step.
-func (m *GAN) BuildStep(batch int, disc bool, opt GANStepOptions) (*GANStep, error) {
-	s := &GANStep{}
-	err := Build("gan step", func() {
-		g := G.NewGraph()
-		b := Bind(g)
-		s.Bound = b
-		var z, ohFake, ohReal *G.Node
-		z, s.Z = Input(g, "z", batch, m.Config.LatentDim)
-		if m.Config.Classes > 0 {
-			ohFake, s.OneHotFake = Input(g, "onehot_fake", batch, m.Config.Classes)
-		}
-		fake := m.Generate(b, z, ohFake)
-		if opt.InstanceNoise {
-			var n *G.Node
-			n, s.NoiseFake = Input(g, "noise_fake", batch, m.Config.ImageDim)
-			fake = must(G.Add(fake, n))
-		}
-		s.FakeLogits = m.Discriminate(b, fake, ohFake, m.maskInputs(g, s, batch, "fake"))
-		if disc {
-			var real *G.Node
-			real, s.Real = Input(g, "real", batch, m.Config.ImageDim)
-			if m.Config.Classes > 0 {
-				ohReal, s.OneHotReal = Input(g, "onehot_real", batch, m.Config.Classes)
-			}
-			if opt.InstanceNoise {
-				var n *G.Node
-				n, s.NoiseReal = Input(g, "noise_real", batch, m.Config.ImageDim)
-				real = must(G.Add(real, n))
-			}
-			s.RealLogits = m.Discriminate(b, real, ohReal, m.maskInputs(g, s, batch, "real"))
-		}
-		probe := func(l *G.Node) *G.Node {
-			if opt.Loss == LossBCE || opt.Loss == LossMinimax {
-				return must(G.Mean(must(G.Sigmoid(l))))
-			}
-			return must(G.Mean(l))
-		}
-		s.DFake = probe(s.FakeLogits)
-		realLogits := s.FakeLogits // the generator step has no real pass
-		if disc {
-			s.DReal = probe(s.RealLogits)
-			realLogits = s.RealLogits
-		}
-		dLoss, gLoss, err := GANLosses(opt.Loss, realLogits, s.FakeLogits, opt.LabelSmoothing)
-		if err != nil {
-			panic(graphError{err})
-		}
-		s.Loss = gLoss
-		if disc {
-			s.Loss = dLoss
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// maskInputs creates the dropout mask inputs of one D pass.
-func (m *GAN) maskInputs(g *G.ExprGraph, s *GANStep, batch int, pass string) []*G.Node {
+// DropoutWidths implements Adversarial: one mask per hidden layer of D.
+func (m *GAN) DropoutWidths() []int {
 	if m.Config.DDropout == 0 {
 		return nil
 	}
-	var nodes []*G.Node
-	for i, l := range m.Disc[:len(m.Disc)-1] {
-		n, data := Input(g, fmt.Sprintf("mask_%s_%d", pass, i), batch, l.Out)
-		nodes = append(nodes, n)
-		s.Masks = append(s.Masks, data)
+	var w []int
+	for _, l := range m.Disc[:len(m.Disc)-1] {
+		w = append(w, l.Out)
 	}
-	return nodes
-}
-
-// BuildGenerator builds the sampling graph: z (and labels) to images in [-1,1].
-func (m *GAN) BuildGenerator(batch int) (b *Bound, z, onehot []float32, out *G.Node, err error) {
-	err = Build("gan generator", func() {
-		g := G.NewGraph()
-		b = Bind(g)
-		var zn, oh *G.Node
-		zn, z = Input(g, "z", batch, m.Config.LatentDim)
-		if m.Config.Classes > 0 {
-			oh, onehot = Input(g, "onehot", batch, m.Config.Classes)
-		}
-		out = m.Generate(b, zn, oh)
-	})
-	return b, z, onehot, out, err
+	return w
 }

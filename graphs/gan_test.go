@@ -80,7 +80,7 @@ func TestGANGradients(t *testing.T) {
 			name := fmt.Sprintf("%s/classes=%d/sn=%v/noise=%v/disc=%v", c.loss, c.classes, c.sn, c.noise, disc)
 			t.Run(name, func(t *testing.T) {
 				m := tinyGAN(t, c.classes, c.sn)
-				s, err := m.BuildStep(4, disc, GANStepOptions{Loss: c.loss, LabelSmoothing: c.smooth, InstanceNoise: c.noise})
+				s, err := BuildGANStep(m, 4, disc, GANStepOptions{Loss: c.loss, LabelSmoothing: c.smooth, InstanceNoise: c.noise})
 				if err != nil {
 					t.Fatal(err)
 				}

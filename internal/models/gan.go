@@ -32,9 +32,11 @@ type ganSection struct {
 	GLR                float64 `mapstructure:"g_lr"`
 }
 
-// GAN trains graphs.GAN with the seed's alternating updates.
+// GAN trains a generator/discriminator pair (the seed's MLP GAN or the
+// DCGAN) with the seed's alternating updates.
 type GAN struct {
-	Net    *graphs.GAN
+	Net    graphs.Adversarial
+	name   string
 	cfg    ganSection
 	common config.Common
 
@@ -78,7 +80,7 @@ func newGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return &GAN{Net: net, cfg: s, common: common}, nil
+	return &GAN{Net: net, name: "gan", cfg: s, common: common}, nil
 }
 
 // imageSide is the side of the square training images.
@@ -90,7 +92,7 @@ func imageSide(c config.Common) int {
 }
 
 // Params implements train.Trainable.
-func (m *GAN) Params() []*graphs.Param { return m.Net.Params.List() }
+func (m *GAN) Params() []*graphs.Param { return m.Net.AllParams().List() }
 
 // Optimizers implements train.Trainable: one Adam per network, as the seed.
 func (m *GAN) Optimizers() []checkpoint.Named {
@@ -112,10 +114,10 @@ func (m *GAN) Optimizers() []checkpoint.Named {
 func (m *GAN) build(batch int) error {
 	opt := graphs.GANStepOptions{Loss: m.cfg.Loss, LabelSmoothing: m.cfg.LabelSmoothing, InstanceNoise: m.cfg.InstanceNoise > 0}
 	var err error
-	if m.dStep, err = m.Net.BuildStep(batch, true, opt); err != nil {
+	if m.dStep, err = graphs.BuildGANStep(m.Net, batch, true, opt); err != nil {
 		return err
 	}
-	if m.gStep, err = m.Net.BuildStep(batch, false, opt); err != nil {
+	if m.gStep, err = graphs.BuildGANStep(m.Net, batch, false, opt); err != nil {
 		return err
 	}
 	if m.dProg, err = graphs.CompileWRT(m.dStep.Bound, m.dStep.Loss, graphs.Outputs{m.dStep.Loss, m.dStep.DReal, m.dStep.DFake}, m.Net.DiscParams()); err != nil {
@@ -225,7 +227,7 @@ func (m *GAN) Samples(n int, rng *rand.Rand) (sample.Images, error) {
 
 // generate draws n images of class k (k < 0: classes in turn).
 func (m *GAN) generate(n, k int, rng *rand.Rand) (sample.Images, error) {
-	b, z, onehot, out, err := m.Net.BuildGenerator(chunkSize)
+	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize)
 	if err != nil {
 		return sample.Images{}, err
 	}
@@ -234,7 +236,7 @@ func (m *GAN) generate(n, k int, rng *rand.Rand) (sample.Images, error) {
 		return sample.Images{}, err
 	}
 	defer prog.Close()
-	dim := m.Net.Config.ImageDim
+	dim := imageSize(m.Net)
 	side := imageSide(m.common)
 	imgs := sample.Images{N: n, H: side, W: side, Pix: make([]float32, n*dim)}
 	for lo := 0; lo < n; lo += chunkSize {
@@ -269,13 +271,13 @@ func (m *GAN) Kinds() []string { return []string{"prior"} }
 // Draw implements Model.
 func (m *GAN) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
 	if req.Kind != "prior" {
-		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the gan draws %v, not %q", m.Kinds(), req.Kind)
+		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the %s draws %v, not %q", m.name, m.Kinds(), req.Kind)
 	}
-	if req.Class >= 0 && m.Net.Config.Classes == 0 {
-		return sample.Images{}, sample.GridOptions{}, errNotConditional("gan (trained without gan.conditional)")
+	if req.Class >= 0 && m.Net.Classes() == 0 {
+		return sample.Images{}, sample.GridOptions{}, errNotConditional(m.name + " (trained without conditional: true)")
 	}
-	if req.Class >= m.Net.Config.Classes && req.Class >= 0 {
-		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("--class %d: the model knows classes 0 to %d", req.Class, m.Net.Config.Classes-1)
+	if req.Class >= m.Net.Classes() && req.Class >= 0 {
+		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("--class %d: the model knows classes 0 to %d", req.Class, m.Net.Classes()-1)
 	}
 	imgs, err := m.generate(req.N, req.Class, rng)
 	return imgs, sample.DefaultGridOptions(), err
@@ -284,7 +286,7 @@ func (m *GAN) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Ima
 // Evaluate implements Model: a GAN has no likelihood; its figures are the
 // evaluator's, of its samples.
 func (m *GAN) Evaluate(test *data.Dataset, _ *rand.Rand) (Report, error) {
-	return Report{Model: "gan", Notes: []string{"a GAN has no likelihood: see the evaluator's figures of its samples"}}, nil
+	return Report{Model: m.name, Notes: []string{"a GAN has no likelihood: see the evaluator's figures of its samples"}}, nil
 }
 
 // CheckEpoch implements train.EpochChecker: it names the failures of the game
@@ -339,9 +341,18 @@ func (m *GAN) sampleSpread() (float64, error) {
 
 // Classes implements ClassSampler: the number of classes of a conditional
 // GAN (0 when it is not conditional).
-func (m *GAN) Classes() int { return m.Net.Config.Classes }
+func (m *GAN) Classes() int { return m.Net.Classes() }
 
 // SamplesOfClass implements ClassSampler.
 func (m *GAN) SamplesOfClass(n, k int, rng *rand.Rand) (sample.Images, error) {
 	return m.generate(n, k, rng)
+}
+
+// imageSize is the number of pixels of one image of the pair.
+func imageSize(net graphs.Adversarial) int {
+	n := 1
+	for _, d := range net.ImageShape(1) {
+		n *= d
+	}
+	return n
 }

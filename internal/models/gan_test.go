@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/train"
 )
 
@@ -12,8 +13,10 @@ func TestGANWarnings(t *testing.T) {
 	// A freshly initialized generator barely depends on its noise (pixel
 	// std about 0.015); scaling its last layer up gives it the spread of a
 	// trained one, so that only the cases below decide the warnings.
-	for i := range m.Net.Gen[len(m.Net.Gen)-1].Weight.Data {
-		m.Net.Gen[len(m.Net.Gen)-1].Weight.Data[i] *= 30
+	net := m.Net.(*graphs.GAN)
+	last := net.Gen[len(net.Gen)-1].Weight.Data
+	for i := range last {
+		last[i] *= 30
 	}
 	cases := []struct {
 		name     string
@@ -31,7 +34,7 @@ func TestGANWarnings(t *testing.T) {
 			if c.collapse {
 				// A generator whose last layer ignores its input maps all
 				// noise to one image.
-				clear(m.Net.Gen[len(m.Net.Gen)-1].Weight.Data)
+				clear(last)
 			}
 			got := m.CheckEpoch([]train.Metric{{Name: "d_x", Value: c.dx}, {Name: "d_g_z1", Value: c.dgz}})
 			if len(got) != len(c.want) {

@@ -1,0 +1,142 @@
+package graphs
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Adversarial is a generator and a discriminator that the GAN training steps
+// drive: the seed's MLP GAN and the DCGAN.
+type Adversarial interface {
+	AllParams() *ParamSet
+	GenParams() []*Param  // trained by G's optimizer
+	DiscParams() []*Param // trained by D's optimizer
+	// PowerIteration advances spectral normalization (a no-op without it).
+	PowerIteration()
+	LatentDim() int
+	Classes() int // 0 for an unconditional model
+	// ImageShape is the shape of a batch of images as G makes them and D
+	// takes them.
+	ImageShape(batch int) []int
+	// Generator maps z (and one-hot labels) to images in [-1, 1]; train
+	// selects batch statistics in normalization layers.
+	Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node
+	// Discriminator maps images (and labels) to logits (B, 1); masks are
+	// its dropout masks, shaped by DropoutWidths.
+	Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, train bool) *G.Node
+	DropoutWidths() []int
+}
+
+// GANStep is one of the two training graphs of a GAN at a batch size: the
+// discriminator step (real images and a generated batch, gradients for D)
+// or the generator step (a generated batch through D, gradients for G).
+type GANStep struct {
+	Bound *Bound
+	// Inputs. Real is unused by the generator step; OneHot* are nil for an
+	// unconditional GAN; Noise* (instance noise added to D's inputs) are nil
+	// when it is off; Masks are D's dropout masks, one per hidden layer and
+	// D pass (real pass first), nil without dropout.
+	Real, Z, OneHotReal, OneHotFake []float32
+	NoiseReal, NoiseFake            []float32
+	Masks                           [][]float32
+	// Outputs.
+	Loss                   *G.Node
+	RealLogits, FakeLogits *G.Node
+	DReal, DFake           *G.Node // mean D output (a probability for BCE-type losses, the critic value otherwise)
+}
+
+// GANStepOptions selects the loss and the regularizers built into the graph.
+type GANStepOptions struct {
+	Loss           string
+	LabelSmoothing float64
+	InstanceNoise  bool
+}
+
+// BuildGANStep builds the discriminator step (disc true) or the generator
+// step of any generator/discriminator pair.
+func BuildGANStep(m Adversarial, batch int, disc bool, opt GANStepOptions) (*GANStep, error) {
+	s := &GANStep{}
+	err := Build("gan step", func() {
+		g := G.NewGraph()
+		b := Bind(g)
+		s.Bound = b
+		var z, ohFake, ohReal *G.Node
+		z, s.Z = Input(g, "z", batch, m.LatentDim())
+		if m.Classes() > 0 {
+			ohFake, s.OneHotFake = Input(g, "onehot_fake", batch, m.Classes())
+		}
+		img := m.ImageShape(batch)
+		fake := m.Generator(b, z, ohFake, true)
+		if opt.InstanceNoise {
+			var n *G.Node
+			n, s.NoiseFake = Input(g, "noise_fake", img...)
+			fake = must(G.Add(fake, n))
+		}
+		s.FakeLogits = m.Discriminator(b, fake, ohFake, maskInputs(m, g, s, batch, "fake"), true)
+		if disc {
+			var real *G.Node
+			real, s.Real = Input(g, "real", img...)
+			if m.Classes() > 0 {
+				ohReal, s.OneHotReal = Input(g, "onehot_real", batch, m.Classes())
+			}
+			if opt.InstanceNoise {
+				var n *G.Node
+				n, s.NoiseReal = Input(g, "noise_real", img...)
+				real = must(G.Add(real, n))
+			}
+			s.RealLogits = m.Discriminator(b, real, ohReal, maskInputs(m, g, s, batch, "real"), true)
+		}
+		probe := func(l *G.Node) *G.Node {
+			if opt.Loss == LossBCE || opt.Loss == LossMinimax {
+				return must(G.Mean(must(G.Sigmoid(l))))
+			}
+			return must(G.Mean(l))
+		}
+		s.DFake = probe(s.FakeLogits)
+		realLogits := s.FakeLogits // the generator step has no real pass
+		if disc {
+			s.DReal = probe(s.RealLogits)
+			realLogits = s.RealLogits
+		}
+		dLoss, gLoss, err := GANLosses(opt.Loss, realLogits, s.FakeLogits, opt.LabelSmoothing)
+		if err != nil {
+			panic(graphError{err})
+		}
+		s.Loss = gLoss
+		if disc {
+			s.Loss = dLoss
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// maskInputs creates the dropout mask inputs of one D pass.
+func maskInputs(m Adversarial, g *G.ExprGraph, s *GANStep, batch int, pass string) []*G.Node {
+	var nodes []*G.Node
+	for i, width := range m.DropoutWidths() {
+		n, data := Input(g, fmt.Sprintf("mask_%s_%d", pass, i), batch, width)
+		nodes = append(nodes, n)
+		s.Masks = append(s.Masks, data)
+	}
+	return nodes
+}
+
+// BuildGANGenerator builds the sampling graph: z (and labels) to images in
+// [-1,1], with normalization layers in evaluation mode.
+func BuildGANGenerator(m Adversarial, batch int) (b *Bound, z, onehot []float32, out *G.Node, err error) {
+	err = Build("gan generator", func() {
+		g := G.NewGraph()
+		b = Bind(g)
+		var zn, oh *G.Node
+		zn, z = Input(g, "z", batch, m.LatentDim())
+		if m.Classes() > 0 {
+			oh, onehot = Input(g, "onehot", batch, m.Classes())
+		}
+		out = m.Generator(b, zn, oh, false)
+	})
+	return b, z, onehot, out, err
+}
