@@ -24,14 +24,33 @@ func NewConv2d(ps *ParamSet, name string, in, out, kernel, stride, pad int, rng 
 	return c
 }
 
+// NewConv2dNoBias is NewConv2d with bias=False, the DCGAN convention for a
+// convolution followed by batch normalization (which has its own shift);
+// weights are drawn from N(0, std) as the DCGAN recipe prescribes.
+func NewConv2dNoBias(ps *ParamSet, name string, in, out, kernel, stride, pad int, std float64, rng *rand.Rand) *Conv2d {
+	c := &Conv2d{In: in, Out: out, Kernel: kernel, Stride: stride, Pad: pad, Weight: ps.Add(name+".weight", out, in, kernel, kernel)}
+	normalInit(c.Weight, std, rng)
+	return c
+}
+
 // Forward applies the convolution to x of shape (B, In, H, W).
 func (c *Conv2d) Forward(b *Bound, x *G.Node) *G.Node {
 	w := b.Node(c.Weight)
+	y := must(G.Conv2d(x, w, tensor.Shape{c.Kernel, c.Kernel}, []int{c.Pad, c.Pad}, []int{c.Stride, c.Stride}, []int{1, 1}))
+	if c.Bias == nil {
+		return y
+	}
 	// The bias is viewed as (1,C,1,1) so that it broadcasts over batch and
 	// space without a reshape node.
 	bias := b.Node(c.Bias, 1, c.Out, 1, 1)
-	y := must(G.Conv2d(x, w, tensor.Shape{c.Kernel, c.Kernel}, []int{c.Pad, c.Pad}, []int{c.Stride, c.Stride}, []int{1, 1}))
 	return must(G.BroadcastAdd(y, bias, nil, []byte{0, 2, 3}))
+}
+
+// normalInit fills p from N(0, std).
+func normalInit(p *Param, std float64, rng *rand.Rand) {
+	for i := range p.Data {
+		p.Data[i] = float32(std * rng.NormFloat64())
+	}
 }
 
 // MaxPool2 halves height and width with 2x2 max pooling.

@@ -127,3 +127,62 @@ func TestPowerIterationFindsSpectralNorm(t *testing.T) {
 		t.Errorf("sigma %v, want 3", sigma)
 	}
 }
+
+func TestDCGANGradients(t *testing.T) {
+	for _, disc := range []bool{true, false} {
+		t.Run(fmt.Sprintf("disc=%v", disc), func(t *testing.T) {
+			m, err := NewDCGAN(5, 4, 0.2, rand.New(rand.NewPCG(3, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// With N(0, 0.02) weights, batch normalization divides by tiny
+			// deviations and the loss curves too fast for finite differences
+			// of step 3e-3 (the slopes 1e-3 apart differ by 10%); weights of
+			// a trained scale keep the check meaningful.
+			for _, c := range []*Conv2d{m.GConv1, m.GConv2, m.GConv3, m.DConv1, m.DConv2} {
+				for i := range c.Weight.Data {
+					c.Weight.Data[i] *= 15
+				}
+			}
+			s, err := BuildGANStep(m, 3, disc, GANStepOptions{Loss: LossBCE})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrt := m.GenParams()
+			if disc {
+				wrt = m.DiscParams()
+			}
+			prog, err := CompileWRT(s.Bound, s.Loss, Outputs{s.Loss}, wrt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fillGANInputs(s, rand.New(rand.NewPCG(4, 4)))
+			checkGradients(t, prog, func() float64 {
+				if err := prog.Run(); err != nil {
+					t.Fatal(err)
+				}
+				return prog.Scalar(s.Loss)
+			}, 6)
+		})
+	}
+}
+
+func TestDCGANParamNames(t *testing.T) {
+	m, err := NewDCGAN(100, 32, 0.2, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"generator.fc.weight[3136 100]", "generator.bn0.running_var[64]", "generator.conv1.weight[32 64 3 3]",
+		"generator.conv3.bias[1]", "discriminator.conv1.weight[32 1 4 4]", "discriminator.conv2.weight[64 32 4 4]",
+		"discriminator.bn2.num_batches_tracked[]", "discriminator.fc.weight[1 3136]"} {
+		found := false
+		for _, p := range m.Params.List() {
+			if fmt.Sprintf("%s%v", p.Name, p.Shape) == want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no parameter %s", want)
+		}
+	}
+}

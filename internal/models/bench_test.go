@@ -84,3 +84,21 @@ func BenchmarkGANTrainStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch.Size)/b.Elapsed().Seconds(), "images/s")
 }
+
+// BenchmarkDCGANTrainStep is one D step and one G step of the DCGAN at batch 64.
+func BenchmarkDCGANTrainStep(b *testing.B) {
+	m := newDefault(b, "dcgan")
+	batch := randomBatch(64)
+	rng := rand.New(rand.NewPCG(2, 2))
+	if _, err := m.TrainStep(batch, 0, rng); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.TrainStep(batch, int64(i+1), rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch.Size)/b.Elapsed().Seconds(), "images/s")
+}

@@ -30,6 +30,7 @@ type ganSection struct {
 	Conditional        bool    `mapstructure:"conditional"`
 	DLR                float64 `mapstructure:"d_lr"`
 	GLR                float64 `mapstructure:"g_lr"`
+	BaseChannels       int     `mapstructure:"base_channels"` // dcgan only
 }
 
 // GAN trains a generator/discriminator pair (the seed's MLP GAN or the
@@ -48,22 +49,9 @@ type GAN struct {
 }
 
 func newGAN(cfg *config.Config, common config.Common) (Model, error) {
-	var s ganSection
-	if err := cfg.Decode("gan", &s); err != nil {
+	s, err := decodeGANSection(cfg, "gan")
+	if err != nil {
 		return nil, err
-	}
-	switch {
-	case s.NCritic < 1:
-		return nil, fmt.Errorf("config: gan.n_critic must be at least 1, got %d", s.NCritic)
-	case s.LabelSmoothing < 0 || s.LabelSmoothing >= 1:
-		return nil, fmt.Errorf("config: gan.label_smoothing must be in [0, 1), got %g", s.LabelSmoothing)
-	case s.WeightClip < 0 || s.InstanceNoise < 0 || s.InstanceNoiseSteps < 0 || s.DLR < 0 || s.GLR < 0:
-		return nil, fmt.Errorf("config: gan.weight_clip, instance_noise, instance_noise_steps, d_lr and g_lr must not be negative")
-	}
-	switch s.Loss {
-	case graphs.LossBCE, graphs.LossMinimax, graphs.LossWGAN, graphs.LossHinge:
-	default:
-		return nil, fmt.Errorf("config: gan.loss %q is not bce, minimax, wgan or hinge", s.Loss)
 	}
 	size := imageSide(common)
 	classes := 0
@@ -81,6 +69,43 @@ func newGAN(cfg *config.Config, common config.Common) (Model, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return &GAN{Net: net, name: "gan", cfg: s, common: common}, nil
+}
+
+func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
+	s, err := decodeGANSection(cfg, "dcgan")
+	if err != nil {
+		return nil, err
+	}
+	if imageSide(common) != 28 {
+		return nil, fmt.Errorf("config: the dcgan is built for 28x28 images; set data.image_size to 28")
+	}
+	net, err := graphs.NewDCGAN(s.LatentDim, s.BaseChannels, s.LeakySlope, InitRNG(common.Seed))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return &GAN{Net: net, name: "dcgan", cfg: s, common: common}, nil
+}
+
+// decodeGANSection reads and checks the options shared by the GANs.
+func decodeGANSection(cfg *config.Config, section string) (ganSection, error) {
+	var s ganSection
+	if err := cfg.Decode(section, &s); err != nil {
+		return s, err
+	}
+	switch {
+	case s.NCritic < 1:
+		return s, fmt.Errorf("config: %s.n_critic must be at least 1, got %d", section, s.NCritic)
+	case s.LabelSmoothing < 0 || s.LabelSmoothing >= 1:
+		return s, fmt.Errorf("config: %s.label_smoothing must be in [0, 1), got %g", section, s.LabelSmoothing)
+	case s.WeightClip < 0 || s.InstanceNoise < 0 || s.InstanceNoiseSteps < 0 || s.DLR < 0 || s.GLR < 0:
+		return s, fmt.Errorf("config: %s.weight_clip, instance_noise, instance_noise_steps, d_lr and g_lr must not be negative", section)
+	}
+	switch s.Loss {
+	case graphs.LossBCE, graphs.LossMinimax, graphs.LossWGAN, graphs.LossHinge:
+	default:
+		return s, fmt.Errorf("config: %s.loss %q is not bce, minimax, wgan or hinge", section, s.Loss)
+	}
+	return s, nil
 }
 
 // imageSide is the side of the square training images.

@@ -1,0 +1,126 @@
+package graphs
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// DCGAN is a deep convolutional GAN for 28x28 images, after the recipe of
+// Radford et al. 2016 (strided convolutions in D, batch normalization in
+// both, ReLU in G and LeakyReLU(0.2) in D, Tanh output, weights from
+// N(0, 0.02)), sized for two CPU cores. Gorgonia has no transposed
+// convolution, so G upsamples by resize-convolution (2x nearest upsampling,
+// then a 3x3 convolution), which also avoids the checkerboard artifacts of
+// transposed convolutions (Odena et al. 2016). With c = Base:
+//
+//	generator:     fc(z -> 2c*7*7), bn0, relu, reshape (2c,7,7)
+//	               up, conv1 3x3 (2c -> c), bn1, relu        14x14
+//	               up, conv2 3x3 (c -> c/2), bn2, relu       28x28
+//	               conv3 3x3 (c/2 -> 1), tanh
+//	discriminator: conv1 4x4 s2 (1 -> c), lrelu             14x14
+//	               conv2 4x4 s2 (c -> 2c), bn2, lrelu        7x7
+//	               fc(2c*7*7 -> 1)
+//
+// Parameter names are those of a PyTorch module with these attributes under
+// `generator` and `discriminator`.
+type DCGAN struct {
+	Base, Latent int
+	Slope        float64
+	Params       *ParamSet
+
+	GFC              *Linear
+	GBN0, GBN1, GBN2 *BatchNorm
+	GConv1, GConv2   *Conv2d
+	GConv3           *Conv2d
+	DConv1, DConv2   *Conv2d
+	DBN2             *BatchNorm
+	DFC              *Linear
+}
+
+// NewDCGAN creates a DCGAN with the DCGAN recipe's initialization.
+func NewDCGAN(latent, base int, slope float64, rng *rand.Rand) (*DCGAN, error) {
+	if latent <= 0 || base < 2 || base%2 != 0 {
+		return nil, fmt.Errorf("dcgan: latent_dim must be positive and base_channels an even number >= 2")
+	}
+	const std = 0.02
+	ps := NewParamSet()
+	m := &DCGAN{Base: base, Latent: latent, Slope: slope, Params: ps}
+	m.GFC = NewLinear(ps, "generator.fc", latent, 2*base*49, rng)
+	normalInit(m.GFC.Weight, std, rng)
+	clear(m.GFC.Bias.Data)
+	m.GBN0 = NewBatchNorm(ps, "generator.bn0", 2*base, std, rng)
+	m.GConv1 = NewConv2dNoBias(ps, "generator.conv1", 2*base, base, 3, 1, 1, std, rng)
+	m.GBN1 = NewBatchNorm(ps, "generator.bn1", base, std, rng)
+	m.GConv2 = NewConv2dNoBias(ps, "generator.conv2", base, base/2, 3, 1, 1, std, rng)
+	m.GBN2 = NewBatchNorm(ps, "generator.bn2", base/2, std, rng)
+	m.GConv3 = NewConv2d(ps, "generator.conv3", base/2, 1, 3, 1, 1, rng)
+	normalInit(m.GConv3.Weight, std, rng)
+	clear(m.GConv3.Bias.Data)
+	m.DConv1 = NewConv2d(ps, "discriminator.conv1", 1, base, 4, 2, 1, rng)
+	normalInit(m.DConv1.Weight, std, rng)
+	clear(m.DConv1.Bias.Data)
+	m.DConv2 = NewConv2dNoBias(ps, "discriminator.conv2", base, 2*base, 4, 2, 1, std, rng)
+	m.DBN2 = NewBatchNorm(ps, "discriminator.bn2", 2*base, std, rng)
+	m.DFC = NewLinear(ps, "discriminator.fc", 2*base*49, 1, rng)
+	normalInit(m.DFC.Weight, std, rng)
+	clear(m.DFC.Bias.Data)
+	return m, nil
+}
+
+// AllParams implements Adversarial.
+func (m *DCGAN) AllParams() *ParamSet { return m.Params }
+
+// GenParams implements Adversarial: G's weights and BN affine parameters.
+func (m *DCGAN) GenParams() []*Param {
+	ps := []*Param{m.GFC.Weight, m.GFC.Bias}
+	ps = append(ps, m.GBN0.Trainable()...)
+	ps = append(ps, m.GConv1.Weight)
+	ps = append(ps, m.GBN1.Trainable()...)
+	ps = append(ps, m.GConv2.Weight)
+	ps = append(ps, m.GBN2.Trainable()...)
+	return append(ps, m.GConv3.Weight, m.GConv3.Bias)
+}
+
+// DiscParams implements Adversarial.
+func (m *DCGAN) DiscParams() []*Param {
+	ps := []*Param{m.DConv1.Weight, m.DConv1.Bias, m.DConv2.Weight}
+	ps = append(ps, m.DBN2.Trainable()...)
+	return append(ps, m.DFC.Weight, m.DFC.Bias)
+}
+
+// PowerIteration implements Adversarial (no spectral normalization here).
+func (m *DCGAN) PowerIteration() {}
+
+// LatentDim implements Adversarial.
+func (m *DCGAN) LatentDim() int { return m.Latent }
+
+// Classes implements Adversarial: the DCGAN is unconditional.
+func (m *DCGAN) Classes() int { return 0 }
+
+// ImageShape implements Adversarial: (B, 1, 28, 28).
+func (m *DCGAN) ImageShape(batch int) []int { return []int{batch, 1, 28, 28} }
+
+// DropoutWidths implements Adversarial: no dropout.
+func (m *DCGAN) DropoutWidths() []int { return nil }
+
+// Generator implements Adversarial.
+func (m *DCGAN) Generator(b *Bound, z, _ *G.Node, train bool) *G.Node {
+	batch := z.Shape()[0]
+	h := Reshape(m.GFC.Forward(b, z), batch, 2*m.Base, 7, 7)
+	h = must(G.Rectify(m.GBN0.Forward(b, h, train)))
+	h = m.GConv1.Forward(b, Upsample2x(h))
+	h = must(G.Rectify(m.GBN1.Forward(b, h, train)))
+	h = m.GConv2.Forward(b, Upsample2x(h))
+	h = must(G.Rectify(m.GBN2.Forward(b, h, train)))
+	return must(G.Tanh(m.GConv3.Forward(b, h)))
+}
+
+// Discriminator implements Adversarial.
+func (m *DCGAN) Discriminator(b *Bound, x, _ *G.Node, _ []*G.Node, train bool) *G.Node {
+	batch := x.Shape()[0]
+	h := must(G.LeakyRelu(m.DConv1.Forward(b, x), m.Slope))
+	h = must(G.LeakyRelu(m.DBN2.Forward(b, m.DConv2.Forward(b, h), train), m.Slope))
+	return m.DFC.Forward(b, Reshape(h, batch, 2*m.Base*49))
+}
