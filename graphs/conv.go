@@ -33,17 +33,14 @@ func NewConv2dNoBias(ps *ParamSet, name string, in, out, kernel, stride, pad int
 	return c
 }
 
-// Forward applies the convolution to x of shape (B, In, H, W).
+// Forward applies the convolution to x of shape (B, In, H, W), as the
+// project's own op (see convOp).
 func (c *Conv2d) Forward(b *Bound, x *G.Node) *G.Node {
-	w := b.Node(c.Weight)
-	y := must(G.Conv2d(x, w, tensor.Shape{c.Kernel, c.Kernel}, []int{c.Pad, c.Pad}, []int{c.Stride, c.Stride}, []int{1, 1}))
-	if c.Bias == nil {
-		return y
+	var bias *G.Node
+	if c.Bias != nil {
+		bias = b.Node(c.Bias, 1, c.Out)
 	}
-	// The bias is viewed as (1,C,1,1) so that it broadcasts over batch and
-	// space without a reshape node.
-	bias := b.Node(c.Bias, 1, c.Out, 1, 1)
-	return must(G.BroadcastAdd(y, bias, nil, []byte{0, 2, 3}))
+	return conv(x, b.Node(c.Weight), bias, c.Stride, c.Pad)
 }
 
 // normalInit fills p from N(0, std).

@@ -1,0 +1,244 @@
+package graphs
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convOp is a 2-D convolution of (B, C, H, W) images with (O, C, K, K)
+// filters, stride S and zero padding P, writing (B, O, Ho, Wo) directly.
+//
+// Gorgonia's Conv2d unrolls the whole batch into one (B*Ho*Wo, C*K*K)
+// matrix, multiplies, then transposes the (B, Ho, Wo, O) result into NCHW
+// with a generic iterator, allocating each intermediate anew; its im2col
+// alone was a third of a DCGAN step. Here each image is unrolled into a
+// (C*K*K, Ho*Wo) buffer and multiplied from the left by the filters seen as
+// an (O, C*K*K) matrix, which lands in NCHW order with no transpose.
+type convOp struct {
+	g    convGeom
+	grad int // 0: forward; 1: dx, 2: dW, 3: db (each from x, W, dy)
+}
+
+// convGeom is the shape arithmetic of one convolution.
+type convGeom struct {
+	B, C, H, W int
+	O, K, S, P int
+	Ho, Wo     int
+	bias       bool
+}
+
+func newConvGeom(x, w tensor.Shape, stride, pad int, bias bool) (convGeom, error) {
+	if len(x) != 4 || len(w) != 4 || x[1] != w[1] || w[2] != w[3] {
+		return convGeom{}, fmt.Errorf("conv: input %v and filters %v do not fit", x, w)
+	}
+	g := convGeom{B: x[0], C: x[1], H: x[2], W: x[3], O: w[0], K: w[2], S: stride, P: pad, bias: bias}
+	g.Ho = (g.H+2*pad-g.K)/stride + 1
+	g.Wo = (g.W+2*pad-g.K)/stride + 1
+	if g.Ho <= 0 || g.Wo <= 0 {
+		return convGeom{}, fmt.Errorf("conv: %dx%d input too small for kernel %d", g.H, g.W, g.K)
+	}
+	return g, nil
+}
+
+// conv applies the op to x, w and an optional bias viewed as (1, O).
+func conv(x, w, bias *G.Node, stride, pad int) *G.Node {
+	g, err := newConvGeom(x.Shape(), w.Shape(), stride, pad, bias != nil)
+	if err != nil {
+		panic(graphError{err})
+	}
+	if bias == nil {
+		return must(G.ApplyOp(convOp{g: g}, x, w))
+	}
+	return must(G.ApplyOp(convOp{g: g}, x, w, bias))
+}
+
+// im2col unrolls one image x (C, H, W) into col (C*K*K, Ho*Wo).
+func (g convGeom) im2col(x, col []float32) {
+	hw := g.Ho * g.Wo
+	for c := 0; c < g.C; c++ {
+		plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for ky := 0; ky < g.K; ky++ {
+			for kx := 0; kx < g.K; kx++ {
+				row := col[((c*g.K+ky)*g.K+kx)*hw:][:hw]
+				for oy := 0; oy < g.Ho; oy++ {
+					iy := oy*g.S - g.P + ky
+					out := row[oy*g.Wo : (oy+1)*g.Wo]
+					if iy < 0 || iy >= g.H {
+						clear(out)
+						continue
+					}
+					src := plane[iy*g.W : (iy+1)*g.W]
+					for ox := range out {
+						ix := ox*g.S - g.P + kx
+						if ix >= 0 && ix < g.W {
+							out[ox] = src[ix]
+						} else {
+							out[ox] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds col (C*K*K, Ho*Wo) back into dx (C, H, W): the adjoint of im2col.
+func (g convGeom) col2im(col, dx []float32) {
+	hw := g.Ho * g.Wo
+	for c := 0; c < g.C; c++ {
+		plane := dx[c*g.H*g.W : (c+1)*g.H*g.W]
+		for ky := 0; ky < g.K; ky++ {
+			for kx := 0; kx < g.K; kx++ {
+				row := col[((c*g.K+ky)*g.K+kx)*hw:][:hw]
+				for oy := 0; oy < g.Ho; oy++ {
+					iy := oy*g.S - g.P + ky
+					if iy < 0 || iy >= g.H {
+						continue
+					}
+					dst := plane[iy*g.W : (iy+1)*g.W]
+					in := row[oy*g.Wo : (oy+1)*g.Wo]
+					for ox, v := range in {
+						if ix := ox*g.S - g.P + kx; ix >= 0 && ix < g.W {
+							dst[ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (op convOp) Arity() int {
+	if op.grad == 0 && op.g.bias {
+		return 3
+	}
+	if op.grad == 0 {
+		return 2
+	}
+	return 3
+}
+
+func (op convOp) Type() hm.Type {
+	t4 := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	t2 := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	switch op.grad {
+	case 0:
+		if op.g.bias {
+			return hm.NewFnType(t4, t4, t2, t4)
+		}
+		return hm.NewFnType(t4, t4, t4)
+	case 3:
+		return hm.NewFnType(t4, t4, t4, t2)
+	}
+	return hm.NewFnType(t4, t4, t4, t4)
+}
+
+func (op convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	g := op.g
+	switch op.grad {
+	case 1:
+		return tensor.Shape{g.B, g.C, g.H, g.W}, nil
+	case 2:
+		return tensor.Shape{g.O, g.C, g.K, g.K}, nil
+	case 3:
+		return tensor.Shape{1, g.O}, nil
+	}
+	return tensor.Shape{g.B, g.O, g.Ho, g.Wo}, nil
+}
+
+func (op convOp) Do(vals ...G.Value) (G.Value, error) {
+	in := make([][]float32, len(vals))
+	for i, v := range vals {
+		d, err := float32Data(v)
+		if err != nil {
+			return nil, fmt.Errorf("conv: %w", err)
+		}
+		in[i] = d
+	}
+	shape, _ := op.InferShape()
+	out := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	dst := out.Data().([]float32)
+	g := op.g
+	x, w := in[0], in[1]
+	ckk, hw := g.C*g.K*g.K, g.Ho*g.Wo
+	inSize, outSize := g.C*g.H*g.W, g.O*hw
+	var col []float32
+	if op.grad != 3 {
+		col = make([]float32, ckk*hw)
+	}
+	switch op.grad {
+	case 0:
+		for b := 0; b < g.B; b++ {
+			y := dst[b*outSize : (b+1)*outSize]
+			beta := float32(0)
+			if g.bias {
+				for o, v := range in[2][:g.O] {
+					row := y[o*hw : (o+1)*hw]
+					for i := range row {
+						row[i] = v
+					}
+				}
+				beta = 1
+			}
+			g.im2col(x[b*inSize:(b+1)*inSize], col)
+			Sgemm(blas.NoTrans, blas.NoTrans, g.O, hw, ckk, 1, w, ckk, col, hw, beta, y, hw)
+		}
+	case 1: // dx_b = col2im(W^T dy_b)
+		dy := in[2]
+		for b := 0; b < g.B; b++ {
+			Sgemm(blas.Trans, blas.NoTrans, ckk, hw, g.O, 1, w, ckk, dy[b*outSize:(b+1)*outSize], hw, 0, col, hw)
+			g.col2im(col, dst[b*inSize:(b+1)*inSize])
+		}
+	case 2: // dW = sum_b dy_b col_b^T
+		dy := in[2]
+		for b := 0; b < g.B; b++ {
+			g.im2col(x[b*inSize:(b+1)*inSize], col)
+			Sgemm(blas.NoTrans, blas.Trans, g.O, ckk, hw, 1, dy[b*outSize:(b+1)*outSize], hw, col, hw, 1, dst, ckk)
+		}
+	case 3: // db = sums of dy over batch and space
+		dy := in[2]
+		for b := 0; b < g.B; b++ {
+			for o := 0; o < g.O; o++ {
+				var s float32
+				for _, v := range dy[b*outSize+o*hw : b*outSize+(o+1)*hw] {
+					s += v
+				}
+				dst[o] += s
+			}
+		}
+	}
+	return out, nil
+}
+
+func (op convOp) ReturnsPtr() bool      { return false }
+func (op convOp) CallsExtern() bool     { return false }
+func (op convOp) OverwritesInput() int  { return -1 }
+func (op convOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "Conv%+v/%d", op.g, op.grad) }
+func (op convOp) Hashcode() uint32      { return hashOf(op) }
+func (op convOp) String() string {
+	return fmt.Sprintf("Conv(%d->%d,k%d,s%d,p%d)/%d", op.g.C, op.g.O, op.g.K, op.g.S, op.g.P, op.grad)
+}
+func (op convOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = op.grad == 0
+	}
+	return d
+}
+func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	x, w := inputs[0], inputs[1]
+	var out G.Nodes
+	for which := 1; which <= len(inputs); which++ {
+		n, err := G.ApplyOp(convOp{g: op.g, grad: which}, x, w, grad)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,81 @@
+package graphs
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestConvOpMatchesGorgoniaConv compares the project's convolution with
+// Gorgonia's Conv2d (plus a broadcast bias): outputs and the gradients of
+// input, filters and bias, over strides, paddings and kernel sizes.
+func TestConvOpMatchesGorgoniaConv(t *testing.T) {
+	cases := []struct{ b, c, h, o, k, s, p int }{
+		{2, 1, 5, 3, 3, 1, 1},
+		{2, 2, 6, 3, 4, 2, 1},
+		{1, 3, 7, 2, 3, 2, 0},
+		{3, 2, 4, 4, 1, 1, 0},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.c), uint64(c.k)))
+			ps := NewParamSet()
+			cv := NewConv2d(ps, "conv", c.c, c.o, c.k, c.s, c.p, rng)
+			x := ps.Add("x", c.b, c.c, c.h, c.h)
+			for i := range x.Data {
+				x.Data[i] = float32(rng.NormFloat64())
+			}
+			run := func(ours bool) ([]float32, map[string][]float32) {
+				var b *Bound
+				var y, loss *G.Node
+				if err := Build("conv test", func() {
+					b = Bind(G.NewGraph())
+					xn, w := b.Node(x), b.Node(cv.Weight)
+					bias := b.Node(cv.Bias, 1, c.o)
+					if ours {
+						y = conv(xn, w, bias, c.s, c.p)
+					} else {
+						y = must(G.Conv2d(xn, w, tensor.Shape{c.k, c.k}, []int{c.p, c.p}, []int{c.s, c.s}, []int{1, 1}))
+						b4 := Reshape(bias, 1, c.o, 1, 1)
+						y = must(G.BroadcastAdd(y, b4, nil, []byte{0, 2, 3}))
+					}
+					loss = weightedSum(y, rand.New(rand.NewPCG(1, 1)))
+				}); err != nil {
+					t.Fatal(err)
+				}
+				prog, err := Compile(b, loss, Outputs{y})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := prog.Run(); err != nil {
+					t.Fatal(err)
+				}
+				grads := map[string][]float32{}
+				for i, p := range prog.Params() {
+					grads[p.Name] = append([]float32(nil), prog.Grads()[i]...)
+				}
+				return append([]float32(nil), prog.Value(y)...), grads
+			}
+			y1, g1 := run(true)
+			y2, g2 := run(false)
+			near := func(what string, a, b []float32) {
+				if len(a) != len(b) {
+					t.Fatalf("%s: %d vs %d values", what, len(a), len(b))
+				}
+				for i := range a {
+					if math.Abs(float64(a[i]-b[i])) > 1e-4*math.Max(1, math.Abs(float64(b[i]))) {
+						t.Fatalf("%s[%d]: ours %v, Gorgonia %v", what, i, a[i], b[i])
+					}
+				}
+			}
+			near("y", y1, y2)
+			for _, name := range []string{"x", "conv.weight", "conv.bias"} {
+				near("d"+name, g1[name], g2[name])
+			}
+		})
+	}
+}
