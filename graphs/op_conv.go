@@ -57,6 +57,23 @@ func conv(x, w, bias *G.Node, stride, pad int) *G.Node {
 	return must(G.ApplyOp(convOp{g: g}, x, w, bias))
 }
 
+// validRange returns the output columns [lo, hi) whose input column
+// ox*S - P + kx falls inside the image, so the inner loops run without
+// bounds tests (and, for stride 1, as one contiguous copy).
+func (g convGeom) validRange(kx int) (lo, hi int) {
+	off := kx - g.P // input column of output column 0
+	lo = 0
+	if off < 0 {
+		lo = (-off + g.S - 1) / g.S
+	}
+	hi = (g.W - 1 - off) / g.S
+	if g.W-1-off < 0 {
+		hi = -1
+	}
+	hi = min(hi+1, g.Wo)
+	return min(lo, hi), hi
+}
+
 // im2col unrolls one image x (C, H, W) into col (C*K*K, Ho*Wo).
 func (g convGeom) im2col(x, col []float32) {
 	hw := g.Ho * g.Wo
@@ -65,6 +82,8 @@ func (g convGeom) im2col(x, col []float32) {
 		for ky := 0; ky < g.K; ky++ {
 			for kx := 0; kx < g.K; kx++ {
 				row := col[((c*g.K+ky)*g.K+kx)*hw:][:hw]
+				lo, hi := g.validRange(kx)
+				off := kx - g.P
 				for oy := 0; oy < g.Ho; oy++ {
 					iy := oy*g.S - g.P + ky
 					out := row[oy*g.Wo : (oy+1)*g.Wo]
@@ -73,13 +92,14 @@ func (g convGeom) im2col(x, col []float32) {
 						continue
 					}
 					src := plane[iy*g.W : (iy+1)*g.W]
-					for ox := range out {
-						ix := ox*g.S - g.P + kx
-						if ix >= 0 && ix < g.W {
-							out[ox] = src[ix]
-						} else {
-							out[ox] = 0
-						}
+					clear(out[:lo])
+					clear(out[hi:])
+					if g.S == 1 {
+						copy(out[lo:hi], src[lo+off:hi+off])
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						out[ox] = src[ox*g.S+off]
 					}
 				}
 			}
@@ -95,6 +115,8 @@ func (g convGeom) col2im(col, dx []float32) {
 		for ky := 0; ky < g.K; ky++ {
 			for kx := 0; kx < g.K; kx++ {
 				row := col[((c*g.K+ky)*g.K+kx)*hw:][:hw]
+				lo, hi := g.validRange(kx)
+				off := kx - g.P
 				for oy := 0; oy < g.Ho; oy++ {
 					iy := oy*g.S - g.P + ky
 					if iy < 0 || iy >= g.H {
@@ -102,10 +124,15 @@ func (g convGeom) col2im(col, dx []float32) {
 					}
 					dst := plane[iy*g.W : (iy+1)*g.W]
 					in := row[oy*g.Wo : (oy+1)*g.Wo]
-					for ox, v := range in {
-						if ix := ox*g.S - g.P + kx; ix >= 0 && ix < g.W {
-							dst[ix] += v
+					if g.S == 1 {
+						d := dst[lo+off : hi+off]
+						for i, v := range in[lo:hi] {
+							d[i] += v
 						}
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						dst[ox*g.S+off] += in[ox]
 					}
 				}
 			}

@@ -19,6 +19,9 @@ func TestConvOpMatchesGorgoniaConv(t *testing.T) {
 		{2, 2, 6, 3, 4, 2, 1},
 		{1, 3, 7, 2, 3, 2, 0},
 		{3, 2, 4, 4, 1, 1, 0},
+		{1, 1, 2, 2, 3, 1, 1},
+		{2, 2, 3, 2, 3, 1, 2},
+		{1, 2, 5, 2, 3, 3, 2},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
