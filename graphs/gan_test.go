@@ -79,29 +79,35 @@ func TestGANGradients(t *testing.T) {
 		for _, disc := range []bool{true, false} {
 			name := fmt.Sprintf("%s/classes=%d/sn=%v/noise=%v/disc=%v", c.loss, c.classes, c.sn, c.noise, disc)
 			t.Run(name, func(t *testing.T) {
-				m := tinyGAN(t, c.classes, c.sn)
-				s, err := BuildGANStep(m, 4, disc, GANStepOptions{Loss: c.loss, LabelSmoothing: c.smooth, InstanceNoise: c.noise})
-				if err != nil {
-					t.Fatal(err)
-				}
-				wrt := m.GenParams()
-				if disc {
-					wrt = m.DiscParams()
-				}
-				prog, err := CompileWRT(s.Bound, s.Loss, Outputs{s.Loss}, wrt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fillGANInputs(s, rand.New(rand.NewPCG(2, 2)))
-				checkGradients(t, prog, func() float64 {
-					if err := prog.Run(); err != nil {
-						t.Fatal(err)
-					}
-					return prog.Scalar(s.Loss)
-				}, 8)
+				checkGANStep(t, tinyGAN(t, c.classes, c.sn), 4, disc, GANStepOptions{Loss: c.loss, LabelSmoothing: c.smooth, InstanceNoise: c.noise}, 8)
 			})
 		}
 	}
+}
+
+// checkGANStep checks one training step's gradients, for the network that
+// step trains, against finite differences.
+func checkGANStep(t *testing.T, m Adversarial, batch int, disc bool, opt GANStepOptions, perParam int) {
+	t.Helper()
+	s, err := BuildGANStep(m, batch, disc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrt := m.GenParams()
+	if disc {
+		wrt = m.DiscParams()
+	}
+	prog, err := CompileWRT(s.Bound, s.Loss, Outputs{s.Loss}, wrt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillGANInputs(s, rand.New(rand.NewPCG(2, 2)))
+	checkGradients(t, prog, func() float64 {
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return prog.Scalar(s.Loss)
+	}, perParam)
 }
 
 // TestPowerIterationFindsSpectralNorm compares the estimate after many
@@ -139,30 +145,12 @@ func TestDCGANGradients(t *testing.T) {
 			// deviations and the loss curves too fast for finite differences
 			// of step 3e-3 (the slopes 1e-3 apart differ by 10%); weights of
 			// a trained scale keep the check meaningful.
-			for _, c := range []*Conv2d{m.GConv1, m.GConv2, m.GConv3, m.DConv1, m.DConv2} {
-				for i := range c.Weight.Data {
-					c.Weight.Data[i] *= 15
+			for _, w := range []*Param{m.GFC.Weight, m.GConv1.Weight, m.GConv2.Weight, m.GConv3.Weight, m.DConv1.Weight, m.DConv2.Weight} {
+				for i := range w.Data {
+					w.Data[i] *= 15
 				}
 			}
-			s, err := BuildGANStep(m, 3, disc, GANStepOptions{Loss: LossBCE})
-			if err != nil {
-				t.Fatal(err)
-			}
-			wrt := m.GenParams()
-			if disc {
-				wrt = m.DiscParams()
-			}
-			prog, err := CompileWRT(s.Bound, s.Loss, Outputs{s.Loss}, wrt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fillGANInputs(s, rand.New(rand.NewPCG(4, 4)))
-			checkGradients(t, prog, func() float64 {
-				if err := prog.Run(); err != nil {
-					t.Fatal(err)
-				}
-				return prog.Scalar(s.Loss)
-			}, 6)
+			checkGANStep(t, m, 3, disc, GANStepOptions{Loss: LossBCE}, 6)
 		})
 	}
 }

@@ -34,11 +34,11 @@ func randomBatch(size int) train.Batch {
 	return b
 }
 
-// BenchmarkVAETrainStep is one training step of the seed VAE at batch 128
-// (forward, backward, Adam), the unit of vae_ref.py's images/s.
-func BenchmarkVAETrainStep(b *testing.B) {
-	m := newDefault(b, "vae")
-	batch := randomBatch(128)
+// benchmarkTrainStep times training steps of a model's default
+// configuration on a batch of the given size.
+func benchmarkTrainStep(b *testing.B, model string, size int) {
+	m := newDefault(b, model)
+	batch := randomBatch(size)
 	rng := rand.New(rand.NewPCG(2, 2))
 	if _, err := m.TrainStep(batch, 0, rng); err != nil {
 		b.Fatal(err)
@@ -52,6 +52,17 @@ func BenchmarkVAETrainStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch.Size)/b.Elapsed().Seconds(), "images/s")
 }
+
+// BenchmarkVAETrainStep is one training step of the seed VAE at batch 128
+// (forward, backward, Adam), the unit of vae_ref.py's images/s.
+func BenchmarkVAETrainStep(b *testing.B) { benchmarkTrainStep(b, "vae", 128) }
+
+// BenchmarkGANTrainStep is one D step and one G step of the seed GAN at
+// batch 64, the unit of gan_ref.py's steps/s.
+func BenchmarkGANTrainStep(b *testing.B) { benchmarkTrainStep(b, "gan", 64) }
+
+// BenchmarkDCGANTrainStep is one D step and one G step of the DCGAN at batch 64.
+func BenchmarkDCGANTrainStep(b *testing.B) { benchmarkTrainStep(b, "dcgan", 64) }
 
 // BenchmarkVAESample decodes 128 prior draws.
 func BenchmarkVAESample(b *testing.B) {
@@ -64,41 +75,4 @@ func BenchmarkVAESample(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "images/s")
-}
-
-// BenchmarkGANTrainStep is one D step and one G step of the seed GAN at
-// batch 64, the unit of gan_ref.py's steps/s.
-func BenchmarkGANTrainStep(b *testing.B) {
-	m := newDefault(b, "gan")
-	batch := randomBatch(64)
-	rng := rand.New(rand.NewPCG(2, 2))
-	if _, err := m.TrainStep(batch, 0, rng); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := m.TrainStep(batch, int64(i+1), rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*batch.Size)/b.Elapsed().Seconds(), "images/s")
-}
-
-// BenchmarkDCGANTrainStep is one D step and one G step of the DCGAN at batch 64.
-func BenchmarkDCGANTrainStep(b *testing.B) {
-	m := newDefault(b, "dcgan")
-	batch := randomBatch(64)
-	rng := rand.New(rand.NewPCG(2, 2))
-	if _, err := m.TrainStep(batch, 0, rng); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := m.TrainStep(batch, int64(i+1), rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*batch.Size)/b.Elapsed().Seconds(), "images/s")
 }
