@@ -305,7 +305,11 @@ func (m *GAN) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Ima
 		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("--class %d: the model knows classes 0 to %d", req.Class, m.Net.Classes()-1)
 	}
 	imgs, err := m.generate(req.N, req.Class, rng)
-	return imgs, sample.DefaultGridOptions(), err
+	opt := sample.DefaultGridOptions()
+	if req.Class < 0 && m.Net.Classes() > 0 {
+		opt.NRow = m.Net.Classes() // the classes in turn: one per column
+	}
+	return imgs, opt, err
 }
 
 // Evaluate implements Model: a GAN has no likelihood; its figures are the
