@@ -47,6 +47,20 @@ func (b *Bound) Node(p *Param, shape ...int) *G.Node {
 // Params returns the bound parameters in the order they were first used.
 func (b *Bound) Params() []*Param { return b.order }
 
+// IsInput reports whether n is a leaf of the graph that is not a bound
+// parameter: data or noise fed from outside, whose gradient nothing needs.
+func (b *Bound) IsInput(n *G.Node) bool {
+	if n.Op() != nil {
+		return false
+	}
+	for _, pn := range b.nodes {
+		if pn == n {
+			return false
+		}
+	}
+	return true
+}
+
 // NodeOf returns p's node, or nil when no forward function used p.
 func (b *Bound) NodeOf(p *Param) *G.Node { return b.nodes[p] }
 

@@ -40,7 +40,7 @@ func (c *Conv2d) Forward(b *Bound, x *G.Node) *G.Node {
 	if c.Bias != nil {
 		bias = b.Node(c.Bias, 1, c.Out)
 	}
-	return conv(x, b.Node(c.Weight), bias, c.Stride, c.Pad)
+	return conv(x, b.Node(c.Weight), bias, c.Stride, c.Pad, b.IsInput(x))
 }
 
 // normalInit fills p from N(0, std).

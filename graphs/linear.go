@@ -23,7 +23,7 @@ func NewLinear(ps *ParamSet, name string, in, out int, rng *rand.Rand) *Linear {
 
 // Forward applies the layer to x of shape (batch, in), as one fused op.
 func (l *Linear) Forward(b *Bound, x *G.Node) *G.Node {
-	return linear(x, b.Node(l.Weight), b.Node(l.Bias, 1, l.Out))
+	return linear(x, b.Node(l.Weight), b.Node(l.Bias, 1, l.Out), b.IsInput(x))
 }
 
 // MLP applies layers in turn with ReLU between them (not after the last),

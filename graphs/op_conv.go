@@ -22,6 +22,8 @@ import (
 type convOp struct {
 	g    convGeom
 	grad int // 0: forward; 1: dx, 2: dW, 3: db (each from x, W, dy)
+	// noInputGrad skips dL/dx when x is a graph input (see linearOp).
+	noInputGrad bool
 }
 
 // convGeom is the shape arithmetic of one convolution.
@@ -46,15 +48,16 @@ func newConvGeom(x, w tensor.Shape, stride, pad int, bias bool) (convGeom, error
 }
 
 // conv applies the op to x, w and an optional bias viewed as (1, O).
-func conv(x, w, bias *G.Node, stride, pad int) *G.Node {
+func conv(x, w, bias *G.Node, stride, pad int, noInputGrad bool) *G.Node {
 	g, err := newConvGeom(x.Shape(), w.Shape(), stride, pad, bias != nil)
 	if err != nil {
 		panic(graphError{err})
 	}
+	op := convOp{g: g, noInputGrad: noInputGrad}
 	if bias == nil {
-		return must(G.ApplyOp(convOp{g: g}, x, w))
+		return must(G.ApplyOp(op, x, w))
 	}
-	return must(G.ApplyOp(convOp{g: g}, x, w, bias))
+	return must(G.ApplyOp(op, x, w, bias))
 }
 
 // validRange returns the output columns [lo, hi) whose input column
@@ -242,28 +245,37 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op convOp) ReturnsPtr() bool      { return false }
-func (op convOp) CallsExtern() bool     { return false }
-func (op convOp) OverwritesInput() int  { return -1 }
-func (op convOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "Conv%+v/%d", op.g, op.grad) }
-func (op convOp) Hashcode() uint32      { return hashOf(op) }
+func (op convOp) ReturnsPtr() bool     { return false }
+func (op convOp) CallsExtern() bool    { return false }
+func (op convOp) OverwritesInput() int { return -1 }
+func (op convOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "Conv%+v/%d/%v", op.g, op.grad, op.noInputGrad)
+}
+func (op convOp) Hashcode() uint32 { return hashOf(op) }
 func (op convOp) String() string {
 	return fmt.Sprintf("Conv(%d->%d,k%d,s%d,p%d)/%d", op.g.C, op.g.O, op.g.K, op.g.S, op.g.P, op.grad)
 }
 func (op convOp) DiffWRT(n int) []bool {
 	d := make([]bool, n)
 	for i := range d {
-		d[i] = op.grad == 0
+		d[i] = op.grad == 0 && (i > 0 || !op.noInputGrad)
 	}
 	return d
 }
 func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
-	var out G.Nodes
+	out := G.Nodes{nil}
 	for which := 1; which <= len(inputs); which++ {
+		if which == 1 && op.noInputGrad {
+			continue
+		}
 		n, err := G.ApplyOp(convOp{g: op.g, grad: which}, x, w, grad)
 		if err != nil {
 			return nil, err
+		}
+		if which == 1 {
+			out[0] = n
+			continue
 		}
 		out = append(out, n)
 	}

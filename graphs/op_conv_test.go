@@ -40,7 +40,7 @@ func TestConvOpMatchesGorgoniaConv(t *testing.T) {
 					xn, w := b.Node(x), b.Node(cv.Weight)
 					bias := b.Node(cv.Bias, 1, c.o)
 					if ours {
-						y = conv(xn, w, bias, c.s, c.p)
+						y = conv(xn, w, bias, c.s, c.p, false)
 					} else {
 						y = must(G.Conv2d(xn, w, tensor.Shape{c.k, c.k}, []int{c.p, c.p}, []int{c.s, c.s}, []int{1, 1}))
 						b4 := Reshape(bias, 1, c.o, 1, 1)

@@ -20,6 +20,10 @@ import (
 // Inputs: x (B, in), W (out, in), b (1, out). Output: (B, out).
 type linearOp struct {
 	batch, in, out int
+	// noInputGrad skips dL/dx when x is a graph input (data, noise): the
+	// first layer's input gradient is a full-size matrix multiply that
+	// nothing would read.
+	noInputGrad bool
 }
 
 // linearGradOp computes one of the three gradients of linearOp from dy.
@@ -35,12 +39,13 @@ const (
 )
 
 // linear applies the fused op; shapes are checked here, once, at build time.
-func linear(x, w, b *G.Node) *G.Node {
+// noInputGrad declares that nothing needs the gradient with respect to x.
+func linear(x, w, b *G.Node, noInputGrad bool) *G.Node {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 2 || len(ws) != 2 || xs[1] != ws[1] {
 		panic(graphError{fmt.Errorf("linear: x %v and W %v do not fit", xs, ws)})
 	}
-	return must(G.ApplyOp(linearOp{batch: xs[0], in: ws[1], out: ws[0]}, x, w, b))
+	return must(G.ApplyOp(linearOp{batch: xs[0], in: ws[1], out: ws[0], noInputGrad: noInputGrad}, x, w, b))
 }
 
 func matrixType() hm.Type { return G.TensorType{Dims: 2, Of: hm.TypeVariable('a')} }
@@ -75,15 +80,18 @@ func (op linearOp) WriteHash(h hash.Hash) {
 }
 func (op linearOp) Hashcode() uint32   { return hashOf(op) }
 func (op linearOp) String() string     { return fmt.Sprintf("Linear(%d->%d)", op.in, op.out) }
-func (op linearOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+func (op linearOp) DiffWRT(int) []bool { return []bool{!op.noInputGrad, true, true} }
 func (op linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
 	mk := func(which int, args ...*G.Node) (*G.Node, error) {
 		return G.ApplyOp(linearGradOp{which: which, batch: op.batch, in: op.in, out: op.out}, args...)
 	}
-	dx, err := mk(gradX, grad, w)
-	if err != nil {
-		return nil, err
+	var dx *G.Node
+	var err error
+	if !op.noInputGrad {
+		if dx, err = mk(gradX, grad, w); err != nil {
+			return nil, err
+		}
 	}
 	dw, err := mk(gradW, grad, x)
 	if err != nil {
