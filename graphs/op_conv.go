@@ -3,6 +3,7 @@ package graphs
 import (
 	"fmt"
 	"hash"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -193,17 +194,56 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	shape, _ := op.InferShape()
 	out := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 	dst := out.Data().([]float32)
+	if op.grad == 3 {
+		op.biasGrad(in[2], dst)
+		return out, nil
+	}
+	// The images are split over two workers: one image's matrix multiply is
+	// too small for the BLAS to parallelize, and im2col is serial work. Each
+	// worker owns a fixed, contiguous range of images, and the count does not
+	// depend on the machine, so the weight gradient's summation order, and
+	// with it every result, is the same everywhere.
+	g := op.g
+	workers := min(convWorkers, g.B)
+	partial := make([][]float32, workers) // per-worker dW sums (grad 2)
+	var wg sync.WaitGroup
+	for wk := 0; wk < workers; wk++ {
+		lo, hi := wk*g.B/workers, (wk+1)*g.B/workers
+		if op.grad == 2 {
+			partial[wk] = dst
+			if wk > 0 {
+				partial[wk] = make([]float32, len(dst))
+			}
+		}
+		wg.Add(1)
+		go func(wk, lo, hi int) {
+			defer wg.Done()
+			op.images(in, dst, partial[wk], lo, hi)
+		}(wk, lo, hi)
+	}
+	wg.Wait()
+	for _, p := range partial[min(1, len(partial)):] {
+		for i, v := range p {
+			dst[i] += v
+		}
+	}
+	return out, nil
+}
+
+// convWorkers is how many goroutines share a convolution's images.
+const convWorkers = 2
+
+// images does the forward pass (grad 0), dx (grad 1) or dW (grad 2, summed
+// into dw) for images lo..hi-1.
+func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
 	g := op.g
 	x, w := in[0], in[1]
 	ckk, hw := g.C*g.K*g.K, g.Ho*g.Wo
 	inSize, outSize := g.C*g.H*g.W, g.O*hw
-	var col []float32
-	if op.grad != 3 {
-		col = make([]float32, ckk*hw)
-	}
-	switch op.grad {
-	case 0:
-		for b := 0; b < g.B; b++ {
+	col := make([]float32, ckk*hw)
+	for b := lo; b < hi; b++ {
+		switch op.grad {
+		case 0:
 			y := dst[b*outSize : (b+1)*outSize]
 			beta := float32(0)
 			if g.bias {
@@ -217,32 +257,29 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 			g.im2col(x[b*inSize:(b+1)*inSize], col)
 			Sgemm(blas.NoTrans, blas.NoTrans, g.O, hw, ckk, 1, w, ckk, col, hw, beta, y, hw)
-		}
-	case 1: // dx_b = col2im(W^T dy_b)
-		dy := in[2]
-		for b := 0; b < g.B; b++ {
-			Sgemm(blas.Trans, blas.NoTrans, ckk, hw, g.O, 1, w, ckk, dy[b*outSize:(b+1)*outSize], hw, 0, col, hw)
+		case 1: // dx_b = col2im(W^T dy_b)
+			Sgemm(blas.Trans, blas.NoTrans, ckk, hw, g.O, 1, w, ckk, in[2][b*outSize:(b+1)*outSize], hw, 0, col, hw)
 			g.col2im(col, dst[b*inSize:(b+1)*inSize])
-		}
-	case 2: // dW = sum_b dy_b col_b^T
-		dy := in[2]
-		for b := 0; b < g.B; b++ {
+		case 2: // dW += dy_b col_b^T
 			g.im2col(x[b*inSize:(b+1)*inSize], col)
-			Sgemm(blas.NoTrans, blas.Trans, g.O, ckk, hw, 1, dy[b*outSize:(b+1)*outSize], hw, col, hw, 1, dst, ckk)
-		}
-	case 3: // db = sums of dy over batch and space
-		dy := in[2]
-		for b := 0; b < g.B; b++ {
-			for o := 0; o < g.O; o++ {
-				var s float32
-				for _, v := range dy[b*outSize+o*hw : b*outSize+(o+1)*hw] {
-					s += v
-				}
-				dst[o] += s
-			}
+			Sgemm(blas.NoTrans, blas.Trans, g.O, ckk, hw, 1, in[2][b*outSize:(b+1)*outSize], hw, col, hw, 1, dw, ckk)
 		}
 	}
-	return out, nil
+}
+
+// biasGrad sums dy over batch and space into db.
+func (op convOp) biasGrad(dy, db []float32) {
+	g := op.g
+	hw := g.Ho * g.Wo
+	for b := 0; b < g.B; b++ {
+		for o := 0; o < g.O; o++ {
+			var s float32
+			for _, v := range dy[(b*g.O+o)*hw : (b*g.O+o+1)*hw] {
+				s += v
+			}
+			db[o] += s
+		}
+	}
 }
 
 func (op convOp) ReturnsPtr() bool     { return false }
