@@ -2,9 +2,12 @@ package graphs
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
 )
 
 func tinyGAN(t *testing.T, classes int, sn bool) *GAN {
@@ -172,5 +175,51 @@ func TestDCGANParamNames(t *testing.T) {
 		if !found {
 			t.Errorf("no parameter %s", want)
 		}
+	}
+}
+
+// TestGANLossValues checks each loss's formula on one pair of logits.
+func TestGANLossValues(t *testing.T) {
+	sp := func(x float64) float64 { return math.Log1p(math.Exp(x)) }
+	const a, b = 2.0, -0.5 // D's logit for a real and for a generated image
+	cases := []struct {
+		loss         string
+		smooth       float64
+		wantD, wantG float64
+	}{
+		{LossBCE, 0, 0.5 * (sp(-a) + sp(b)), sp(-b)},
+		{LossBCE, 0.1, 0.5 * (sp(a) - 0.9*a + sp(b)), sp(-b)},
+		{LossMinimax, 0, 0.5 * (sp(-a) + sp(b)), -sp(b)},
+		{LossWGAN, 0, b - a, -b},
+		{LossHinge, 0, math.Max(0, 1-a) + math.Max(0, 1+b), -b},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/smooth=%g", c.loss, c.smooth), func(t *testing.T) {
+			var dLoss, gLoss *G.Node
+			var bnd *Bound
+			if err := Build("loss values", func() {
+				g := G.NewGraph()
+				bnd = Bind(g)
+				real, rv := Input(g, "real", 1, 1)
+				fake, fv := Input(g, "fake", 1, 1)
+				rv[0], fv[0] = a, b
+				var err error
+				if dLoss, gLoss, err = GANLosses(c.loss, real, fake, c.smooth); err != nil {
+					t.Fatal(err)
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			prog, err := Compile(bnd, nil, Outputs{dLoss, gLoss})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := prog.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if d, g := prog.Scalar(dLoss), prog.Scalar(gLoss); math.Abs(d-c.wantD) > 1e-5 || math.Abs(g-c.wantG) > 1e-5 {
+				t.Errorf("D loss %.6f G loss %.6f, want %.6f %.6f", d, g, c.wantD, c.wantG)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -90,4 +91,76 @@ func TestConditionalSamplesFollowTheClass(t *testing.T) {
 	if _, _, err := cond.Draw(DrawRequest{Kind: "prior", N: 4, Class: 10}, nil, rngFor(1)); err == nil {
 		t.Error("class 10 accepted")
 	}
+}
+
+func snapshot(ps []*graphs.Param) [][]float32 {
+	out := make([][]float32, len(ps))
+	for i, p := range ps {
+		out[i] = append([]float32(nil), p.Data...)
+	}
+	return out
+}
+
+func changed(before [][]float32, ps []*graphs.Param) bool {
+	for i, p := range ps {
+		for j, v := range p.Data {
+			if v != before[i][j] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestGANTrainingOptions runs a few real steps with each training-loop
+// option and checks its effect on the networks.
+func TestGANTrainingOptions(t *testing.T) {
+	batch := randomBatch(16)
+	t.Run("n_critic", func(t *testing.T) {
+		m := loadModel(t, "gan", set("gan.n_critic", "3")).(*GAN)
+		for step := int64(0); step < 3; step++ {
+			before := snapshot(m.Net.GenParams())
+			if _, err := m.TrainStep(batch, step, rngFor(uint64(step))); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := changed(before, m.Net.GenParams()), step == 2; got != want {
+				t.Errorf("step %d: generator updated %v, want %v (one G step per 3 D steps)", step, got, want)
+			}
+		}
+	})
+	t.Run("weight_clip", func(t *testing.T) {
+		m := loadModel(t, "gan", set("gan.loss", "wgan"), set("gan.weight_clip", "0.01")).(*GAN)
+		if _, err := m.TrainStep(batch, 0, rngFor(1)); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range m.Net.DiscParams() {
+			for _, v := range p.Data {
+				if v > 0.01 || v < -0.01 {
+					t.Fatalf("%s holds %v after clipping to 0.01", p.Name, v)
+				}
+			}
+		}
+	})
+	t.Run("instance_noise", func(t *testing.T) {
+		m := loadModel(t, "gan", set("gan.instance_noise", "0.2"), set("gan.instance_noise_steps", "100")).(*GAN)
+		if _, err := m.TrainStep(batch, 0, rngFor(1)); err != nil {
+			t.Fatal(err)
+		}
+		spread := func() float64 {
+			var s float64
+			for _, v := range m.dStep.NoiseReal {
+				s += float64(v * v)
+			}
+			return math.Sqrt(s / float64(len(m.dStep.NoiseReal)))
+		}
+		m.fillStepInputs(m.dStep, 0, rngFor(2))
+		start := spread()
+		m.fillStepInputs(m.dStep, 50, rngFor(2))
+		half := spread()
+		m.fillStepInputs(m.dStep, 100, rngFor(2))
+		end := spread()
+		if math.Abs(start-0.2) > 0.02 || math.Abs(half-0.1) > 0.01 || end != 0 {
+			t.Errorf("noise std %.3f, %.3f, %.3f at steps 0, 50, 100; want 0.2, 0.1, 0", start, half, end)
+		}
+	})
 }
