@@ -44,7 +44,13 @@ func LoadImages(path string) (sample.Images, error) {
 }
 
 func gridTiles(path string, img image.Image) (sample.Images, error) {
-	tiles, err := sample.CutGrid(img, 0, 28, 28, sample.DefaultGridOptions())
+	// The number of columns follows from the width: a grid of any nrow
+	// (genmodel's recon pictures use one column per digit) can be read.
+	opt := sample.DefaultGridOptions()
+	if w := img.Bounds().Dx(); w > opt.Padding {
+		opt.NRow = max(1, (w-opt.Padding)/(28+opt.Padding))
+	}
+	tiles, err := sample.CutGrid(img, 0, 28, 28, opt)
 	if err != nil {
 		return sample.Images{}, fmt.Errorf("%s: %w", path, err)
 	}
