@@ -240,7 +240,8 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
 	x, w := in[0], in[1]
 	ckk, hw := g.C*g.K*g.K, g.Ho*g.Wo
 	inSize, outSize := g.C*g.H*g.W, g.O*hw
-	col := make([]float32, ckk*hw)
+	col := getScratch(ckk * hw)
+	defer putScratch(col)
 	for b := lo; b < hi; b++ {
 		switch op.grad {
 		case 0:
@@ -318,3 +319,17 @@ func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	}
 	return out, nil
 }
+
+// scratch holds im2col buffers between calls: a training step runs dozens of
+// convolutions, each needing megabytes of unrolled columns that live only
+// for the call.
+var scratch sync.Pool
+
+func getScratch(n int) []float32 {
+	if p, ok := scratch.Get().(*[]float32); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float32, n)
+}
+
+func putScratch(b []float32) { scratch.Put(&b) }
