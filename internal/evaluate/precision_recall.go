@@ -93,13 +93,10 @@ func ClassCoverage(probs []float64, n int) Coverage {
 	marginal := make([]float64, 10)
 	for i := 0; i < n; i++ {
 		p := probs[i*10 : (i+1)*10]
-		top := 0
 		for j, v := range p {
 			marginal[j] += v / float64(n)
-			if v > p[top] {
-				top = j
-			}
 		}
+		top := topClass(p)
 		c.Histogram[top]++
 		c.MeanTopProb += p[top] / float64(n)
 	}
@@ -129,16 +126,20 @@ func ClassCoverage(probs []float64, n int) Coverage {
 func ClassMatch(f *Features, k int) float64 {
 	hits := 0
 	for i := 0; i < f.N; i++ {
-		p := f.Probs[i*10 : (i+1)*10]
-		top := 0
-		for j, v := range p {
-			if v > p[top] {
-				top = j
-			}
-		}
-		if top == k {
+		if topClass(f.Probs[i*10:(i+1)*10]) == k {
 			hits++
 		}
 	}
 	return float64(hits) / float64(max(1, f.N))
+}
+
+// topClass is the index of the largest probability (the first on ties).
+func topClass(p []float64) int {
+	top := 0
+	for j, v := range p {
+		if v > p[top] {
+			top = j
+		}
+	}
+	return top
 }
