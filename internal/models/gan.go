@@ -306,8 +306,8 @@ func (m *GAN) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Ima
 	}
 	imgs, err := m.generate(req.N, req.Class, rng)
 	opt := sample.DefaultGridOptions()
-	if req.Class < 0 && m.Net.Classes() > 0 {
-		opt.NRow = m.Net.Classes() // the classes in turn: one per column
+	if req.Class < 0 {
+		opt = m.GridOptions()
 	}
 	return imgs, opt, err
 }
@@ -384,4 +384,14 @@ func imageSize(net graphs.Adversarial) int {
 		n *= d
 	}
 	return n
+}
+
+// GridOptions lays out sample grids: a conditional model draws the classes
+// in turn, so its grid has one class per column.
+func (m *GAN) GridOptions() sample.GridOptions {
+	opt := sample.DefaultGridOptions()
+	if m.Net.Classes() > 0 {
+		opt.NRow = m.Net.Classes()
+	}
+	return opt
 }

@@ -269,7 +269,11 @@ func writeSampleGrid(m Trainable, opt Options, epoch int, pcg *rand.PCG, rng *ra
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return sample.SaveGrid(path, imgs, sample.DefaultGridOptions())
+	grid := sample.DefaultGridOptions()
+	if l, ok := m.(interface{ GridOptions() sample.GridOptions }); ok {
+		grid = l.GridOptions() // a conditional model lays out one class per column
+	}
+	return sample.SaveGrid(path, imgs, grid)
 }
 
 // nonFinite names the first metric that is NaN or infinite, or returns "".
