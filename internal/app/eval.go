@@ -83,7 +83,11 @@ func evalImages(o EvalOptions, res *evalResult) error {
 		return err
 	}
 	res.add("images_path", o.Images)
-	return addFigures(o, "", imgs, res)
+	net, err := evaluate.LoadNet(o.Classifier)
+	if err != nil {
+		return err
+	}
+	return addFigures(o, net, "", imgs, res)
 }
 
 func evalModel(o EvalOptions, res *evalResult) error {
@@ -127,22 +131,22 @@ func evalModel(o EvalOptions, res *evalResult) error {
 		return err
 	}
 	res.add("sample_images_per_sec", float64(o.N)/time.Since(start).Seconds())
-	if err := addFigures(o, common.Data.Dir, imgs, res); err != nil {
+	net, err := evaluate.LoadNet(o.Classifier)
+	if err != nil {
+		return err
+	}
+	if err := addFigures(o, net, common.Data.Dir, imgs, res); err != nil {
 		return err
 	}
 	if cs, ok := m.(models.ClassSampler); ok && cs.Classes() > 0 {
-		return addClassMatch(o, cs, res)
+		return addClassMatch(o, net, cs, res)
 	}
 	return nil
 }
 
 // addClassMatch asks a conditional model for each class in turn and reports
 // how often the classifier recognizes the class asked for.
-func addClassMatch(o EvalOptions, cs models.ClassSampler, res *evalResult) error {
-	net, err := evaluate.LoadNet(o.Classifier)
-	if err != nil {
-		return err
-	}
+func addClassMatch(o EvalOptions, net *evaluate.Net, cs models.ClassSampler, res *evalResult) error {
 	per := max(1, o.N/cs.Classes())
 	rng := rand.New(rand.NewPCG(o.Seed, 0x434c4153)) // "CLAS"
 	match := make([]float64, cs.Classes())
@@ -167,16 +171,13 @@ func addClassMatch(o EvalOptions, cs models.ClassSampler, res *evalResult) error
 
 // addFigures measures imgs against the reference set in the classifier's
 // features.
-func addFigures(o EvalOptions, mnistDir string, imgs sample.Images, res *evalResult) error {
+func addFigures(o EvalOptions, net *evaluate.Net, mnistDir string, imgs sample.Images, res *evalResult) error {
 	if imgs.H != 28 || imgs.W != 28 {
 		return fmt.Errorf("the evaluator measures 28x28 images; these are %dx%d", imgs.H, imgs.W)
 	}
-	net, err := evaluate.LoadNet(o.Classifier)
-	if err != nil {
-		return err
-	}
 	refName := "MNIST test set"
 	var ref *data.Dataset
+	var err error
 	if o.Ref != "" {
 		refName = o.Ref
 		if ref, err = data.LoadImageFolder(o.Ref, 28); err != nil {
