@@ -175,9 +175,11 @@ func (m *GAN) PowerIteration() {
 	}
 }
 
-// Generate maps z (B, LatentDim) and, for a conditional GAN, one-hot labels
-// (B, Classes) to images in [-1, 1] of shape (B, ImageDim).
-func (m *GAN) Generate(b *Bound, z, onehot *G.Node) *G.Node {
+// Generator implements Adversarial: it maps z (B, LatentDim) and, for a
+// conditional GAN, one-hot labels (B, Classes) to images in [-1, 1] of shape
+// (B, ImageDim). The MLP has no normalization layers, so train changes
+// nothing.
+func (m *GAN) Generator(b *Bound, z, onehot *G.Node, _ bool) *G.Node {
 	h := z
 	if m.GEmbed != nil {
 		h = must(G.Concat(1, z, must(G.Mul(onehot, b.Node(m.GEmbed)))))
@@ -191,10 +193,11 @@ func (m *GAN) Generate(b *Bound, z, onehot *G.Node) *G.Node {
 	return must(G.Tanh(h))
 }
 
-// Discriminate maps images x (B, ImageDim) to logits (B, 1). masks holds one
-// dropout mask per hidden layer (entries 0 or 1/(1-p)), or is nil for no
-// dropout; the caller draws them, so training stays reproducible.
-func (m *GAN) Discriminate(b *Bound, x, onehot *G.Node, masks []*G.Node) *G.Node {
+// Discriminator implements Adversarial: it maps images x (B, ImageDim) to
+// logits (B, 1). masks holds one dropout mask per hidden layer (entries 0 or
+// 1/(1-p)), or is nil for no dropout; the caller draws them, so training
+// stays reproducible.
+func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool) *G.Node {
 	h := x
 	if m.DEmbed != nil {
 		h = must(G.Concat(1, x, must(G.Mul(onehot, b.Node(m.DEmbed)))))
@@ -273,14 +276,6 @@ func (m *GAN) Classes() int { return m.Config.Classes }
 
 // ImageShape implements Adversarial: flat images.
 func (m *GAN) ImageShape(batch int) []int { return []int{batch, m.Config.ImageDim} }
-
-// Generator implements Adversarial.
-func (m *GAN) Generator(b *Bound, z, onehot *G.Node, _ bool) *G.Node { return m.Generate(b, z, onehot) }
-
-// Discriminator implements Adversarial.
-func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool) *G.Node {
-	return m.Discriminate(b, x, onehot, masks)
-}
 
 // DropoutWidths implements Adversarial: one mask per hidden layer of D.
 func (m *GAN) DropoutWidths() []int {
