@@ -44,10 +44,10 @@ func NewClassifier(rng *rand.Rand) *Classifier {
 // dropout whose randomness the caller owns, so training stays reproducible.
 func (c *Classifier) Forward(b *Bound, x, dropMask *G.Node) (features, logits *G.Node) {
 	batch := x.Shape()[0]
-	h := MaxPool2(must(G.Rectify(c.Conv1.Forward(b, x))))
-	h = MaxPool2(must(G.Rectify(c.Conv2.Forward(b, h))))
+	h := MaxPool2(ReLU(c.Conv1.Forward(b, x)))
+	h = MaxPool2(ReLU(c.Conv2.Forward(b, h)))
 	h = Reshape(h, batch, 64*7*7)
-	features = must(G.Rectify(c.FC1.Forward(b, h)))
+	features = ReLU(c.FC1.Forward(b, h))
 	f := features
 	if dropMask != nil {
 		f = must(G.HadamardProd(f, dropMask))

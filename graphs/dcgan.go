@@ -109,18 +109,18 @@ func (m *DCGAN) DropoutWidths() []int { return nil }
 func (m *DCGAN) Generator(b *Bound, z, _ *G.Node, train bool) *G.Node {
 	batch := z.Shape()[0]
 	h := Reshape(m.GFC.Forward(b, z), batch, 2*m.Base, 7, 7)
-	h = must(G.Rectify(m.GBN0.Forward(b, h, train)))
+	h = ReLU(m.GBN0.Forward(b, h, train))
 	h = m.GConv1.Forward(b, Upsample2x(h))
-	h = must(G.Rectify(m.GBN1.Forward(b, h, train)))
+	h = ReLU(m.GBN1.Forward(b, h, train))
 	h = m.GConv2.Forward(b, Upsample2x(h))
-	h = must(G.Rectify(m.GBN2.Forward(b, h, train)))
+	h = ReLU(m.GBN2.Forward(b, h, train))
 	return must(G.Tanh(m.GConv3.Forward(b, h)))
 }
 
 // Discriminator implements Adversarial.
 func (m *DCGAN) Discriminator(b *Bound, x, _ *G.Node, _ []*G.Node, train bool) *G.Node {
 	batch := x.Shape()[0]
-	h := must(G.LeakyRelu(m.DConv1.Forward(b, x), m.Slope))
-	h = must(G.LeakyRelu(m.DBN2.Forward(b, m.DConv2.Forward(b, h), train), m.Slope))
+	h := LeakyReLU(m.DConv1.Forward(b, x), m.Slope)
+	h = LeakyReLU(m.DBN2.Forward(b, m.DConv2.Forward(b, h), train), m.Slope)
 	return m.DFC.Forward(b, Reshape(h, batch, 2*m.Base*49))
 }

@@ -187,7 +187,7 @@ func (m *GAN) Generator(b *Bound, z, onehot *G.Node, _ bool) *G.Node {
 	for i, l := range m.Gen {
 		h = l.Forward(b, h)
 		if i < len(m.Gen)-1 {
-			h = must(G.LeakyRelu(h, m.Config.Slope))
+			h = LeakyReLU(h, m.Config.Slope)
 		}
 	}
 	return must(G.Tanh(h))
@@ -209,7 +209,7 @@ func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool
 			h = l.Forward(b, h)
 		}
 		if i < len(m.Disc)-1 {
-			h = must(G.LeakyRelu(h, m.Config.Slope))
+			h = LeakyReLU(h, m.Config.Slope)
 			if masks != nil {
 				h = must(G.HadamardProd(h, masks[i]))
 			}

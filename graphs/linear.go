@@ -32,7 +32,7 @@ func MLP(b *Bound, x *G.Node, layers []*Linear, reluAfterLast bool) *G.Node {
 	for i, l := range layers {
 		x = l.Forward(b, x)
 		if i < len(layers)-1 || reluAfterLast {
-			x = must(G.Rectify(x))
+			x = ReLU(x)
 		}
 	}
 	return x

@@ -1,0 +1,65 @@
+package graphs
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// TestLeakyReLUMatchesGorgonia compares the fused activation with Gorgonia's
+// LeakyRelu and Rectify: values and gradients.
+func TestLeakyReLUMatchesGorgonia(t *testing.T) {
+	for _, slope := range []float64{0, 0.2} {
+		ps := NewParamSet()
+		x := ps.Add("x", 5, 7)
+		rng := rand.New(rand.NewPCG(5, 7))
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		// At the kink itself PyTorch's gradient is the negative side's slope
+		// (Gorgonia's Rectify gives 1); genmodel follows PyTorch.
+		x.Data[3] = 0
+		run := func(ours bool) ([]float32, []float32) {
+			var b *Bound
+			var y, loss *G.Node
+			if err := Build("leaky test", func() {
+				b = Bind(G.NewGraph())
+				xn := b.Node(x)
+				switch {
+				case ours:
+					y = LeakyReLU(xn, slope)
+				case slope == 0:
+					y = must(G.Rectify(xn))
+				default:
+					y = must(G.LeakyRelu(xn, slope))
+				}
+				loss = weightedSum(y, rand.New(rand.NewPCG(1, 1)))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			prog, err := Compile(b, loss, Outputs{y})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := prog.Run(); err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), prog.Value(y)...), append([]float32(nil), prog.Grads()[0]...)
+		}
+		y1, g1 := run(true)
+		y2, g2 := run(false)
+		if slope == 0 && g1[3] != 0 {
+			t.Errorf("ReLU gradient at x=0 is %v, want 0 as in PyTorch", g1[3])
+		}
+		for i := range y1 {
+			if i == 3 {
+				continue
+			}
+			if math.Abs(float64(y1[i]-y2[i])) > 1e-6 || math.Abs(float64(g1[i]-g2[i])) > 1e-6 {
+				t.Fatalf("slope %v, element %d (x=%v): ours %v/%v, Gorgonia %v/%v", slope, i, x.Data[i], y1[i], g1[i], y2[i], g2[i])
+			}
+		}
+	}
+}
