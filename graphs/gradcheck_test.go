@@ -3,6 +3,8 @@ package graphs
 import (
 	"math"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
 )
 
 // checkGradients compares the analytic gradient of every parameter (from
@@ -46,5 +48,46 @@ func checkGradients(t *testing.T, prog *Program, loss func() float64, perParam i
 	}
 	if checked == 0 || kinks > checked/5 {
 		t.Fatalf("%d coordinates checked, %d skipped at kinks: too few to trust", checked, kinks)
+	}
+}
+
+// forwardBackward builds a graph with build, which returns an output and a
+// loss, runs it once and returns the output's values and the gradient of
+// every parameter the graph uses, by name.
+func forwardBackward(t *testing.T, build func(b *Bound) (y, loss *G.Node)) ([]float32, map[string][]float32) {
+	t.Helper()
+	var b *Bound
+	var y, loss *G.Node
+	if err := Build("test graph", func() {
+		b = Bind(G.NewGraph())
+		y, loss = build(b)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(b, loss, Outputs{y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	grads := map[string][]float32{}
+	for i, p := range prog.Params() {
+		grads[p.Name] = append([]float32(nil), prog.Grads()[i]...)
+	}
+	return append([]float32(nil), prog.Value(y)...), grads
+}
+
+// assertNear fails unless a project op's values a agree with Gorgonia's b
+// within 1e-4, relative above 1.
+func assertNear(t *testing.T, what string, a, b []float32) {
+	t.Helper()
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%s: %d vs %d values", what, len(a), len(b))
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > 1e-4*math.Max(1, math.Abs(float64(b[i]))) {
+			t.Fatalf("%s[%d]: ours %v, Gorgonia %v", what, i, a[i], b[i])
+		}
 	}
 }

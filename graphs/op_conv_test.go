@@ -2,7 +2,6 @@ package graphs
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -33,51 +32,23 @@ func TestConvOpMatchesGorgoniaConv(t *testing.T) {
 				x.Data[i] = float32(rng.NormFloat64())
 			}
 			run := func(ours bool) ([]float32, map[string][]float32) {
-				var b *Bound
-				var y, loss *G.Node
-				if err := Build("conv test", func() {
-					b = Bind(G.NewGraph())
+				return forwardBackward(t, func(b *Bound) (y, loss *G.Node) {
 					xn, w := b.Node(x), b.Node(cv.Weight)
 					bias := b.Node(cv.Bias, 1, c.o)
 					if ours {
 						y = conv(xn, w, bias, c.s, c.p, false)
 					} else {
 						y = must(G.Conv2d(xn, w, tensor.Shape{c.k, c.k}, []int{c.p, c.p}, []int{c.s, c.s}, []int{1, 1}))
-						b4 := Reshape(bias, 1, c.o, 1, 1)
-						y = must(G.BroadcastAdd(y, b4, nil, []byte{0, 2, 3}))
+						y = must(G.BroadcastAdd(y, Reshape(bias, 1, c.o, 1, 1), nil, []byte{0, 2, 3}))
 					}
-					loss = weightedSum(y, rand.New(rand.NewPCG(1, 1)))
-				}); err != nil {
-					t.Fatal(err)
-				}
-				prog, err := Compile(b, loss, Outputs{y})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := prog.Run(); err != nil {
-					t.Fatal(err)
-				}
-				grads := map[string][]float32{}
-				for i, p := range prog.Params() {
-					grads[p.Name] = append([]float32(nil), prog.Grads()[i]...)
-				}
-				return append([]float32(nil), prog.Value(y)...), grads
+					return y, weightedSum(y, rand.New(rand.NewPCG(1, 1)))
+				})
 			}
 			y1, g1 := run(true)
 			y2, g2 := run(false)
-			near := func(what string, a, b []float32) {
-				if len(a) != len(b) {
-					t.Fatalf("%s: %d vs %d values", what, len(a), len(b))
-				}
-				for i := range a {
-					if math.Abs(float64(a[i]-b[i])) > 1e-4*math.Max(1, math.Abs(float64(b[i]))) {
-						t.Fatalf("%s[%d]: ours %v, Gorgonia %v", what, i, a[i], b[i])
-					}
-				}
-			}
-			near("y", y1, y2)
+			assertNear(t, "y", y1, y2)
 			for _, name := range []string{"x", "conv.weight", "conv.bias"} {
-				near("d"+name, g1[name], g2[name])
+				assertNear(t, "d"+name, g1[name], g2[name])
 			}
 		})
 	}

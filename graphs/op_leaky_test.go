@@ -22,10 +22,7 @@ func TestLeakyReLUMatchesGorgonia(t *testing.T) {
 		// (Gorgonia's Rectify gives 1); genmodel follows PyTorch.
 		x.Data[3] = 0
 		run := func(ours bool) ([]float32, []float32) {
-			var b *Bound
-			var y, loss *G.Node
-			if err := Build("leaky test", func() {
-				b = Bind(G.NewGraph())
+			y, grads := forwardBackward(t, func(b *Bound) (y, loss *G.Node) {
 				xn := b.Node(x)
 				switch {
 				case ours:
@@ -35,18 +32,9 @@ func TestLeakyReLUMatchesGorgonia(t *testing.T) {
 				default:
 					y = must(G.LeakyRelu(xn, slope))
 				}
-				loss = weightedSum(y, rand.New(rand.NewPCG(1, 1)))
-			}); err != nil {
-				t.Fatal(err)
-			}
-			prog, err := Compile(b, loss, Outputs{y})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := prog.Run(); err != nil {
-				t.Fatal(err)
-			}
-			return append([]float32(nil), prog.Value(y)...), append([]float32(nil), prog.Grads()[0]...)
+				return y, weightedSum(y, rand.New(rand.NewPCG(1, 1)))
+			})
+			return y, grads["x"]
 		}
 		y1, g1 := run(true)
 		y2, g2 := run(false)

@@ -1,7 +1,7 @@
 package graphs
 
 import (
-	"math"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -23,52 +23,24 @@ func TestLinearOpMatchesGorgoniaOps(t *testing.T) {
 				p.Data[i] = float32(rng.NormFloat64())
 			}
 		}
-		run := func(fused bool) (y []float32, grads [][]float32) {
-			var b *Bound
-			var yn, loss *G.Node
-			if err := Build("linear test", func() {
-				g := G.NewGraph()
-				b = Bind(g)
+		run := func(fused bool) ([]float32, map[string][]float32) {
+			return forwardBackward(t, func(b *Bound) (y, loss *G.Node) {
 				x := b.Node(xp)
 				if fused {
-					yn = l.Forward(b, x)
+					y = l.Forward(b, x)
 				} else {
-					yn = must(G.Mul(x, must(G.Transpose(b.Node(l.Weight)))))
-					yn = must(G.BroadcastAdd(yn, b.Node(l.Bias, 1, out), nil, []byte{0}))
+					y = must(G.Mul(x, must(G.Transpose(b.Node(l.Weight)))))
+					y = must(G.BroadcastAdd(y, b.Node(l.Bias, 1, out), nil, []byte{0}))
 				}
 				// A loss with a non-uniform gradient: sum(y^2)/2, dy = y.
-				loss = must(G.HadamardProd(must(G.Sum(must(G.Square(yn)))), scalar(0.5)))
-			}); err != nil {
-				t.Fatal(err)
-			}
-			prog, err := Compile(b, loss, Outputs{yn})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := prog.Run(); err != nil {
-				t.Fatal(err)
-			}
-			byName := map[string][]float32{}
-			for i, p := range prog.Params() {
-				byName[p.Name] = append([]float32(nil), prog.Grads()[i]...)
-			}
-			return append([]float32(nil), prog.Value(yn)...), [][]float32{byName["x"], byName["w"], byName["b"]}
+				return y, must(G.HadamardProd(must(G.Sum(must(G.Square(y)))), scalar(0.5)))
+			})
 		}
 		y1, g1 := run(true)
 		y2, g2 := run(false)
-		close := func(what string, a, b []float32) {
-			if len(a) != len(b) {
-				t.Fatalf("%v %s: %d vs %d values", shape, what, len(a), len(b))
-			}
-			for i := range a {
-				if math.Abs(float64(a[i]-b[i])) > 1e-4*math.Max(1, math.Abs(float64(b[i]))) {
-					t.Fatalf("%v %s[%d]: fused %v, Gorgonia %v", shape, what, i, a[i], b[i])
-				}
-			}
-		}
-		close("y", y1, y2)
-		for i, name := range []string{"dx", "dW", "db"} {
-			close(name, g1[i], g2[i])
+		assertNear(t, fmt.Sprintf("%v y", shape), y1, y2)
+		for _, name := range []string{"x", "w", "b"} {
+			assertNear(t, fmt.Sprintf("%v d%s", shape, name), g1[name], g2[name])
 		}
 	}
 }
