@@ -7,57 +7,92 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// DCGAN is a deep convolutional GAN for 28x28 images, after the recipe of
-// Radford et al. 2016 (strided convolutions in D, batch normalization in
-// both, ReLU in G and LeakyReLU(0.2) in D, Tanh output, weights from
-// N(0, 0.02)), sized for two CPU cores. Gorgonia has no transposed
-// convolution, so G upsamples by resize-convolution (2x nearest upsampling,
-// then a 3x3 convolution), which also avoids the checkerboard artifacts of
-// transposed convolutions (Odena et al. 2016). With c = Base:
+// DCGAN is a deep convolutional GAN for 28x28 images after the recipe of
+// Radford et al. 2016 (strided convolutions in D, transposed convolutions in
+// G, batch normalization in both, ReLU in G and LeakyReLU(0.2) in D, Tanh
+// output, weights from N(0, 0.02)), at the sizes of the MNIST DCGANs of
+// PyTorch's and TensorFlow's tutorials. With c = Base:
+//
+//	generator:     fc(z -> 4c*7*7), bn0, relu, reshape (4c,7,7)
+//	               deconv1 4x4 s2 (4c -> 2c), bn1, relu      14x14
+//	               deconv2 4x4 s2 (2c -> 1), tanh            28x28
+//	discriminator: conv1 4x4 s2 (1 -> c), lrelu             14x14
+//	               conv2 4x4 s2 (c -> 2c), bn2, lrelu        7x7
+//	               fc(2c*7*7 -> 1)
+//
+// Upsample "resize" swaps G's transposed convolutions for resize-convolutions
+// (2x nearest upsampling, then a 3x3 convolution), which avoid the
+// checkerboard artifacts of strided transposed convolutions (Odena et al.
+// 2016) at twice G's compute:
 //
 //	generator:     fc(z -> 2c*7*7), bn0, relu, reshape (2c,7,7)
 //	               up, conv1 3x3 (2c -> c), bn1, relu        14x14
 //	               up, conv2 3x3 (c -> c/2), bn2, relu       28x28
 //	               conv3 3x3 (c/2 -> 1), tanh
-//	discriminator: conv1 4x4 s2 (1 -> c), lrelu             14x14
-//	               conv2 4x4 s2 (c -> 2c), bn2, lrelu        7x7
-//	               fc(2c*7*7 -> 1)
 //
 // Parameter names are those of a PyTorch module with these attributes under
 // `generator` and `discriminator`.
 type DCGAN struct {
-	Base, Latent int
-	Slope        float64
-	Params       *ParamSet
+	DCGANConfig
+	Params *ParamSet
 
 	GFC              *Linear
 	GBN0, GBN1, GBN2 *BatchNorm
-	GConv1, GConv2   *Conv2d
+	GDeconv1         *ConvTranspose2d // transposed G
+	GDeconv2         *ConvTranspose2d
+	GConv1, GConv2   *Conv2d // resize G
 	GConv3           *Conv2d
 	DConv1, DConv2   *Conv2d
 	DBN2             *BatchNorm
 	DFC              *Linear
 }
 
+// DCGANConfig sizes a DCGAN.
+type DCGANConfig struct {
+	Latent, Base int
+	Slope        float64
+	Upsample     string // UpsampleTransposed or UpsampleResize
+}
+
+// The ways the DCGAN's generator can double its images' side.
+const (
+	UpsampleTransposed = "transposed"
+	UpsampleResize     = "resize"
+)
+
 // NewDCGAN creates a DCGAN with the DCGAN recipe's initialization.
-func NewDCGAN(latent, base int, slope float64, rng *rand.Rand) (*DCGAN, error) {
+func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
+	latent, base := cfg.Latent, cfg.Base
 	if latent <= 0 || base < 2 || base%2 != 0 {
 		return nil, fmt.Errorf("dcgan: latent_dim must be positive and base_channels an even number >= 2")
 	}
+	if cfg.Upsample != UpsampleTransposed && cfg.Upsample != UpsampleResize {
+		return nil, fmt.Errorf("dcgan: upsample %q is not %s or %s", cfg.Upsample, UpsampleTransposed, UpsampleResize)
+	}
 	const std = 0.02
 	ps := NewParamSet()
-	m := &DCGAN{Base: base, Latent: latent, Slope: slope, Params: ps}
-	m.GFC = NewLinear(ps, "generator.fc", latent, 2*base*49, rng)
-	normalInit(m.GFC.Weight, std, rng)
-	clear(m.GFC.Bias.Data)
-	m.GBN0 = NewBatchNorm(ps, "generator.bn0", 2*base, std, rng)
-	m.GConv1 = NewConv2dNoBias(ps, "generator.conv1", 2*base, base, 3, 1, 1, std, rng)
-	m.GBN1 = NewBatchNorm(ps, "generator.bn1", base, std, rng)
-	m.GConv2 = NewConv2dNoBias(ps, "generator.conv2", base, base/2, 3, 1, 1, std, rng)
-	m.GBN2 = NewBatchNorm(ps, "generator.bn2", base/2, std, rng)
-	m.GConv3 = NewConv2d(ps, "generator.conv3", base/2, 1, 3, 1, 1, rng)
-	normalInit(m.GConv3.Weight, std, rng)
-	clear(m.GConv3.Bias.Data)
+	m := &DCGAN{DCGANConfig: cfg, Params: ps}
+	if cfg.Upsample == UpsampleTransposed {
+		m.GFC = NewLinear(ps, "generator.fc", latent, 4*base*49, rng)
+		normalInit(m.GFC.Weight, std, rng)
+		clear(m.GFC.Bias.Data)
+		m.GBN0 = NewBatchNorm(ps, "generator.bn0", 4*base, std, rng)
+		m.GDeconv1 = NewConvTranspose2dNoBias(ps, "generator.deconv1", 4*base, 2*base, 4, 2, 1, std, rng)
+		m.GBN1 = NewBatchNorm(ps, "generator.bn1", 2*base, std, rng)
+		m.GDeconv2 = NewConvTranspose2dNoBias(ps, "generator.deconv2", 2*base, 1, 4, 2, 1, std, rng)
+	} else {
+		m.GFC = NewLinear(ps, "generator.fc", latent, 2*base*49, rng)
+		normalInit(m.GFC.Weight, std, rng)
+		clear(m.GFC.Bias.Data)
+		m.GBN0 = NewBatchNorm(ps, "generator.bn0", 2*base, std, rng)
+		m.GConv1 = NewConv2dNoBias(ps, "generator.conv1", 2*base, base, 3, 1, 1, std, rng)
+		m.GBN1 = NewBatchNorm(ps, "generator.bn1", base, std, rng)
+		m.GConv2 = NewConv2dNoBias(ps, "generator.conv2", base, base/2, 3, 1, 1, std, rng)
+		m.GBN2 = NewBatchNorm(ps, "generator.bn2", base/2, std, rng)
+		m.GConv3 = NewConv2d(ps, "generator.conv3", base/2, 1, 3, 1, 1, rng)
+		normalInit(m.GConv3.Weight, std, rng)
+		clear(m.GConv3.Bias.Data)
+	}
 	m.DConv1 = NewConv2d(ps, "discriminator.conv1", 1, base, 4, 2, 1, rng)
 	normalInit(m.DConv1.Weight, std, rng)
 	clear(m.DConv1.Bias.Data)
@@ -76,6 +111,11 @@ func (m *DCGAN) AllParams() *ParamSet { return m.Params }
 func (m *DCGAN) GenParams() []*Param {
 	ps := []*Param{m.GFC.Weight, m.GFC.Bias}
 	ps = append(ps, m.GBN0.Trainable()...)
+	if m.Upsample == UpsampleTransposed {
+		ps = append(ps, m.GDeconv1.Weight)
+		ps = append(ps, m.GBN1.Trainable()...)
+		return append(ps, m.GDeconv2.Weight)
+	}
 	ps = append(ps, m.GConv1.Weight)
 	ps = append(ps, m.GBN1.Trainable()...)
 	ps = append(ps, m.GConv2.Weight)
@@ -108,6 +148,12 @@ func (m *DCGAN) DropoutWidths() []int { return nil }
 // Generator implements Adversarial.
 func (m *DCGAN) Generator(b *Bound, z, _ *G.Node, train bool) *G.Node {
 	batch := z.Shape()[0]
+	if m.Upsample == UpsampleTransposed {
+		h := Reshape(m.GFC.Forward(b, z), batch, 4*m.Base, 7, 7)
+		h = ReLU(m.GBN0.Forward(b, h, train))
+		h = ReLU(m.GBN1.Forward(b, m.GDeconv1.Forward(b, h), train))
+		return must(G.Tanh(m.GDeconv2.Forward(b, h)))
+	}
 	h := Reshape(m.GFC.Forward(b, z), batch, 2*m.Base, 7, 7)
 	h = ReLU(m.GBN0.Forward(b, h, train))
 	h = m.GConv1.Forward(b, Upsample2x(h))

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -138,43 +139,58 @@ func TestPowerIterationFindsSpectralNorm(t *testing.T) {
 }
 
 func TestDCGANGradients(t *testing.T) {
-	for _, disc := range []bool{true, false} {
-		t.Run(fmt.Sprintf("disc=%v", disc), func(t *testing.T) {
-			m, err := NewDCGAN(5, 4, 0.2, rand.New(rand.NewPCG(3, 1)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// With N(0, 0.02) weights, batch normalization divides by tiny
-			// deviations and the loss curves too fast for finite differences
-			// of step 3e-3 (the slopes 1e-3 apart differ by 10%); weights of
-			// a trained scale keep the check meaningful.
-			for _, w := range []*Param{m.GFC.Weight, m.GConv1.Weight, m.GConv2.Weight, m.GConv3.Weight, m.DConv1.Weight, m.DConv2.Weight} {
-				for i := range w.Data {
-					w.Data[i] *= 15
+	for _, up := range []string{UpsampleTransposed, UpsampleResize} {
+		for _, disc := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/disc=%v", up, disc), func(t *testing.T) {
+				m, err := NewDCGAN(DCGANConfig{Latent: 5, Base: 4, Slope: 0.2, Upsample: up}, rand.New(rand.NewPCG(3, 1)))
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			checkGANStep(t, m, 3, disc, GANStepOptions{Loss: LossBCE}, 6)
-		})
+				// With N(0, 0.02) weights, batch normalization divides by tiny
+				// deviations and the loss curves too fast for finite differences
+				// of step 3e-3 (the slopes 1e-3 apart differ by 10%); weights of
+				// a trained scale keep the check meaningful.
+				for _, p := range m.Params.List() {
+					if strings.HasSuffix(p.Name, ".weight") && !strings.Contains(p.Name, ".bn") && p.Name != "discriminator.fc.weight" {
+						for i := range p.Data {
+							p.Data[i] *= 15
+						}
+					}
+				}
+				checkGANStep(t, m, 3, disc, GANStepOptions{Loss: LossBCE}, 6)
+			})
+		}
 	}
 }
 
 func TestDCGANParamNames(t *testing.T) {
-	m, err := NewDCGAN(100, 32, 0.2, rand.New(rand.NewPCG(0, 0)))
-	if err != nil {
-		t.Fatal(err)
+	cases := map[string][]string{
+		UpsampleTransposed: {"generator.fc.weight[6272 100]", "generator.bn0.running_var[128]", "generator.deconv1.weight[128 64 4 4]",
+			"generator.bn1.weight[64]", "generator.deconv2.weight[64 1 4 4]"},
+		UpsampleResize: {"generator.fc.weight[3136 100]", "generator.bn0.running_var[64]", "generator.conv1.weight[32 64 3 3]",
+			"generator.conv3.bias[1]"},
 	}
-	for _, want := range []string{"generator.fc.weight[3136 100]", "generator.bn0.running_var[64]", "generator.conv1.weight[32 64 3 3]",
-		"generator.conv3.bias[1]", "discriminator.conv1.weight[32 1 4 4]", "discriminator.conv2.weight[64 32 4 4]",
-		"discriminator.bn2.num_batches_tracked[]", "discriminator.fc.weight[1 3136]"} {
-		found := false
-		for _, p := range m.Params.List() {
-			if fmt.Sprintf("%s%v", p.Name, p.Shape) == want {
-				found = true
+	for up, names := range cases {
+		m, err := NewDCGAN(DCGANConfig{Latent: 100, Base: 32, Slope: 0.2, Upsample: up}, rand.New(rand.NewPCG(0, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, "discriminator.conv1.weight[32 1 4 4]", "discriminator.conv2.weight[64 32 4 4]",
+			"discriminator.bn2.num_batches_tracked[]", "discriminator.fc.weight[1 3136]")
+		for _, want := range names {
+			found := false
+			for _, p := range m.Params.List() {
+				if fmt.Sprintf("%s%v", p.Name, p.Shape) == want {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: no parameter %s", up, want)
 			}
 		}
-		if !found {
-			t.Errorf("no parameter %s", want)
-		}
+	}
+	if _, err := NewDCGAN(DCGANConfig{Latent: 100, Base: 32, Upsample: "bilinear"}, rand.New(rand.NewPCG(0, 0))); err == nil {
+		t.Error("upsample bilinear accepted")
 	}
 }
 

@@ -78,14 +78,15 @@ func (g convGeom) validRange(kx int) (lo, hi int) {
 	return min(lo, hi), hi
 }
 
-// im2col unrolls one image x (C, H, W) into col (C*K*K, Ho*Wo).
-func (g convGeom) im2col(x, col []float32) {
+// im2col unrolls one image x (C, H, W) into col (C*K*K, Ho*Wo), whose rows
+// start ld floats apart (ld > Ho*Wo when several images sit side by side).
+func (g convGeom) im2col(x, col []float32, ld int) {
 	hw := g.Ho * g.Wo
 	for c := 0; c < g.C; c++ {
 		plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ky := 0; ky < g.K; ky++ {
 			for kx := 0; kx < g.K; kx++ {
-				row := col[((c*g.K+ky)*g.K+kx)*hw:][:hw]
+				row := col[((c*g.K+ky)*g.K+kx)*ld:][:hw]
 				lo, hi := g.validRange(kx)
 				off := kx - g.P
 				for oy := 0; oy < g.Ho; oy++ {
@@ -111,14 +112,15 @@ func (g convGeom) im2col(x, col []float32) {
 	}
 }
 
-// col2im adds col (C*K*K, Ho*Wo) back into dx (C, H, W): the adjoint of im2col.
-func (g convGeom) col2im(col, dx []float32) {
+// col2im adds col (C*K*K, Ho*Wo), rows ld apart, back into dx (C, H, W):
+// the adjoint of im2col.
+func (g convGeom) col2im(col []float32, ld int, dx []float32) {
 	hw := g.Ho * g.Wo
 	for c := 0; c < g.C; c++ {
 		plane := dx[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ky := 0; ky < g.K; ky++ {
 			for kx := 0; kx < g.K; kx++ {
-				row := col[((c*g.K+ky)*g.K+kx)*hw:][:hw]
+				row := col[((c*g.K+ky)*g.K+kx)*ld:][:hw]
 				lo, hi := g.validRange(kx)
 				off := kx - g.P
 				for oy := 0; oy < g.Ho; oy++ {
@@ -198,6 +200,13 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 		op.biasGrad(in[2], dst)
 		return out, nil
 	}
+	op.compute(in, dst)
+	return out, nil
+}
+
+// compute runs the forward pass or one gradient (not the bias's) into dst,
+// which must start zeroed.
+func (op convOp) compute(in [][]float32, dst []float32) {
 	// The images are split over two workers: one image's matrix multiply is
 	// too small for the BLAS to parallelize, and im2col is serial work. Each
 	// worker owns a fixed, contiguous range of images, and the count does not
@@ -227,46 +236,71 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 			dst[i] += v
 		}
 	}
-	return out, nil
 }
 
 // convWorkers is how many goroutines share a convolution's images.
 const convWorkers = 2
 
 // images does the forward pass (grad 0), dx (grad 1) or dW (grad 2, summed
-// into dw) for images lo..hi-1.
+// into dw) for images lo..hi-1. A small image's matrix product (Ho*Wo = 49
+// columns at 7x7) keeps the BLAS kernel busy only a third of the time, so
+// several images are unrolled side by side into one (C*K*K, n*Ho*Wo) matrix
+// and multiplied at once; outputs and output gradients pass through mat,
+// their (O, n*Ho*Wo) arrangement.
 func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
 	g := op.g
 	x, w := in[0], in[1]
 	ckk, hw := g.C*g.K*g.K, g.Ho*g.Wo
 	inSize, outSize := g.C*g.H*g.W, g.O*hw
-	col := getScratch(ckk * hw)
+	per := max(1, min(hi-lo, convColumns/hw))
+	col := getScratch(ckk * per * hw)
 	defer putScratch(col)
-	for b := lo; b < hi; b++ {
+	mat := getScratch(g.O * per * hw)
+	defer putScratch(mat)
+	for b0 := lo; b0 < hi; b0 += per {
+		n := min(per, hi-b0)
+		ld := n * hw
+		if op.grad != 1 {
+			for j := range n {
+				g.im2col(x[(b0+j)*inSize:], col[j*hw:], ld)
+			}
+		}
+		if op.grad != 0 { // gather dy of the n images into mat
+			dy := in[2]
+			for j := range n {
+				for o := range g.O {
+					copy(mat[o*ld+j*hw:][:hw], dy[(b0+j)*outSize+o*hw:][:hw])
+				}
+			}
+		}
 		switch op.grad {
-		case 0:
-			y := dst[b*outSize : (b+1)*outSize]
-			beta := float32(0)
-			if g.bias {
-				for o, v := range in[2][:g.O] {
-					row := y[o*hw : (o+1)*hw]
-					for i := range row {
-						row[i] = v
+		case 0: // y = W col (+ b)
+			Sgemm(blas.NoTrans, blas.NoTrans, g.O, ld, ckk, 1, w, ckk, col, ld, 0, mat, ld)
+			for j := range n {
+				for o := range g.O {
+					y := dst[(b0+j)*outSize+o*hw:][:hw]
+					copy(y, mat[o*ld+j*hw:][:hw])
+					if g.bias {
+						v := in[2][o]
+						for i := range y {
+							y[i] += v
+						}
 					}
 				}
-				beta = 1
 			}
-			g.im2col(x[b*inSize:(b+1)*inSize], col)
-			Sgemm(blas.NoTrans, blas.NoTrans, g.O, hw, ckk, 1, w, ckk, col, hw, beta, y, hw)
-		case 1: // dx_b = col2im(W^T dy_b)
-			Sgemm(blas.Trans, blas.NoTrans, ckk, hw, g.O, 1, w, ckk, in[2][b*outSize:(b+1)*outSize], hw, 0, col, hw)
-			g.col2im(col, dst[b*inSize:(b+1)*inSize])
-		case 2: // dW += dy_b col_b^T
-			g.im2col(x[b*inSize:(b+1)*inSize], col)
-			Sgemm(blas.NoTrans, blas.Trans, g.O, ckk, hw, 1, in[2][b*outSize:(b+1)*outSize], hw, col, hw, 1, dw, ckk)
+		case 1: // dx = col2im(W^T dy)
+			Sgemm(blas.Trans, blas.NoTrans, ckk, ld, g.O, 1, w, ckk, mat, ld, 0, col, ld)
+			for j := range n {
+				g.col2im(col[j*hw:], ld, dst[(b0+j)*inSize:])
+			}
+		case 2: // dW += dy col^T
+			Sgemm(blas.NoTrans, blas.Trans, g.O, ckk, ld, 1, mat, ld, col, ld, 1, dw, ckk)
 		}
 	}
 }
+
+// convColumns is about how many output pixels one matrix product covers.
+const convColumns = 2048
 
 // biasGrad sums dy over batch and space into db.
 func (op convOp) biasGrad(dy, db []float32) {

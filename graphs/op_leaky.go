@@ -3,6 +3,7 @@ package graphs
 import (
 	"fmt"
 	"hash"
+	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -49,6 +50,11 @@ func (op leakyOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := tensor.New(tensor.WithShape(op.shape...), tensor.Of(tensor.Float32))
 	y := out.Data().([]float32)[:len(x)]
+	// factor[i] is 1 where x > 0 and the slope elsewhere (PyTorch's
+	// gradient at 0), chosen by the sign and zero-ness of x's bits rather
+	// than a branch: activations' signs are random, and a mispredicted
+	// branch per element made this op a tenth of a DCGAN step.
+	factor := [2]float32{1, op.slope}
 	if op.grad {
 		dy, err := float32Data(vals[1])
 		if err != nil {
@@ -56,23 +62,23 @@ func (op leakyOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		dy = dy[:len(x)]
 		for i, v := range x {
-			if v > 0 {
-				y[i] = dy[i]
-			} else {
-				y[i] = op.slope * dy[i]
-			}
+			y[i] = dy[i] * factor[notPositive(v)]
 		}
 		return out, nil
 	}
 	for i, v := range x {
-		if v > 0 {
-			y[i] = v
-		} else {
-			y[i] = op.slope * v
-		}
+		y[i] = v * factor[notPositive(v)]
 	}
 	return out, nil
 }
+
+// notPositive is 0 when v > 0 and 1 otherwise (zero, negative or -0), with
+// no branch: the sign bit, or the borrow of bits-1 when all bits are 0.
+func notPositive(v float32) int {
+	bits := math.Float32bits(v)
+	return int((bits>>31)|((bits-1)>>31)) & 1
+}
+
 func (op leakyOp) ReturnsPtr() bool     { return false }
 func (op leakyOp) CallsExtern() bool    { return false }
 func (op leakyOp) OverwritesInput() int { return -1 }

@@ -31,6 +31,7 @@ type ganSection struct {
 	DLR                float64 `mapstructure:"d_lr"`
 	GLR                float64 `mapstructure:"g_lr"`
 	BaseChannels       int     `mapstructure:"base_channels"` // dcgan only
+	Upsample           string  `mapstructure:"upsample"`      // dcgan only
 }
 
 // GAN trains a generator/discriminator pair (the seed's MLP GAN or the
@@ -79,7 +80,7 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if imageSide(common) != 28 {
 		return nil, fmt.Errorf("config: the dcgan is built for 28x28 images; set data.image_size to 28")
 	}
-	net, err := graphs.NewDCGAN(s.LatentDim, s.BaseChannels, s.LeakySlope, InitRNG(common.Seed))
+	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope, Upsample: s.Upsample}, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
