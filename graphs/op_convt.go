@@ -104,7 +104,7 @@ func (op convTransposeOp) Do(vals ...G.Value) (G.Value, error) {
 		in[i] = d
 	}
 	shape, _ := op.InferShape()
-	out := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	out := newOutput(shape)
 	dst := out.Data().([]float32)
 	a := op.adj
 	switch op.grad {

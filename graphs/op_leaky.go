@@ -48,7 +48,7 @@ func (op leakyOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leaky relu: %w", err)
 	}
-	out := tensor.New(tensor.WithShape(op.shape...), tensor.Of(tensor.Float32))
+	out := newOutput(op.shape)
 	y := out.Data().([]float32)[:len(x)]
 	// factor[i] is 1 where x > 0 and the slope elsewhere (PyTorch's
 	// gradient at 0), chosen by the sign and zero-ness of x's bits rather

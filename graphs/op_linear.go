@@ -63,7 +63,7 @@ func (op linearOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("linear: %w", err)
 	}
-	out := tensor.New(tensor.WithShape(op.batch, op.out), tensor.Of(tensor.Float32))
+	out := newOutput(tensor.Shape{op.batch, op.out})
 	y := out.Data().([]float32)
 	// Start from the bias in every row, then accumulate x W^T (beta = 1).
 	for r := 0; r < op.batch; r++ {
@@ -128,7 +128,7 @@ func (op linearGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 func (op linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 	shape, _ := op.InferShape()
-	out := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	out := newOutput(shape)
 	dst := out.Data().([]float32)
 	dy, err := float32Data(vals[0])
 	if err != nil {

@@ -47,14 +47,14 @@ func (op reshapeCopyOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("reshape: want float32 data, got %v", in.Dtype())
 	}
 	if !in.IsMaterializable() && in.DataOrder().IsRowMajor() && len(src) == op.to.TotalSize() {
-		out := tensor.New(tensor.WithShape(op.to...), tensor.Of(tensor.Float32))
+		out := newOutput(op.to)
 		copy(out.Data().([]float32), src)
 		return out, nil
 	}
 	// A view with strides of its own (a transpose not yet applied) is
 	// materialized first, so the copy follows the logical order.
 	m := in.Materialize().(*tensor.Dense)
-	out := tensor.New(tensor.WithShape(op.to...), tensor.Of(tensor.Float32))
+	out := newOutput(op.to)
 	copy(out.Data().([]float32), m.Data().([]float32))
 	return out, nil
 }

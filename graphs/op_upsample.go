@@ -44,7 +44,7 @@ func (op upsampleOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("upsample: %w", err)
 	}
 	shape, _ := op.InferShape()
-	out := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	out := newOutput(shape)
 	dst := out.Data().([]float32)
 	planes, h, w := op.b*op.c, op.h, op.w
 	for p := 0; p < planes; p++ {

@@ -45,6 +45,16 @@ func (s *ParamSet) Add(name string, shape ...int) *Param {
 	return p
 }
 
+// Prefix renames every parameter to prefix+name, as a PyTorch module nested
+// under an attribute (an EMA copy of a network saved beside it as "ema.").
+func (s *ParamSet) Prefix(prefix string) {
+	s.byName = make(map[string]*Param, len(s.list))
+	for _, p := range s.list {
+		p.Name = prefix + p.Name
+		s.byName[p.Name] = p
+	}
+}
+
 // List returns the parameters in state_dict order.
 func (s *ParamSet) List() []*Param { return s.list }
 

@@ -16,6 +16,7 @@ type Program struct {
 	wrt     []*Param
 	grads   [][]float32 // grads[i] is the live gradient storage of wrt[i]
 	outputs map[*G.Node]*G.Value
+	arena   arena // the ops' outputs, reused run after run
 }
 
 // Outputs names the nodes whose values a Program reports after each run.
@@ -83,8 +84,13 @@ func (p *Program) Run() error {
 			clear(g)
 		}
 	}
+	running.Lock()
+	p.arena.next = 0
+	active = &p.arena
 	err := p.machine.RunAll()
 	p.machine.Reset()
+	active = nil
+	running.Unlock()
 	if err != nil {
 		return fmt.Errorf("running graph: %w", err)
 	}
@@ -152,4 +158,7 @@ func (p *Program) Scalar(n *G.Node) float64 {
 }
 
 // Close releases the machine.
-func (p *Program) Close() error { return p.machine.Close() }
+func (p *Program) Close() error {
+	p.arena.bufs = nil
+	return p.machine.Close()
+}

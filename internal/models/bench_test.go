@@ -76,3 +76,33 @@ func BenchmarkVAESample(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "images/s")
 }
+
+// BenchmarkUNetTrainStep is one DDPM training step of UNet-S at batch 64:
+// noise, forward, backward, gradient clipping, Adam and the EMA update.
+func BenchmarkUNetTrainStep(b *testing.B) { benchmarkTrainStep(b, "ddpm", 64) }
+
+// BenchmarkUNetSampleStep is one reverse-process step at batch 64: the
+// network's noise prediction and the ancestral update.
+func BenchmarkUNetSampleStep(b *testing.B) {
+	m := newDefault(b, "ddpm").(*DDPM)
+	rev, err := m.NewReverseProcess(64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	fillNormal(rev.X(), rng)
+	if _, err := rev.Eps(999); err != nil { // the first run sizes the arena
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t := 999 - i%1000
+		eps, err := rev.Eps(t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.Sched.AncestralStep(rev.X(), eps, t, rng)
+	}
+	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "images/s")
+}

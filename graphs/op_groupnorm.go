@@ -1,0 +1,268 @@
+package graphs
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// GroupNorm is PyTorch's nn.GroupNorm(groups, C) on (B, C, H, W): each
+// image's channels are split into groups normalized by their own mean and
+// variance (no batch statistics, so training and sampling agree), then
+// scaled and shifted per channel by weight (1) and bias (0).
+//
+// It is a project-owned op: Gorgonia's GroupNorm logs every backward call
+// through the log package, which costs ten times the op itself.
+type GroupNorm struct {
+	Groups, C    int
+	Eps          float64
+	Weight, Bias *Param
+}
+
+// NewGroupNorm adds name.weight (ones) and name.bias (zeros) to ps.
+func NewGroupNorm(ps *ParamSet, name string, groups, c int) *GroupNorm {
+	if groups <= 0 || c%groups != 0 {
+		panic(graphError{fmt.Errorf("groupnorm %s: %d channels do not split into %d groups", name, c, groups)})
+	}
+	gn := &GroupNorm{Groups: groups, C: c, Eps: 1e-5, Weight: ps.Add(name+".weight", c), Bias: ps.Add(name+".bias", c)}
+	for i := range gn.Weight.Data {
+		gn.Weight.Data[i] = 1
+	}
+	return gn
+}
+
+// Forward normalizes x of shape (B, C, H, W).
+func (gn *GroupNorm) Forward(b *Bound, x *G.Node) *G.Node {
+	s := x.Shape()
+	if len(s) != 4 || s[1] != gn.C {
+		panic(graphError{fmt.Errorf("groupnorm: input %v has no %d channels on axis 1", s, gn.C)})
+	}
+	op := groupNormOp{groups: gn.Groups, eps: gn.Eps, shape: s.Clone(), saved: new(groupNormSaved)}
+	return must(G.ApplyOp(op, x, b.Node(gn.Weight, 1, gn.C), b.Node(gn.Bias, 1, gn.C)))
+}
+
+// groupNormOp computes y = gamma * (x - mean_g) / sqrt(var_g + eps) + beta.
+// Its backward is three ops sharing one pass over the data: dx (from x,
+// gamma, dy and y) also computes dgamma and dbeta into saved, and the dgamma
+// and dbeta ops, whose only input is dx, copy them out. y is an input of dx
+// and dx of the other two only to order them after the passes they read.
+type groupNormOp struct {
+	groups int
+	eps    float64
+	shape  tensor.Shape
+	grad   int // 0 forward, 1 dx, 2 dgamma, 3 dbeta
+	// saved is shared by one forward node and its backward nodes: the
+	// forward's statistics, and dgamma and dbeta from the dx pass.
+	saved *groupNormSaved
+}
+
+type groupNormSaved struct {
+	mean, invStd  []float64 // per (image, group), image*groups + group
+	dgamma, dbeta []float32
+}
+
+// dims returns the batch, channels, channels per group and pixels per channel.
+func (op groupNormOp) dims() (b, c, cg, s int) {
+	b, c, s = op.shape[0], op.shape[1], op.shape[2]*op.shape[3]
+	return b, c, c / op.groups, s
+}
+
+// imagesAtOnce is parallelFor's threshold in images for this shape.
+func (op groupNormOp) imagesAtOnce() int {
+	_, c, _, s := op.dims()
+	return max(1, elementwiseMin/(c*s))
+}
+
+func (op groupNormOp) Arity() int {
+	switch op.grad {
+	case 0:
+		return 3
+	case 1:
+		return 4
+	}
+	return 1
+}
+func (op groupNormOp) Type() hm.Type {
+	x := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	m := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	switch op.grad {
+	case 0:
+		return hm.NewFnType(x, m, m, x) // (x, gamma, beta) -> y
+	case 1:
+		return hm.NewFnType(x, m, x, x, x) // (x, gamma, dy, y) -> dx
+	}
+	return hm.NewFnType(x, m) // dx -> dgamma or dbeta
+}
+func (op groupNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	if op.grad == 2 || op.grad == 3 {
+		return tensor.Shape{1, op.shape[1]}, nil
+	}
+	return op.shape.Clone(), nil
+}
+
+func (op groupNormOp) Do(vals ...G.Value) (G.Value, error) {
+	in := make([][]float32, len(vals))
+	for i, v := range vals {
+		d, err := float32Data(v)
+		if err != nil {
+			return nil, fmt.Errorf("groupnorm: %w", err)
+		}
+		in[i] = d
+	}
+	shape, _ := op.InferShape()
+	out := newOutput(shape)
+	dst := out.Data().([]float32)
+	sv := op.saved
+	switch op.grad {
+	case 0:
+		op.forward(in[0], in[1], in[2], dst)
+	case 1:
+		if len(sv.mean) != op.shape[0]*op.groups {
+			return nil, fmt.Errorf("groupnorm: backward pass before the forward pass")
+		}
+		op.backward(in[0], in[1], in[2], dst)
+	case 2:
+		copy(dst, sv.dgamma)
+	case 3:
+		copy(dst, sv.dbeta)
+	}
+	return out, nil
+}
+
+// forward computes each (image, group)'s mean and variance in one pass of
+// float64 sums (var = E[x^2] - E[x]^2 loses nothing at float32 inputs'
+// precision), keeps them for the backward pass, and writes y.
+func (op groupNormOp) forward(x, gamma, beta, y []float32) {
+	b, c, cg, s := op.dims()
+	sv := op.saved
+	n := b * op.groups
+	if len(sv.mean) != n {
+		sv.mean, sv.invStd = make([]float64, n), make([]float64, n)
+	}
+	size := cg * s
+	parallelFor(b, op.imagesAtOnce(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for grp := range op.groups {
+				k := i*op.groups + grp
+				var sum, sq float64
+				for _, v := range x[k*size : (k+1)*size] {
+					f := float64(v)
+					sum += f
+					sq += f * f
+				}
+				m := sum / float64(size)
+				sv.mean[k] = m
+				sv.invStd[k] = 1 / math.Sqrt(max(0, sq/float64(size)-m*m)+op.eps)
+			}
+			for ch := range c {
+				k := i*op.groups + ch/cg
+				scale := float32(float64(gamma[ch]) * sv.invStd[k])
+				shift := beta[ch] - float32(sv.mean[k])*scale
+				lo := (i*c + ch) * s
+				row, out := x[lo:lo+s], y[lo:lo+s]
+				for j, v := range row {
+					out[j] = v*scale + shift
+				}
+			}
+		}
+	})
+}
+
+// backward writes dx and saves dgamma and dbeta. With g = dy*gamma and xhat
+// normalized over a group of n values,
+// dx = invStd / n * (n g - sum(g) - xhat sum(g xhat)), sums per group;
+// dgamma = sum(dy xhat), dbeta = sum(dy) per channel over images and pixels.
+func (op groupNormOp) backward(x, gamma, dy, dx []float32) {
+	b, c, cg, s := op.dims()
+	sv := op.saved
+	// Per channel of each image: sum(dy) and sum(dy * xhat).
+	sumDy, sumDyXhat := make([]float64, b*c), make([]float64, b*c)
+	n := float64(cg * s)
+	parallelFor(b, op.imagesAtOnce(), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for ch := range c {
+				k := i*op.groups + ch/cg
+				m := sv.mean[k]
+				at := (i*c + ch) * s
+				var sd, sdx float64
+				for j, d := range dy[at : at+s] {
+					sd += float64(d)
+					sdx += float64(d) * (float64(x[at+j]) - m)
+				}
+				sumDy[i*c+ch], sumDyXhat[i*c+ch] = sd, sdx*sv.invStd[k]
+			}
+			for grp := range op.groups {
+				k := i*op.groups + grp
+				var sg, sgx float64
+				for ch := grp * cg; ch < (grp+1)*cg; ch++ {
+					sg += float64(gamma[ch]) * sumDy[i*c+ch]
+					sgx += float64(gamma[ch]) * sumDyXhat[i*c+ch]
+				}
+				inv, m := sv.invStd[k], sv.mean[k]
+				// dx = a dy + bx (x - mean) + c0 per channel, in float32 for speed.
+				bx, c0, mf := float32(-inv*inv*sgx/n), float32(-inv*sg/n), float32(m)
+				for ch := grp * cg; ch < (grp+1)*cg; ch++ {
+					a := float32(inv * float64(gamma[ch]))
+					at := (i*c + ch) * s
+					xs, ds, out := x[at:at+s], dy[at:at+s], dx[at:at+s]
+					for j, d := range ds {
+						out[j] = a*d + bx*(xs[j]-mf) + c0
+					}
+				}
+			}
+		}
+	})
+	if len(sv.dgamma) != c {
+		sv.dgamma, sv.dbeta = make([]float32, c), make([]float32, c)
+	}
+	for ch := range c {
+		var dg, db float64
+		for i := range b {
+			dg += sumDyXhat[i*c+ch]
+			db += sumDy[i*c+ch]
+		}
+		sv.dgamma[ch], sv.dbeta[ch] = float32(dg), float32(db)
+	}
+}
+
+func (op groupNormOp) ReturnsPtr() bool     { return false }
+func (op groupNormOp) CallsExtern() bool    { return false }
+func (op groupNormOp) OverwritesInput() int { return -1 }
+func (op groupNormOp) WriteHash(h hash.Hash) {
+	// The saved pointer belongs in the hash: two layers' dgamma ops of the
+	// same shape must not be merged even if Gorgonia saw equal inputs.
+	fmt.Fprintf(h, "GroupNorm(%d,%v,%v,%d,%p)", op.groups, op.eps, op.shape, op.grad, op.saved)
+}
+func (op groupNormOp) Hashcode() uint32 { return hashOf(op) }
+func (op groupNormOp) String() string {
+	return fmt.Sprintf("GroupNorm(%d,grad=%d)", op.groups, op.grad)
+}
+func (op groupNormOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = op.grad == 0
+	}
+	return d
+}
+func (op groupNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	back := op
+	back.grad = 1
+	dx, err := G.ApplyOp(back, inputs[0], inputs[1], grad, output)
+	if err != nil {
+		return nil, err
+	}
+	out := G.Nodes{dx}
+	for which := 2; which <= 3; which++ {
+		back.grad = which
+		n, err := G.ApplyOp(back, dx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,301 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/genmodel/genmodel/data"
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/checkpoint"
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/diffusion"
+	"github.com/genmodel/genmodel/internal/sample"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// ddpmSection is the `ddpm:` section of the configuration.
+type ddpmSection struct {
+	Timesteps int     `mapstructure:"timesteps"`
+	Schedule  string  `mapstructure:"schedule"`
+	BetaStart float64 `mapstructure:"beta_start"`
+	BetaEnd   float64 `mapstructure:"beta_end"`
+	Channels  int     `mapstructure:"channels"`
+	TimeEmbed int     `mapstructure:"time_embed"`
+	Groups    int     `mapstructure:"groups"`
+	EMADecay  float64 `mapstructure:"ema_decay"`
+	GridSteps int     `mapstructure:"grid_steps"`
+}
+
+// DDPM trains a UNet to predict noise and samples with the DDPM and DDIM
+// reverse processes.
+type DDPM struct {
+	Net    *graphs.UNet
+	EMA    *graphs.UNet // the averaged weights, "ema."-prefixed in checkpoints
+	Sched  *diffusion.Schedule
+	cfg    ddpmSection
+	common config.Common
+
+	trainG  *graphs.NoiseGraph
+	prog    *graphs.Program
+	opt     *train.Adam
+	ts      []int
+	x0      []float32
+	metrics []train.Metric
+}
+
+func newDDPM(cfg *config.Config, common config.Common) (Model, error) {
+	var s ddpmSection
+	if err := cfg.Decode("ddpm", &s); err != nil {
+		return nil, err
+	}
+	if imageSide(common) != 28 {
+		return nil, fmt.Errorf("config: UNet-S is built for 28x28 images; set data.image_size to 28")
+	}
+	if s.EMADecay < 0 || s.EMADecay >= 1 {
+		return nil, fmt.Errorf("config: ddpm.ema_decay must be in [0, 1), got %g", s.EMADecay)
+	}
+	if s.GridSteps < 1 || s.GridSteps > s.Timesteps {
+		return nil, fmt.Errorf("config: ddpm.grid_steps must be between 1 and ddpm.timesteps (%d), got %d", s.Timesteps, s.GridSteps)
+	}
+	sched, err := diffusion.NewSchedule(s.Schedule, s.Timesteps, s.BetaStart, s.BetaEnd)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	ucfg := graphs.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups}
+	net, err := graphs.NewUNet(ucfg, InitRNG(common.Seed))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	m := &DDPM{Net: net, Sched: sched, cfg: s, common: common}
+	if s.EMADecay > 0 {
+		m.EMA, _ = graphs.NewUNet(ucfg, InitRNG(common.Seed))
+		m.EMA.Params.Prefix("ema.")
+	}
+	return m, nil
+}
+
+// Params implements train.Trainable: the network's state_dict, then the EMA's.
+func (m *DDPM) Params() []*graphs.Param {
+	ps := m.Net.Params.List()
+	if m.EMA != nil {
+		ps = append(ps, m.EMA.Params.List()...)
+	}
+	return ps
+}
+
+// Optimizers implements train.Trainable.
+func (m *DDPM) Optimizers() []checkpoint.Named {
+	if m.opt == nil {
+		m.opt = newAdam(m.common.Train, m.Net.Params.List())
+	}
+	return []checkpoint.Named{{Name: "adam", Optimizer: m.opt}}
+}
+
+// TrainStep implements train.Trainable: uniform timesteps, Gaussian noise,
+// one Adam step on the simple loss, then the EMA update.
+func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metric, error) {
+	if m.prog == nil {
+		ng, err := graphs.BuildNoiseGraph(m.Net, b.Size, true)
+		if err != nil {
+			return nil, err
+		}
+		prog, err := graphs.Compile(ng.Bound, ng.Loss, graphs.Outputs{ng.Loss})
+		if err != nil {
+			return nil, err
+		}
+		m.trainG, m.prog = ng, prog
+		m.ts, m.x0 = make([]int, b.Size), make([]float32, len(b.X))
+	}
+	ng := m.trainG
+	for i := range m.ts {
+		m.ts[i] = rng.IntN(m.Sched.T())
+	}
+	for i, v := range b.X {
+		m.x0[i] = 2*v - 1
+	}
+	fillNormal(ng.Eps, rng)
+	m.Sched.QSample(ng.XT, m.x0, ng.Eps, m.ts, b.H*b.W)
+	graphs.TimestepEmbedding(ng.TSin, m.ts, m.Net.Ch)
+	if err := m.prog.Run(); err != nil {
+		return nil, err
+	}
+	m.Optimizers()
+	if err := m.opt.Update(m.prog.Params(), m.prog.Grads()); err != nil {
+		return nil, err
+	}
+	m.updateEMA()
+	m.metrics = append(m.metrics[:0], train.Metric{Name: "loss", Value: m.prog.Scalar(ng.Loss)})
+	if m.opt.Config.GradClip > 0 {
+		m.metrics = append(m.metrics, train.Metric{Name: "grad_norm", Value: m.opt.LastGradNorm})
+	}
+	return m.metrics, nil
+}
+
+// updateEMA moves the averaged weights toward the trained ones with decay
+// min(ema_decay, (1+n)/(10+n)) at update n: the warm-up lets the average
+// forget the random initialization within the first few hundred steps.
+// n is the optimizer's step count, so a resumed run continues the sequence.
+func (m *DDPM) updateEMA() {
+	if m.EMA == nil {
+		return
+	}
+	n := float64(m.opt.Steps - 1)
+	d := float32(min(m.cfg.EMADecay, (1+n)/(10+n)))
+	for i, p := range m.Net.Params.List() {
+		e := m.EMA.Params.List()[i].Data
+		for j, w := range p.Data {
+			e[j] = d*e[j] + (1-d)*w
+		}
+	}
+}
+
+// sampler returns the network samples come from: the EMA when there is one.
+func (m *DDPM) sampler() *graphs.UNet {
+	if m.EMA != nil {
+		return m.EMA
+	}
+	return m.Net
+}
+
+// Samples implements train.Sampler: DDIM (eta 0) in grid_steps steps from
+// the sampling weights, mapped to [0, 1].
+func (m *DDPM) Samples(n int, rng *rand.Rand) (sample.Images, error) {
+	return m.generate(n, SampleOptions{Sampler: SamplerDDIM, Steps: m.cfg.GridSteps}, rng)
+}
+
+// The reverse processes `genmodel sample --sampler` names.
+const (
+	SamplerDDPM = "ddpm" // ancestral, sigma_t^2 = beta_t, every timestep
+	SamplerDDIM = "ddim"
+)
+
+// SampleOptions chooses a reverse process.
+type SampleOptions struct {
+	Sampler string
+	Steps   int     // DDIM: how many timesteps to visit
+	Eta     float64 // DDIM: 0 deterministic, 1 DDPM-like noise
+	// Step, when set, is called after each reverse step (progress bars).
+	Step func()
+}
+
+// generate draws n images in chunks of at most ddpmChunk.
+func (m *DDPM) generate(n int, opt SampleOptions, rng *rand.Rand) (sample.Images, error) {
+	imgs := sample.Images{N: n, H: 28, W: 28, Pix: make([]float32, n*784)}
+	var rev *ReverseProcess
+	for lo := 0; lo < n; lo += ddpmChunk {
+		rows := min(ddpmChunk, n-lo)
+		if rev == nil || rev.Batch != rows {
+			var err error
+			if rev, err = m.NewReverseProcess(rows); err != nil {
+				return sample.Images{}, err
+			}
+		}
+		x, err := rev.Run(opt, rng)
+		if err != nil {
+			return sample.Images{}, err
+		}
+		for i, v := range x {
+			imgs.Pix[lo*784+i] = min(1, max(0, (v+1)/2))
+		}
+	}
+	return imgs, nil
+}
+
+// ddpmChunk is the batch of sampling graphs.
+const ddpmChunk = 100
+
+// ReverseProcess runs the sampling network on a compiled graph of one batch size.
+type ReverseProcess struct {
+	Batch int
+	m     *DDPM
+	g     *graphs.NoiseGraph
+	prog  *graphs.Program
+	ts    []int
+}
+
+// NewReverseProcess compiles the sampling network for batch images.
+func (m *DDPM) NewReverseProcess(batch int) (*ReverseProcess, error) {
+	g, err := graphs.BuildNoiseGraph(m.sampler(), batch, false)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := graphs.Compile(g.Bound, nil, graphs.Outputs{g.Pred})
+	if err != nil {
+		return nil, err
+	}
+	return &ReverseProcess{Batch: batch, m: m, g: g, prog: prog, ts: make([]int, batch)}, nil
+}
+
+// Eps predicts the noise of the current x_t (r.X()) at timestep t.
+func (r *ReverseProcess) Eps(t int) ([]float32, error) {
+	for i := range r.ts {
+		r.ts[i] = t
+	}
+	graphs.TimestepEmbedding(r.g.TSin, r.ts, r.m.sampler().Ch)
+	if err := r.prog.Run(); err != nil {
+		return nil, err
+	}
+	return r.prog.Value(r.g.Pred), nil
+}
+
+// X is the batch being denoised, (Batch, 1, 28, 28) in [-1, 1] at the end.
+func (r *ReverseProcess) X() []float32 { return r.g.XT }
+
+// Run starts from N(0, I) and runs the whole reverse process.
+func (r *ReverseProcess) Run(opt SampleOptions, rng *rand.Rand) ([]float32, error) {
+	x := r.X()
+	fillNormal(x, rng)
+	s := r.m.Sched
+	switch opt.Sampler {
+	case SamplerDDPM:
+		for t := s.T() - 1; t >= 0; t-- {
+			eps, err := r.Eps(t)
+			if err != nil {
+				return nil, err
+			}
+			s.AncestralStep(x, eps, t, rng)
+			if opt.Step != nil {
+				opt.Step()
+			}
+		}
+	case SamplerDDIM:
+		ts := diffusion.DDIMTimesteps(s.T(), opt.Steps)
+		for i, t := range ts {
+			eps, err := r.Eps(t)
+			if err != nil {
+				return nil, err
+			}
+			prev := -1
+			if i+1 < len(ts) {
+				prev = ts[i+1]
+			}
+			s.DDIMStep(x, eps, t, prev, opt.Eta, rng)
+			if opt.Step != nil {
+				opt.Step()
+			}
+		}
+	default:
+		return nil, fmt.Errorf("sampler %q is not %s or %s", opt.Sampler, SamplerDDPM, SamplerDDIM)
+	}
+	return x, nil
+}
+
+// Kinds implements Model.
+func (m *DDPM) Kinds() []string { return []string{"prior"} }
+
+// Draw implements Model: DDIM samples as the per-epoch grid draws them.
+func (m *DDPM) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
+	if req.Kind != "prior" {
+		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the ddpm draws %v, not %q", m.Kinds(), req.Kind)
+	}
+	if req.Class >= 0 {
+		return sample.Images{}, sample.GridOptions{}, errNotConditional("ddpm")
+	}
+	imgs, err := m.Samples(req.N, rng)
+	return imgs, sample.DefaultGridOptions(), err
+}
+
+// Evaluate implements Model: a DDPM's figures are the evaluator's, of its samples.
+func (m *DDPM) Evaluate(*data.Dataset, *rand.Rand) (Report, error) {
+	return Report{Model: "ddpm", Notes: []string{"see the evaluator's figures of its samples"}}, nil
+}
