@@ -13,10 +13,7 @@ func TestClassifierGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := Compile(lg.Bound, lg.Loss, Outputs{lg.Loss})
-	if err != nil {
-		t.Fatal(err)
-	}
+	prog, lossFn := compileChecked(t, lg.Bound, lg.Loss)
 	rng := rand.New(rand.NewPCG(4, 4))
 	for i := range lg.X {
 		lg.X[i] = rng.Float32()
@@ -25,12 +22,7 @@ func TestClassifierGradients(t *testing.T) {
 	for i := range lg.DropMask {
 		lg.DropMask[i] = float32(rng.IntN(2)) * 2
 	}
-	checkGradients(t, prog, func() float64 {
-		if err := prog.Run(); err != nil {
-			t.Fatal(err)
-		}
-		return prog.Scalar(lg.Loss)
-	}, 10)
+	checkGradients(t, prog, lossFn, 10)
 }
 
 // TestReshapeCopiesAndDifferentiates checks the copying reshape: its output

@@ -91,3 +91,22 @@ func assertNear(t *testing.T, what string, a, b []float32) {
 		}
 	}
 }
+
+// compileChecked compiles b's graph with loss and the outputs, runs it once,
+// and returns the program with a loss function for checkGradients.
+func compileChecked(t *testing.T, b *Bound, loss *G.Node, outputs ...*G.Node) (*Program, func() float64) {
+	t.Helper()
+	prog, err := Compile(b, loss, append(Outputs{loss}, outputs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return prog, func() float64 {
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return prog.Scalar(loss)
+	}
+}

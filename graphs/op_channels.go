@@ -92,13 +92,9 @@ func (op channelOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op channelOp) Do(vals ...G.Value) (G.Value, error) {
-	in := make([][]float32, len(vals))
-	for i, v := range vals {
-		d, err := float32Data(v)
-		if err != nil {
-			return nil, fmt.Errorf("%v: %w", op, err)
-		}
-		in[i] = d
+	in, err := float32Inputs(op.String(), vals)
+	if err != nil {
+		return nil, err
 	}
 	shape, _ := op.InferShape()
 	out := newOutput(shape)

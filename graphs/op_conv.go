@@ -185,13 +185,9 @@ func (op convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op convOp) Do(vals ...G.Value) (G.Value, error) {
-	in := make([][]float32, len(vals))
-	for i, v := range vals {
-		d, err := float32Data(v)
-		if err != nil {
-			return nil, fmt.Errorf("conv: %w", err)
-		}
-		in[i] = d
+	in, err := float32Inputs("conv", vals)
+	if err != nil {
+		return nil, err
 	}
 	shape, _ := op.InferShape()
 	out := newOutput(shape)

@@ -95,13 +95,9 @@ func (op convTransposeOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op convTransposeOp) Do(vals ...G.Value) (G.Value, error) {
-	in := make([][]float32, len(vals))
-	for i, v := range vals {
-		d, err := float32Data(v)
-		if err != nil {
-			return nil, fmt.Errorf("conv transpose: %w", err)
-		}
-		in[i] = d
+	in, err := float32Inputs("conv transpose", vals)
+	if err != nil {
+		return nil, err
 	}
 	shape, _ := op.InferShape()
 	out := newOutput(shape)

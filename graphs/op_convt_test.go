@@ -71,21 +71,10 @@ func TestConvTransposeOp(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			prog, err := Compile(b, loss, Outputs{y, loss})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := prog.Run(); err != nil {
-				t.Fatal(err)
-			}
+			prog, lossFn := compileChecked(t, b, loss, y)
 			want := convTransposeDirect(x.Data, ct.Weight.Data, ct.Bias.Data, c.b, c.in, c.h, c.out, c.k, c.s, c.p)
 			assertNear(t, "y", prog.Value(y), want)
-			checkGradients(t, prog, func() float64 {
-				if err := prog.Run(); err != nil {
-					t.Fatal(err)
-				}
-				return prog.Scalar(loss)
-			}, 40)
+			checkGradients(t, prog, lossFn, 40)
 		})
 	}
 }

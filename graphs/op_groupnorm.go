@@ -105,13 +105,9 @@ func (op groupNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op groupNormOp) Do(vals ...G.Value) (G.Value, error) {
-	in := make([][]float32, len(vals))
-	for i, v := range vals {
-		d, err := float32Data(v)
-		if err != nil {
-			return nil, fmt.Errorf("groupnorm: %w", err)
-		}
-		in[i] = d
+	in, err := float32Inputs("groupnorm", vals)
+	if err != nil {
+		return nil, err
 	}
 	shape, _ := op.InferShape()
 	out := newOutput(shape)

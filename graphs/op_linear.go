@@ -172,6 +172,20 @@ func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 	return h.Sum32()
 }
 
+// float32Inputs is float32Data of each of an op's inputs; what names the op
+// in errors.
+func float32Inputs(what string, vals []G.Value) ([][]float32, error) {
+	in := make([][]float32, len(vals))
+	for i, v := range vals {
+		d, err := float32Data(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		in[i] = d
+	}
+	return in, nil
+}
+
 // float32Data returns the contiguous float32 storage of a dense value,
 // materializing a strided view first.
 func float32Data(v G.Value) ([]float32, error) {

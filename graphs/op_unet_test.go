@@ -87,13 +87,7 @@ func TestGroupNorm(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		prog, err := Compile(b, loss, Outputs{y, loss})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := prog.Run(); err != nil {
-			t.Fatal(err)
-		}
+		prog, lossFn := compileChecked(t, b, loss, y)
 		got := prog.Value(y)
 		cg, s := 4/groups, 6
 		for img := range 3 {
@@ -122,11 +116,6 @@ func TestGroupNorm(t *testing.T) {
 				}
 			}
 		}
-		checkGradients(t, prog, func() float64 {
-			if err := prog.Run(); err != nil {
-				t.Fatal(err)
-			}
-			return prog.Scalar(loss)
-		}, 40)
+		checkGradients(t, prog, lossFn, 40)
 	}
 }

@@ -123,13 +123,7 @@ func TestUpsample2x(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	prog, err := Compile(b, loss, Outputs{y, loss})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := prog.Run(); err != nil {
-		t.Fatal(err)
-	}
+	prog, lossFn := compileChecked(t, b, loss, y)
 	got := prog.Value(y)
 	for p := 0; p < 6; p++ {
 		for r := 0; r < 4; r++ {
@@ -140,10 +134,5 @@ func TestUpsample2x(t *testing.T) {
 			}
 		}
 	}
-	checkGradients(t, prog, func() float64 {
-		if err := prog.Run(); err != nil {
-			t.Fatal(err)
-		}
-		return prog.Scalar(loss)
-	}, 36)
+	checkGradients(t, prog, lossFn, 36)
 }

@@ -62,16 +62,8 @@ func TestUNetGradients(t *testing.T) {
 				ng.OneHot[1] = 1           // image 0: class 1
 				ng.OneHot[classes+1+3] = 1 // image 1: no class
 			}
-			prog, err := Compile(ng.Bound, ng.Loss, Outputs{ng.Loss})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkGradients(t, prog, func() float64 {
-				if err := prog.Run(); err != nil {
-					t.Fatal(err)
-				}
-				return prog.Scalar(ng.Loss)
-			}, 4)
+			prog, lossFn := compileChecked(t, ng.Bound, ng.Loss)
+			checkGradients(t, prog, lossFn, 4)
 		})
 	}
 }
