@@ -33,6 +33,7 @@ top-class probability, classifier score) and precision/recall
 figures at equal --n only.`,
 		Example: `  genmodel eval --model vae --checkpoint runs/vae
   genmodel eval --model vae --checkpoint runs/vae --n 1000 --json
+  genmodel eval --model ddpm --checkpoint runs/ddpm --n 500 --steps 100
   genmodel eval --images samples/
   genmodel eval --images grid.png --ref my-reference-digits/`,
 		Args: cobra.NoArgs,
@@ -41,6 +42,7 @@ figures at equal --n only.`,
 			if o.Overrides, err = parseSets(sets); err != nil {
 				return err
 			}
+			o.Diffusion.EtaSet = cmd.Flags().Changed("eta")
 			return app.Eval(o, cmd.OutOrStdout())
 		},
 	}
@@ -55,5 +57,6 @@ figures at equal --n only.`,
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the evaluation noise")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set eval.iwae_k=1000")
+	addDiffusionFlags(f, &o.Diffusion)
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/genmodel/genmodel/internal/app"
 )
@@ -22,17 +23,26 @@ checkpoint.
 Picture kinds (--kind) for the VAE: prior (decoded draws from N(0,I)),
 recon (test digits over their reconstructions), interp (a latent
 interpolation between two test digits), manifold (the 2-D latent space as a
-grid, latent_dim 2 only).`,
+grid, latent_dim 2 only).
+
+Diffusion models: --steps 1000 (T) runs the DDPM ancestral sampler over the
+full chain; fewer steps run DDIM over evenly strided timesteps (--eta 0:
+deterministic). --trajectory and --forward add the two pictures of the
+reverse and forward processes at about ten timesteps.`,
 		Example: `  genmodel sample --model vae --checkpoint runs/vae --n 64 --out vae.png
   genmodel sample --model vae --checkpoint runs/vae --n 1000 --out-dir vae-samples
   genmodel sample --model vae --checkpoint runs/vae --kind interp --n 10 --out interp.png
-  genmodel sample --model gan --checkpoint runs/cgan --class 7 --n 64 --out sevens.png`,
+  genmodel sample --model gan --checkpoint runs/cgan --class 7 --n 64 --out sevens.png
+  genmodel sample --model ddpm --checkpoint runs/ddpm --steps 1000 --out ddpm.png
+  genmodel sample --model ddpm --checkpoint runs/ddpm --steps 50 --trajectory reverse.png --forward forward.png`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
 			if o.Overrides, err = parseSets(sets); err != nil {
 				return err
 			}
+			o.Diffusion.EtaSet = cmd.Flags().Changed("eta")
+			o.Progress = cmd.ErrOrStderr()
 			return app.Sample(o, cmd.OutOrStdout())
 		},
 	}
@@ -46,5 +56,15 @@ grid, latent_dim 2 only).`,
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the sampling noise")
 	f.IntVar(&o.Class, "class", -1, "digit to draw, for a class-conditional model")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set data.dir=PATH")
+	addDiffusionFlags(f, &o.Diffusion)
+	f.StringVar(&o.Trajectory, "trajectory", "", "diffusion: also write x_t along reverse chains to this PNG")
+	f.StringVar(&o.Forward, "forward", "", "diffusion: also write q(x_t | x_0) of test digits to this PNG")
 	return cmd
+}
+
+// addDiffusionFlags adds the reverse-process flags of sample and eval.
+func addDiffusionFlags(f *pflag.FlagSet, d *app.DiffusionFlags) {
+	f.StringVar(&d.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps) or ddim (default: by --steps)")
+	f.IntVar(&d.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DDIM (default: ddpm.sample_steps)")
+	f.Float64Var(&d.Eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
 }

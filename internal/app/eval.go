@@ -27,6 +27,7 @@ type EvalOptions struct {
 	JSON       bool
 	Seed       uint64
 	Overrides  []config.Override
+	Diffusion  DiffusionFlags
 }
 
 // evalResult is everything eval reports, in print order.
@@ -124,6 +125,14 @@ func evalModel(o EvalOptions, res *evalResult) error {
 	}
 	if o.N < 0 {
 		return fmt.Errorf("--n must not be negative, got %d", o.N)
+	}
+	if err := applyDiffusion(m, ck.Meta.Model, o.Diffusion, nil); err != nil {
+		return err
+	}
+	if dm, ok := m.(*models.DDPM); ok {
+		so := dm.Sampling()
+		res.add("sampler", so.Sampler)
+		res.add("sample_steps", so.Steps)
 	}
 	start := time.Now()
 	imgs, err := s.Samples(o.N, rand.New(rand.NewPCG(o.Seed, 0x53414d50))) // "SAMP"

@@ -24,6 +24,10 @@ type SampleOptions struct {
 	Seed       uint64
 	Class      int // a digit for a conditional model, -1 for none
 	Overrides  []config.Override
+	Diffusion  DiffusionFlags
+	Trajectory string    // diffusion: PNG of x_t along reverse chains
+	Forward    string    // diffusion: PNG of q(x_t | x_0) for test digits
+	Progress   io.Writer // progress bars (nil: none)
 }
 
 // Sample draws images from a trained model and writes a grid or singles.
@@ -45,10 +49,18 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	if o.OutDir != "" && kind != "prior" {
 		return fmt.Errorf("--out-dir writes single prior samples; use --out for a %s picture", kind)
 	}
+	if err := applyDiffusion(m, ck.Meta.Model, o.Diffusion, o.Progress); err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x53414d50)) // "SAMP"
 	common, err := cfg.Common()
 	if err != nil {
 		return err
+	}
+	if o.Trajectory != "" || o.Forward != "" {
+		if err := drawDiffusionPictures(m, o, common, rng, stdout); err != nil {
+			return err
+		}
 	}
 	needsTest := kind != "prior" && kind != "manifold"
 	var imgs sample.Images
@@ -76,14 +88,56 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	if out == "" {
 		out = fmt.Sprintf("%s-%s.png", ck.Meta.Model, kind)
 	}
-	if dir := filepath.Dir(out); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	if err := sample.SaveGrid(out, imgs, grid); err != nil {
+	if err := saveGridMkdir(out, imgs, grid); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d images, %s, from %s)\n", out, imgs.N, kind, ck.Path)
 	return nil
+}
+
+// trajectoryRows and trajectoryColumns size the --trajectory and --forward
+// pictures: about ten timesteps, as the seed's diagram.
+const trajectoryRows, trajectoryColumns = 8, 10
+
+// drawDiffusionPictures writes the --trajectory and --forward pictures.
+func drawDiffusionPictures(m models.Model, o SampleOptions, common config.Common, rng *rand.Rand, stdout io.Writer) error {
+	dm, ok := m.(*models.DDPM)
+	if !ok {
+		return fmt.Errorf("--trajectory and --forward picture a diffusion model's chains; the %s has none", common.Model)
+	}
+	if o.Trajectory != "" {
+		imgs, grid, err := dm.Trajectory(trajectoryRows, trajectoryColumns, rng)
+		if err != nil {
+			return err
+		}
+		if err := saveGridMkdir(o.Trajectory, imgs, grid); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (%d reverse chains, x_t at %d points from noise to sample)\n", o.Trajectory, trajectoryRows, trajectoryColumns)
+	}
+	if o.Forward != "" {
+		_, test, err := loadData(common.Data)
+		if err != nil {
+			return err
+		}
+		imgs, grid, err := dm.ForwardProcess(test, trajectoryRows, trajectoryColumns, rng)
+		if err != nil {
+			return err
+		}
+		if err := saveGridMkdir(o.Forward, imgs, grid); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (q(x_t | x_0) of %d test digits at t = 0 .. %d)\n", o.Forward, trajectoryRows, dm.Sched.T()-1)
+	}
+	return nil
+}
+
+// saveGridMkdir writes a grid PNG, creating its folder.
+func saveGridMkdir(path string, imgs sample.Images, grid sample.GridOptions) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return sample.SaveGrid(path, imgs, grid)
 }

@@ -34,6 +34,12 @@ func smallRunOf(model, out string, limit, epochs int, extra ...config.Override) 
 	return o
 }
 
+// smallUNet shrinks the ddpm's network and its epoch grids for tests.
+var smallUNet = []config.Override{
+	{Key: "ddpm.channels", Value: "8", Source: "test"}, {Key: "ddpm.time_embed", Value: "16", Source: "test"},
+	{Key: "ddpm.groups", Value: "2", Source: "test"}, {Key: "ddpm.grid_steps", Value: "3", Source: "test"},
+}
+
 func readWeights(t *testing.T, path string) *safetensors.File {
 	t.Helper()
 	f, err := safetensors.ReadFile(path)
@@ -113,6 +119,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		{"gan", 512, nil},
 		{"gan", 512, []config.Override{{Key: "gan.spectral_norm", Value: "true", Source: "test"}, {Key: "gan.conditional", Value: "true", Source: "test"},
 			{Key: "gan.instance_noise", Value: "0.1", Source: "test"}, {Key: "gan.n_critic", Value: "2", Source: "test"}}},
+		{"ddpm", 512, smallUNet},
 	}
 	for i, c := range cases {
 		t.Run(c.model+strconv.Itoa(i), func(t *testing.T) {

@@ -24,6 +24,9 @@ type ddpmSection struct {
 	Groups    int     `mapstructure:"groups"`
 	EMADecay  float64 `mapstructure:"ema_decay"`
 	GridSteps int     `mapstructure:"grid_steps"`
+	Sampler   string  `mapstructure:"sampler"`
+	Steps     int     `mapstructure:"sample_steps"`
+	Eta       float64 `mapstructure:"eta"`
 }
 
 // DDPM trains a UNet to predict noise and samples with the DDPM and DDIM
@@ -34,6 +37,8 @@ type DDPM struct {
 	Sched  *diffusion.Schedule
 	cfg    ddpmSection
 	common config.Common
+
+	sampling SampleOptions // what Samples uses: the epoch grid's DDIM until SetSampling
 
 	trainG  *graphs.NoiseGraph
 	prog    *graphs.Program
@@ -67,6 +72,10 @@ func newDDPM(cfg *config.Config, common config.Common) (Model, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	m := &DDPM{Net: net, Sched: sched, cfg: s, common: common}
+	if _, err := m.resolve(m.ConfiguredSampling()); err != nil {
+		return nil, fmt.Errorf("config: ddpm.%w", err)
+	}
+	m.sampling = SampleOptions{Sampler: SamplerDDIM, Steps: s.GridSteps}
 	if s.EMADecay > 0 {
 		m.EMA, _ = graphs.NewUNet(ucfg, InitRNG(common.Seed))
 		m.EMA.Params.Prefix("ema.")
@@ -157,10 +166,11 @@ func (m *DDPM) sampler() *graphs.UNet {
 	return m.Net
 }
 
-// Samples implements train.Sampler: DDIM (eta 0) in grid_steps steps from
-// the sampling weights, mapped to [0, 1].
+// Samples implements train.Sampler with the current sampling options: DDIM
+// (eta 0) in grid_steps steps for the training loop's epoch grids, or what
+// SetSampling chose (`genmodel sample` and `eval`).
 func (m *DDPM) Samples(n int, rng *rand.Rand) (sample.Images, error) {
-	return m.generate(n, SampleOptions{Sampler: SamplerDDIM, Steps: m.cfg.GridSteps}, rng)
+	return m.generate(n, m.sampling, rng)
 }
 
 // The reverse processes `genmodel sample --sampler` names.
@@ -171,11 +181,73 @@ const (
 
 // SampleOptions chooses a reverse process.
 type SampleOptions struct {
+	// Sampler is SamplerDDPM, SamplerDDIM or "" (DDPM when Steps is T or 0,
+	// else DDIM).
 	Sampler string
-	Steps   int     // DDIM: how many timesteps to visit
-	Eta     float64 // DDIM: 0 deterministic, 1 DDPM-like noise
-	// Step, when set, is called after each reverse step (progress bars).
-	Step func()
+	Steps   int     // timesteps visited (0: all T); the ancestral sampler visits all
+	Eta     float64 // DDIM: 0 deterministic, 1 the DDPM posterior's noise
+	// Progress, when set, is called with the number of reverse steps of
+	// each batch and returns the function called after each step.
+	Progress func(steps int) func()
+	// Record, when set, is called with x_t before each step i at timestep t
+	// and once more with the result (i = steps, t = -1).
+	Record func(i, t int, x []float32)
+}
+
+// DiffusionSampler is implemented by diffusion models, whose samples depend
+// on a choice of reverse process.
+type DiffusionSampler interface {
+	// ConfiguredSampling is the config's choice (ddpm.sampler, sample_steps, eta).
+	ConfiguredSampling() SampleOptions
+	// SetSampling validates and resolves o and uses it from then on.
+	SetSampling(o SampleOptions) error
+}
+
+// ConfiguredSampling implements DiffusionSampler.
+func (m *DDPM) ConfiguredSampling() SampleOptions {
+	return SampleOptions{Sampler: m.cfg.Sampler, Steps: m.cfg.Steps, Eta: m.cfg.Eta}
+}
+
+// SetSampling implements DiffusionSampler.
+func (m *DDPM) SetSampling(o SampleOptions) error {
+	r, err := m.resolve(o)
+	if err != nil {
+		return err
+	}
+	m.sampling = r
+	return nil
+}
+
+// Sampling returns the sampling options in use, resolved.
+func (m *DDPM) Sampling() SampleOptions { return m.sampling }
+
+// resolve checks o and fills in Sampler "" and Steps 0.
+func (m *DDPM) resolve(o SampleOptions) (SampleOptions, error) {
+	T := m.Sched.T()
+	if o.Steps == 0 {
+		o.Steps = T
+	}
+	switch {
+	case o.Steps < 1 || o.Steps > T:
+		return o, fmt.Errorf("sample_steps %d: choose 1 to T = %d", o.Steps, T)
+	case o.Eta < 0:
+		return o, fmt.Errorf("eta must not be negative, got %g", o.Eta)
+	}
+	switch o.Sampler {
+	case "":
+		o.Sampler = SamplerDDIM
+		if o.Steps == T {
+			o.Sampler = SamplerDDPM
+		}
+	case SamplerDDPM:
+		if o.Steps != T {
+			return o, fmt.Errorf("sampler ddpm visits all %d timesteps; for %d steps use ddim", T, o.Steps)
+		}
+	case SamplerDDIM:
+	default:
+		return o, fmt.Errorf("sampler %q is not %s or %s", o.Sampler, SamplerDDPM, SamplerDDIM)
+	}
+	return o, nil
 }
 
 // generate draws n images in chunks of at most ddpmChunk.
@@ -246,38 +318,108 @@ func (r *ReverseProcess) Run(opt SampleOptions, rng *rand.Rand) ([]float32, erro
 	x := r.X()
 	fillNormal(x, rng)
 	s := r.m.Sched
+	var ts []int
 	switch opt.Sampler {
 	case SamplerDDPM:
-		for t := s.T() - 1; t >= 0; t-- {
-			eps, err := r.Eps(t)
-			if err != nil {
-				return nil, err
-			}
-			s.AncestralStep(x, eps, t, rng)
-			if opt.Step != nil {
-				opt.Step()
-			}
-		}
+		ts = diffusion.DDIMTimesteps(s.T(), s.T())
 	case SamplerDDIM:
-		ts := diffusion.DDIMTimesteps(s.T(), opt.Steps)
-		for i, t := range ts {
-			eps, err := r.Eps(t)
-			if err != nil {
-				return nil, err
-			}
+		ts = diffusion.DDIMTimesteps(s.T(), opt.Steps)
+	default:
+		return nil, fmt.Errorf("sampler %q is not %s or %s", opt.Sampler, SamplerDDPM, SamplerDDIM)
+	}
+	tick := func() {}
+	if opt.Progress != nil {
+		tick = opt.Progress(len(ts))
+	}
+	for i, t := range ts {
+		if opt.Record != nil {
+			opt.Record(i, t, x)
+		}
+		eps, err := r.Eps(t)
+		if err != nil {
+			return nil, err
+		}
+		if opt.Sampler == SamplerDDPM {
+			s.AncestralStep(x, eps, t, rng)
+		} else {
 			prev := -1
 			if i+1 < len(ts) {
 				prev = ts[i+1]
 			}
 			s.DDIMStep(x, eps, t, prev, opt.Eta, rng)
-			if opt.Step != nil {
-				opt.Step()
-			}
 		}
-	default:
-		return nil, fmt.Errorf("sampler %q is not %s or %s", opt.Sampler, SamplerDDPM, SamplerDDIM)
+		tick()
+	}
+	if opt.Record != nil {
+		opt.Record(len(ts), -1, x)
 	}
 	return x, nil
+}
+
+// Trajectory runs n reverse processes with the current sampling options
+// and returns x_t at `columns` steps evenly spread over each chain (the last
+// column the sample), a row per chain: the seed's reverse-process diagram.
+func (m *DDPM) Trajectory(n, columns int, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
+	if n < 1 || columns < 2 {
+		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("a trajectory needs at least 1 row and 2 columns")
+	}
+	rev, err := m.NewReverseProcess(n)
+	if err != nil {
+		return sample.Images{}, sample.GridOptions{}, err
+	}
+	opt := m.sampling
+	steps := opt.Steps
+	if opt.Sampler == SamplerDDPM {
+		steps = m.Sched.T()
+	}
+	at := map[int]int{} // step index -> column
+	for c := range columns {
+		at[c*steps/(columns-1)] = c
+	}
+	imgs := sample.Images{N: n * columns, H: 28, W: 28, Pix: make([]float32, n*columns*784)}
+	opt.Record = func(i, _ int, x []float32) {
+		c, ok := at[i]
+		if !ok {
+			return
+		}
+		for r := range n {
+			copy(imgs.Pix[(r*columns+c)*784:][:784], x[r*784:(r+1)*784])
+		}
+	}
+	if _, err := rev.Run(opt, rng); err != nil {
+		return sample.Images{}, sample.GridOptions{}, err
+	}
+	return imgs, trajectoryGrid(columns), nil
+}
+
+// ForwardProcess returns q(x_t | x_0) for the first n test images at
+// `columns` timesteps evenly spread from 0 to T-1, a row per image: the
+// seed's forward-process diagram.
+func (m *DDPM) ForwardProcess(test *data.Dataset, n, columns int, rng *rand.Rand) (sample.Images, sample.GridOptions, error) {
+	if test == nil || test.N < n || columns < 2 {
+		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the forward picture needs %d test images and 2 columns", n)
+	}
+	T := m.Sched.T()
+	imgs := sample.Images{N: n * columns, H: 28, W: 28, Pix: make([]float32, n*columns*784)}
+	x0, eps := make([]float32, 784), make([]float32, 784)
+	for r := range n {
+		for i, v := range test.Image(r) {
+			x0[i] = 2*v - 1
+		}
+		for c := range columns {
+			fillNormal(eps, rng)
+			t := c * (T - 1) / (columns - 1)
+			m.Sched.QSample(imgs.Pix[(r*columns+c)*784:][:784], x0, eps, []int{t}, 784)
+		}
+	}
+	return imgs, trajectoryGrid(columns), nil
+}
+
+// trajectoryGrid lays out pictures of x_t, which live in [-1, 1], a row per chain.
+func trajectoryGrid(columns int) sample.GridOptions {
+	opt := sample.DefaultGridOptions()
+	opt.NRow, opt.Lo, opt.Hi = columns, -1, 1
+	return opt
 }
 
 // Kinds implements Model.
