@@ -82,6 +82,10 @@ func (g convGeom) validRange(kx int) (lo, hi int) {
 // start ld floats apart (ld > Ho*Wo when several images sit side by side).
 func (g convGeom) im2col(x, col []float32, ld int) {
 	hw := g.Ho * g.Wo
+	if g.sameSize() {
+		g.im2colSame(x, col, ld)
+		return
+	}
 	for c := 0; c < g.C; c++ {
 		plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ky := 0; ky < g.K; ky++ {
@@ -105,6 +109,50 @@ func (g convGeom) im2col(x, col []float32, ld int) {
 					}
 					for ox := lo; ox < hi; ox++ {
 						out[ox] = src[ox*g.S+off]
+					}
+				}
+			}
+		}
+	}
+}
+
+// sameSize reports a stride-1 convolution whose output has the input's size
+// (2P = K-1, as every 3x3 convolution with padding 1).
+func (g convGeom) sameSize() bool { return g.S == 1 && g.Ho == g.H && g.Wo == g.W }
+
+// im2colSame is im2col for sameSize geometries. Row (c, ky, kx) of col is the
+// plane shifted by (ky-P, kx-P) rows and columns, which in row-major order
+// is one contiguous copy shifted by (ky-P)*W + kx-P; what the shift wraps
+// from one image row into the next, and the rows shifted in from outside,
+// are then set to zero. One copy per filter tap replaces one per image row:
+// on 28x28 images the row copies were mostly call overhead.
+func (g convGeom) im2colSame(x, col []float32, ld int) {
+	hw := g.H * g.W
+	for c := 0; c < g.C; c++ {
+		plane := x[c*hw : (c+1)*hw]
+		for ky := 0; ky < g.K; ky++ {
+			for kx := 0; kx < g.K; kx++ {
+				row := col[((c*g.K+ky)*g.K+kx)*ld:][:hw]
+				shift := (ky-g.P)*g.W + kx - g.P
+				lo, hi := max(0, -shift), min(hw, hw-shift) // outputs whose source is inside the plane
+				clear(row[:lo])
+				copy(row[lo:hi], plane[lo+shift:hi+shift])
+				clear(row[hi:])
+				// Columns whose source column falls off the left or right
+				// edge: a few elements per image row, written directly
+				// (clear's call costs more than they do).
+				first, last := 0, g.W // the columns that stay
+				if dx := kx - g.P; dx < 0 {
+					first = -dx
+				} else {
+					last = g.W - dx
+				}
+				for r := 0; r < hw; r += g.W {
+					for j := r; j < r+first; j++ {
+						row[j] = 0
+					}
+					for j := r + last; j < r+g.W; j++ {
+						row[j] = 0
 					}
 				}
 			}
@@ -203,6 +251,10 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 // compute runs the forward pass or one gradient (not the bias's) into dst,
 // which must start zeroed.
 func (op convOp) compute(in [][]float32, dst []float32) {
+	if op.grad == 1 && op.g.sameSize() {
+		op.inputGradSame(in[1], in[2], dst)
+		return
+	}
 	// The images are split over two workers: one image's matrix multiply is
 	// too small for the BLAS to parallelize, and im2col is serial work. Each
 	// worker owns a fixed, contiguous range of images, and the count does not
@@ -232,6 +284,30 @@ func (op convOp) compute(in [][]float32, dst []float32) {
 			dst[i] += v
 		}
 	}
+}
+
+// inputGradSame computes dL/dx of a sameSize convolution as the forward
+// convolution of dy with the filters flipped in space and transposed
+// (C <-> O): for stride 1 the adjoint of a convolution is the convolution
+// with the flipped kernel, padded by K-1-P = P. The matrix product is the
+// same size as W^T dy's, but it is followed by im2col's copies instead of
+// col2im's scattered additions.
+func (op convOp) inputGradSame(w, dy, dx []float32) {
+	g := op.g
+	kk := g.K * g.K
+	flipped := getScratch(len(w))
+	defer putScratch(flipped)
+	for o := 0; o < g.O; o++ {
+		for c := 0; c < g.C; c++ {
+			src := w[(o*g.C+c)*kk:][:kk]
+			dst := flipped[(c*g.O+o)*kk:][:kk]
+			for i, v := range src {
+				dst[kk-1-i] = v
+			}
+		}
+	}
+	adj := convGeom{B: g.B, C: g.O, H: g.Ho, W: g.Wo, O: g.C, K: g.K, S: 1, P: g.K - 1 - g.P, Ho: g.H, Wo: g.W}
+	convOp{g: adj}.compute([][]float32{dy, flipped}, dx)
 }
 
 // convWorkers is how many goroutines share a convolution's images.

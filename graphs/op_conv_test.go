@@ -21,6 +21,8 @@ func TestConvOpMatchesGorgoniaConv(t *testing.T) {
 		{1, 1, 2, 2, 3, 1, 1},
 		{2, 2, 3, 2, 3, 1, 2},
 		{1, 2, 5, 2, 3, 3, 2},
+		{2, 3, 6, 2, 5, 1, 2}, // same size, wider kernel
+		{2, 1, 7, 4, 1, 1, 0}, // 1x1
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {

@@ -11,56 +11,65 @@ import (
 
 // siluOp is SiLU (swish), x * sigmoid(x), in one pass. Built from Gorgonia's
 // primitives it is a sigmoid, a product and, backward, five more
-// elementwise ops, each allocating. grad selects the backward op
-// (x, dy) -> dy * s * (1 + x * (1 - s)) with s = sigmoid(x).
+// elementwise ops, each allocating. The forward pass keeps sigmoid(x) in
+// saved, so the backward op (x, dy, y) -> dy * s * (1 + x * (1 - s)) needs
+// no exponentials; y is its input only to order it after the forward pass.
 type siluOp struct {
 	shape tensor.Shape
 	grad  bool
+	saved *[]float32 // sigmoid(x) of the forward pass, shared with its backward op
 }
 
 // SiLU applies x * sigmoid(x) elementwise.
 func SiLU(x *G.Node) *G.Node {
-	return must(G.ApplyOp(siluOp{shape: x.Shape().Clone()}, x))
+	return must(G.ApplyOp(siluOp{shape: x.Shape().Clone(), saved: new([]float32)}, x))
 }
 
 func (op siluOp) Arity() int {
 	if op.grad {
-		return 2
+		return 3
 	}
 	return 1
 }
 func (op siluOp) Type() hm.Type {
 	t := G.TensorType{Dims: len(op.shape), Of: hm.TypeVariable('a')}
 	if op.grad {
-		return hm.NewFnType(t, t, t)
+		return hm.NewFnType(t, t, t, t)
 	}
 	return hm.NewFnType(t, t)
 }
 func (op siluOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 func (op siluOp) Do(vals ...G.Value) (G.Value, error) {
-	x, err := float32Data(vals[0])
+	in, err := float32Inputs("silu", vals)
 	if err != nil {
-		return nil, fmt.Errorf("silu: %w", err)
+		return nil, err
 	}
+	x := in[0]
 	out := newOutput(op.shape)
 	y := out.Data().([]float32)[:len(x)]
+	s := *op.saved
 	if op.grad {
-		dy, err := float32Data(vals[1])
-		if err != nil {
-			return nil, fmt.Errorf("silu gradient: %w", err)
+		if len(s) != len(x) {
+			return nil, fmt.Errorf("silu: backward pass before the forward pass")
 		}
-		dy = dy[:len(x)]
+		dy := in[1][:len(x)]
 		parallelFor(len(x), elementwiseMin, func(lo, hi int) {
 			for i, v := range x[lo:hi] {
-				s := sigmoid32(v)
-				y[lo+i] = dy[lo+i] * s * (1 + v*(1-s))
+				si := s[lo+i]
+				y[lo+i] = dy[lo+i] * si * (1 + v*(1-si))
 			}
 		})
 		return out, nil
 	}
+	if len(s) != len(x) {
+		s = make([]float32, len(x))
+		*op.saved = s
+	}
 	parallelFor(len(x), elementwiseMin, func(lo, hi int) {
 		for i, v := range x[lo:hi] {
-			y[lo+i] = v * sigmoid32(v)
+			si := sigmoid32(v)
+			s[lo+i] = si
+			y[lo+i] = v * si
 		}
 	})
 	return out, nil
@@ -76,7 +85,7 @@ func (op siluOp) ReturnsPtr() bool     { return false }
 func (op siluOp) CallsExtern() bool    { return false }
 func (op siluOp) OverwritesInput() int { return -1 }
 func (op siluOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "SiLU(%v,%v)", op.shape, op.grad)
+	fmt.Fprintf(h, "SiLU(%v,%v,%p)", op.shape, op.grad, op.saved)
 }
 func (op siluOp) Hashcode() uint32 { return hashOf(op) }
 func (op siluOp) String() string   { return "SiLU" }
@@ -86,7 +95,9 @@ func (op siluOp) DiffWRT(n int) []bool {
 	return d
 }
 func (op siluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	n, err := G.ApplyOp(siluOp{shape: op.shape, grad: true}, inputs[0], grad)
+	back := op
+	back.grad = true
+	n, err := G.ApplyOp(back, inputs[0], grad, output)
 	if err != nil {
 		return nil, err
 	}
