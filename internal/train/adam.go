@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/genmodel/genmodel/internal/vec32"
 	"math"
 	"strconv"
 	"sync"
@@ -71,8 +72,8 @@ func (a *Adam) Update(params []*graphs.Param, grads [][]float32) error {
 	bc1 := 1 - math.Pow(a.Config.Beta1, float64(a.Steps))
 	bc2 := 1 - math.Pow(a.Config.Beta2, float64(a.Steps))
 	c := adamStep{
-		b1: float32(a.Config.Beta1), b2: float32(a.Config.Beta2), scale: scale,
-		stepSize: float32(a.Config.LR / bc1), sqrtBC2: float32(math.Sqrt(bc2)), eps: float32(a.Config.Eps),
+		B1: float32(a.Config.Beta1), B2: float32(a.Config.Beta2), Scale: scale,
+		StepSize: float32(a.Config.LR / bc1), SqrtBC2: float32(math.Sqrt(bc2)), Eps: float32(a.Config.Eps),
 	}
 	// Large models split the elementwise update over two goroutines; each
 	// element's arithmetic is the same either way, so results are identical.
@@ -104,25 +105,11 @@ func (a *Adam) Update(params []*graphs.Param, grads [][]float32) error {
 }
 
 // adamStep holds one update's constants.
-type adamStep struct {
-	b1, b2, scale, stepSize, sqrtBC2, eps float32
-}
+type adamStep vec32.AdamConsts
 
-// apply updates one slice of weights with its gradient and moments.
-func (c adamStep) apply(w, g, m, v []float32) {
-	g = g[:len(w)]
-	m = m[:len(w)]
-	v = v[:len(w)]
-	for j := range w {
-		gj := g[j] * c.scale
-		mj := c.b1*m[j] + (1-c.b1)*gj
-		vj := c.b2*v[j] + (1-c.b2)*gj*gj
-		m[j], v[j] = mj, vj
-		w[j] -= c.stepSize * mj / (sqrt32(vj)/c.sqrtBC2 + c.eps)
-	}
-}
-
-func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+// apply updates one slice of weights with its gradient and moments (an
+// AVX2 loop where the CPU has it, bit-identical to the Go one).
+func (c adamStep) apply(w, g, m, v []float32) { vec32.Adam(w, g, m, v, vec32.AdamConsts(c)) }
 
 func globalNorm(grads [][]float32) float64 {
 	var s float64

@@ -134,8 +134,8 @@ func TestAdamParallelUpdateMatchesSerial(t *testing.T) {
 		if err := a.Update(ps.List(), grads); err != nil {
 			t.Fatal(err)
 		}
-		c := adamStep{b1: 0.9, b2: 0.999, scale: 1, eps: 1e-8,
-			stepSize: float32(1e-3 / (1 - math.Pow(0.9, float64(step)))), sqrtBC2: float32(math.Sqrt(1 - math.Pow(0.999, float64(step))))}
+		c := adamStep{B1: 0.9, B2: 0.999, Scale: 1, Eps: 1e-8,
+			StepSize: float32(1e-3 / (1 - math.Pow(0.9, float64(step)))), SqrtBC2: float32(math.Sqrt(1 - math.Pow(0.999, float64(step))))}
 		for i := range want {
 			c.apply(want[i], grads[i], wm[i], wv[i])
 		}
