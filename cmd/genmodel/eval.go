@@ -58,5 +58,6 @@ figures at equal --n only.`,
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the evaluation noise")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set eval.iwae_k=1000")
 	addDiffusionFlags(f, &o.Diffusion)
+	f.StringVar(&o.Diffusion.Classifier, "guidance-classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	return cmd
 }

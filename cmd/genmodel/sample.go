@@ -28,13 +28,18 @@ grid, latent_dim 2 only).
 Diffusion models: --steps 1000 (T) runs the DDPM ancestral sampler over the
 full chain; fewer steps run DDIM over evenly strided timesteps (--eta 0:
 deterministic). --trajectory and --forward add the two pictures of the
-reverse and forward processes at about ten timesteps.`,
+reverse and forward processes at about ten timesteps. --guidance steers
+samples of --class k: classifier guidance (eps - s sqrt(1-abar_t)
+grad log p(k | x_t), with a noisy-classifier checkpoint) or classifier-free
+guidance ((1+w) eps(x_t, k) - w eps(x_t), a ddpm trained conditional).`,
 		Example: `  genmodel sample --model vae --checkpoint runs/vae --n 64 --out vae.png
   genmodel sample --model vae --checkpoint runs/vae --n 1000 --out-dir vae-samples
   genmodel sample --model vae --checkpoint runs/vae --kind interp --n 10 --out interp.png
   genmodel sample --model gan --checkpoint runs/cgan --class 7 --n 64 --out sevens.png
   genmodel sample --model ddpm --checkpoint runs/ddpm --steps 1000 --out ddpm.png
-  genmodel sample --model ddpm --checkpoint runs/ddpm --steps 50 --trajectory reverse.png --forward forward.png`,
+  genmodel sample --model ddpm --checkpoint runs/ddpm --steps 50 --trajectory reverse.png --forward forward.png
+  genmodel sample --model ddpm --checkpoint runs/ddpm --guidance classifier --classifier runs/noisy-classifier --class 3 --scale 2
+  genmodel sample --model ddpm --checkpoint runs/cddpm --guidance cfg --class 3 --scale 3`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -54,7 +59,8 @@ reverse and forward processes at about ten timesteps.`,
 	f.StringVar(&o.Out, "out", "", "grid PNG to write (default MODEL-KIND.png)")
 	f.StringVar(&o.OutDir, "out-dir", "", "write N single PNGs into this folder instead")
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the sampling noise")
-	f.IntVar(&o.Class, "class", -1, "digit to draw, for a class-conditional model")
+	f.IntVar(&o.Class, "class", -1, "digit to draw, for a class-conditional or guided model")
+	f.StringVar(&o.Diffusion.Classifier, "classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set data.dir=PATH")
 	addDiffusionFlags(f, &o.Diffusion)
 	f.StringVar(&o.Trajectory, "trajectory", "", "diffusion: also write x_t along reverse chains to this PNG")
@@ -67,4 +73,6 @@ func addDiffusionFlags(f *pflag.FlagSet, d *app.DiffusionFlags) {
 	f.StringVar(&d.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps) or ddim (default: by --steps)")
 	f.IntVar(&d.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DDIM (default: ddpm.sample_steps)")
 	f.Float64Var(&d.Eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
+	f.StringVar(&d.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (needs the classifier) or cfg (a conditional ddpm)")
+	f.Float64Var(&d.Scale, "scale", 1, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); classifier: s)")
 }

@@ -17,9 +17,16 @@ type DiffusionFlags struct {
 	Steps   int
 	Eta     float64
 	EtaSet  bool
+	// Guidance toward --class: "classifier" (with the noisy classifier at
+	// Classifier) or "cfg", of strength Scale.
+	Guidance   string
+	Scale      float64
+	Classifier string
 }
 
-func (f DiffusionFlags) given() bool { return f.Sampler != "" || f.Steps != 0 || f.EtaSet }
+func (f DiffusionFlags) given() bool {
+	return f.Sampler != "" || f.Steps != 0 || f.EtaSet || f.Guidance != "" || f.Classifier != ""
+}
 
 // applyDiffusion sets a diffusion model's sampling from the config and the
 // flags, with a progress bar over the reverse steps on bar (nil: none). For
@@ -28,7 +35,7 @@ func applyDiffusion(m models.Model, model string, f DiffusionFlags, bar io.Write
 	ds, ok := m.(models.DiffusionSampler)
 	if !ok {
 		if f.given() {
-			return fmt.Errorf("--sampler, --steps and --eta choose a diffusion model's reverse process; the %s has none", model)
+			return fmt.Errorf("--sampler, --steps, --eta and --guidance choose a diffusion model's reverse process; the %s has none", model)
 		}
 		return nil
 	}
@@ -41,6 +48,21 @@ func applyDiffusion(m models.Model, model string, f DiffusionFlags, bar io.Write
 	}
 	if f.EtaSet {
 		o.Eta = f.Eta
+	}
+	o.Guidance, o.Scale = f.Guidance, f.Scale
+	if f.Guidance == models.GuidanceClassifier {
+		if f.Classifier == "" {
+			return fmt.Errorf("--guidance classifier needs --classifier PATH, a noisy-classifier checkpoint (genmodel train --model noisy-classifier)")
+		}
+		c, _, ck, err := loadTrained("noisy-classifier", f.Classifier, nil)
+		if err != nil {
+			return fmt.Errorf("--classifier: %w", err)
+		}
+		if err := ds.(*models.DDPM).SetGuidanceClassifier(c.(*models.NoisyClassifier)); err != nil {
+			return fmt.Errorf("--classifier %s: %w", ck.Path, err)
+		}
+	} else if f.Classifier != "" {
+		return fmt.Errorf("--classifier is the classifier of --guidance classifier")
 	}
 	if bar != nil {
 		o.Progress = func(steps int) func() {

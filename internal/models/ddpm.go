@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/genmodel/genmodel/data"
@@ -15,18 +16,20 @@ import (
 
 // ddpmSection is the `ddpm:` section of the configuration.
 type ddpmSection struct {
-	Timesteps int     `mapstructure:"timesteps"`
-	Schedule  string  `mapstructure:"schedule"`
-	BetaStart float64 `mapstructure:"beta_start"`
-	BetaEnd   float64 `mapstructure:"beta_end"`
-	Channels  int     `mapstructure:"channels"`
-	TimeEmbed int     `mapstructure:"time_embed"`
-	Groups    int     `mapstructure:"groups"`
-	EMADecay  float64 `mapstructure:"ema_decay"`
-	GridSteps int     `mapstructure:"grid_steps"`
-	Sampler   string  `mapstructure:"sampler"`
-	Steps     int     `mapstructure:"sample_steps"`
-	Eta       float64 `mapstructure:"eta"`
+	Timesteps    int     `mapstructure:"timesteps"`
+	Schedule     string  `mapstructure:"schedule"`
+	BetaStart    float64 `mapstructure:"beta_start"`
+	BetaEnd      float64 `mapstructure:"beta_end"`
+	Channels     int     `mapstructure:"channels"`
+	TimeEmbed    int     `mapstructure:"time_embed"`
+	Groups       int     `mapstructure:"groups"`
+	EMADecay     float64 `mapstructure:"ema_decay"`
+	GridSteps    int     `mapstructure:"grid_steps"`
+	Conditional  bool    `mapstructure:"conditional"`
+	ClassDropout float64 `mapstructure:"class_dropout"`
+	Sampler      string  `mapstructure:"sampler"`
+	Steps        int     `mapstructure:"sample_steps"`
+	Eta          float64 `mapstructure:"eta"`
 }
 
 // DDPM trains a UNet to predict noise and samples with the DDPM and DDIM
@@ -38,7 +41,8 @@ type DDPM struct {
 	cfg    ddpmSection
 	common config.Common
 
-	sampling SampleOptions // what Samples uses: the epoch grid's DDIM until SetSampling
+	sampling SampleOptions    // what Samples uses: the epoch grid's DDIM until SetSampling
+	guide    *NoisyClassifier // classifier guidance's classifier, once set
 
 	trainG  *graphs.NoiseGraph
 	prog    *graphs.Program
@@ -66,7 +70,16 @@ func newDDPM(cfg *config.Config, common config.Common) (Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	if s.ClassDropout < 0 || s.ClassDropout >= 1 {
+		return nil, fmt.Errorf("config: ddpm.class_dropout must be in [0, 1), got %g", s.ClassDropout)
+	}
 	ucfg := graphs.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups}
+	if s.Conditional {
+		if common.Data.Dataset != "mnist" {
+			return nil, fmt.Errorf("config: ddpm.conditional needs labelled data (data.dataset mnist)")
+		}
+		ucfg.Classes = 10
+	}
 	net, err := graphs.NewUNet(ucfg, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -124,6 +137,21 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 	}
 	fillNormal(ng.Eps, rng)
 	m.Sched.QSample(ng.XT, m.x0, ng.Eps, m.ts, b.H*b.W)
+	if k := m.Net.Classes; k > 0 {
+		if b.Labels == nil {
+			return nil, fmt.Errorf("the conditional ddpm needs labelled images")
+		}
+		// Labels are dropped to the null row with probability class_dropout,
+		// so one network learns eps(x_t, y) and eps(x_t) (Ho & Salimans 2022).
+		clear(ng.OneHot)
+		for i, y := range b.Labels {
+			c := int(y)
+			if rng.Float64() < m.cfg.ClassDropout {
+				c = k
+			}
+			ng.OneHot[i*(k+1)+c] = 1
+		}
+	}
 	graphs.TimestepEmbedding(ng.TSin, m.ts, m.Net.Ch)
 	if err := m.prog.Run(); err != nil {
 		return nil, err
@@ -170,7 +198,52 @@ func (m *DDPM) sampler() *graphs.UNet {
 // (eta 0) in grid_steps steps for the training loop's epoch grids, or what
 // SetSampling chose (`genmodel sample` and `eval`).
 func (m *DDPM) Samples(n int, rng *rand.Rand) (sample.Images, error) {
-	return m.generate(n, m.sampling, rng)
+	return m.generate(n, -1, m.sampling, rng)
+}
+
+// Classes implements ClassSampler: 10 for a conditional network or once a
+// guidance classifier is set, else 0.
+func (m *DDPM) Classes() int {
+	if m.Net.Classes > 0 || m.guide != nil {
+		return 10
+	}
+	return 0
+}
+
+// SamplesOfClass implements ClassSampler with the current sampling options
+// (a conditional network without guidance samples eps(x_t, k) as it is).
+func (m *DDPM) SamplesOfClass(n, k int, rng *rand.Rand) (sample.Images, error) {
+	if m.Classes() == 0 {
+		return sample.Images{}, errNotConditional("ddpm (trained without conditional: true, and no --guidance classifier)")
+	}
+	if k < 0 || k >= 10 {
+		return sample.Images{}, fmt.Errorf("--class %d: the model knows classes 0 to 9", k)
+	}
+	if m.sampling.Guidance == GuidanceClassifier && m.guide == nil {
+		return sample.Images{}, fmt.Errorf("--guidance classifier needs --classifier PATH")
+	}
+	return m.generate(n, k, m.sampling, rng)
+}
+
+// The kinds of guidance (`genmodel sample --guidance`).
+const (
+	GuidanceClassifier = "classifier" // Dhariwal & Nichol 2021, with the sqrt(1 - abar_t) factor
+	GuidanceCFG        = "cfg"        // classifier-free, Ho & Salimans 2022
+)
+
+// SetGuidanceClassifier sets the classifier of classifier guidance; its
+// noise schedule must be the model's.
+func (m *DDPM) SetGuidanceClassifier(c *NoisyClassifier) error {
+	if len(c.Sched.ABar) != len(m.Sched.ABar) {
+		return fmt.Errorf("the classifier was trained for %d timesteps, the ddpm has %d", len(c.Sched.ABar), len(m.Sched.ABar))
+	}
+	for i, a := range c.Sched.ABar {
+		if math.Abs(a-m.Sched.ABar[i]) > 1e-9 {
+			return fmt.Errorf("the classifier's noise schedule differs from the ddpm's at t = %d: train it with the ddpm's diffusion settings", i)
+		}
+	}
+	m.guide = c
+	return nil
 }
 
 // The reverse processes `genmodel sample --sampler` names.
@@ -192,6 +265,10 @@ type SampleOptions struct {
 	// Record, when set, is called with x_t before each step i at timestep t
 	// and once more with the result (i = steps, t = -1).
 	Record func(i, t int, x []float32)
+	// Guidance is "", GuidanceClassifier or GuidanceCFG, with strength Scale;
+	// it applies to samples of a class.
+	Guidance string
+	Scale    float64
 }
 
 // DiffusionSampler is implemented by diffusion models, whose samples depend
@@ -232,6 +309,19 @@ func (m *DDPM) resolve(o SampleOptions) (SampleOptions, error) {
 		return o, fmt.Errorf("sample_steps %d: choose 1 to T = %d", o.Steps, T)
 	case o.Eta < 0:
 		return o, fmt.Errorf("eta must not be negative, got %g", o.Eta)
+	case o.Scale < 0:
+		return o, fmt.Errorf("the guidance scale must not be negative, got %g", o.Scale)
+	}
+	switch o.Guidance {
+	case "", "none":
+		o.Guidance = ""
+	case GuidanceClassifier:
+	case GuidanceCFG:
+		if m.Net.Classes == 0 {
+			return o, fmt.Errorf("guidance cfg needs a ddpm trained with conditional: true")
+		}
+	default:
+		return o, fmt.Errorf("guidance %q is not %s or %s", o.Guidance, GuidanceClassifier, GuidanceCFG)
 	}
 	switch o.Sampler {
 	case "":
@@ -250,18 +340,20 @@ func (m *DDPM) resolve(o SampleOptions) (SampleOptions, error) {
 	return o, nil
 }
 
-// generate draws n images in chunks of at most ddpmChunk.
-func (m *DDPM) generate(n int, opt SampleOptions, rng *rand.Rand) (sample.Images, error) {
+// generate draws n images of class k (k < 0: unconditional) in chunks of
+// at most ddpmChunk.
+func (m *DDPM) generate(n, k int, opt SampleOptions, rng *rand.Rand) (sample.Images, error) {
 	imgs := sample.Images{N: n, H: 28, W: 28, Pix: make([]float32, n*784)}
 	var rev *ReverseProcess
 	for lo := 0; lo < n; lo += ddpmChunk {
 		rows := min(ddpmChunk, n-lo)
 		if rev == nil || rev.Batch != rows {
 			var err error
-			if rev, err = m.NewReverseProcess(rows); err != nil {
+			if rev, err = m.newReverseProcess(rows, opt); err != nil {
 				return sample.Images{}, err
 			}
 		}
+		rev.Class = k
 		x, err := rev.Run(opt, rng)
 		if err != nil {
 			return sample.Images{}, err
@@ -276,42 +368,122 @@ func (m *DDPM) generate(n int, opt SampleOptions, rng *rand.Rand) (sample.Images
 // ddpmChunk is the batch of sampling graphs.
 const ddpmChunk = 100
 
-// ReverseProcess runs the sampling network on a compiled graph of one batch size.
+// ReverseProcess runs the sampling network, and a guidance classifier, on
+// compiled graphs of one batch size.
 type ReverseProcess struct {
 	Batch int
+	Class int // the class asked for, -1 for none
 	m     *DDPM
-	g     *graphs.NoiseGraph
-	prog  *graphs.Program
+	opt   SampleOptions
+	x     []float32 // the batch being denoised
+	eps   []float32 // the last (guided) noise prediction
 	ts    []int
+
+	net     *graphs.NoiseGraph // batch Batch, or 2 Batch for classifier-free guidance
+	netProg *graphs.Program
+	cls     *graphs.NoisyClassifierGraph // classifier guidance
+	clsProg *graphs.Program
 }
 
-// NewReverseProcess compiles the sampling network for batch images.
+// NewReverseProcess compiles the sampling network for batch images with the
+// current sampling options.
 func (m *DDPM) NewReverseProcess(batch int) (*ReverseProcess, error) {
-	g, err := graphs.BuildNoiseGraph(m.sampler(), batch, false)
-	if err != nil {
-		return nil, err
-	}
-	prog, err := graphs.Compile(g.Bound, nil, graphs.Outputs{g.Pred})
-	if err != nil {
-		return nil, err
-	}
-	return &ReverseProcess{Batch: batch, m: m, g: g, prog: prog, ts: make([]int, batch)}, nil
+	return m.newReverseProcess(batch, m.sampling)
 }
 
-// Eps predicts the noise of the current x_t (r.X()) at timestep t.
+func (m *DDPM) newReverseProcess(batch int, opt SampleOptions) (*ReverseProcess, error) {
+	r := &ReverseProcess{Batch: batch, Class: -1, m: m, opt: opt,
+		x: make([]float32, batch*784), eps: make([]float32, batch*784)}
+	rows := batch
+	if opt.Guidance == GuidanceCFG {
+		rows = 2 * batch // conditional and unconditional predictions in one pass
+	}
+	r.ts = make([]int, rows)
+	var err error
+	if r.net, err = graphs.BuildNoiseGraph(m.sampler(), rows, false); err != nil {
+		return nil, err
+	}
+	if r.netProg, err = graphs.Compile(r.net.Bound, nil, graphs.Outputs{r.net.Pred}); err != nil {
+		return nil, err
+	}
+	if opt.Guidance == GuidanceClassifier {
+		if r.cls, err = m.guide.Net.BuildGraph(batch, true); err != nil {
+			return nil, err
+		}
+		if r.clsProg, err = graphs.CompileWRT(r.cls.Bound, r.cls.LogProb, graphs.Outputs{r.cls.LogProb}, []*graphs.Param{r.cls.Image}); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Eps predicts the noise of the current x_t (r.X()) at timestep t, guided
+// toward r.Class as the options say:
+//
+//	classifier: eps - scale sqrt(1 - abar_t) grad_x log p(class | x_t, t)
+//	cfg:        (1 + scale) eps(x_t, class) - scale eps(x_t)  (Ho & Salimans 2022)
 func (r *ReverseProcess) Eps(t int) ([]float32, error) {
+	m, n := r.m, r.Batch*784
+	classes := m.sampler().Classes
+	guided := r.Class >= 0 && r.opt.Guidance != ""
+	if guided && (r.Class >= 10 || (classes > 0 && r.Class >= classes)) {
+		return nil, fmt.Errorf("class %d: the model knows classes 0 to 9", r.Class)
+	}
 	for i := range r.ts {
 		r.ts[i] = t
 	}
-	graphs.TimestepEmbedding(r.g.TSin, r.ts, r.m.sampler().Ch)
-	if err := r.prog.Run(); err != nil {
+	copy(r.net.XT, r.x)
+	graphs.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
+	if classes > 0 {
+		// Rows of the conditional half ask for the class (the null row
+		// when there is none); classifier-free guidance's second half is
+		// the unconditional prediction.
+		clear(r.net.OneHot)
+		for i := range r.ts {
+			c := classes
+			if i < r.Batch && r.Class >= 0 {
+				c = r.Class
+			}
+			r.net.OneHot[i*(classes+1)+c] = 1
+		}
+	}
+	if r.opt.Guidance == GuidanceCFG {
+		copy(r.net.XT[n:], r.x)
+	}
+	if err := r.netProg.Run(); err != nil {
 		return nil, err
 	}
-	return r.prog.Value(r.g.Pred), nil
+	pred := r.netProg.Value(r.net.Pred)
+	if r.opt.Guidance == GuidanceCFG && r.Class >= 0 {
+		w := float32(r.opt.Scale)
+		for i := range r.eps {
+			r.eps[i] = (1+w)*pred[i] - w*pred[n+i]
+		}
+	} else {
+		copy(r.eps, pred[:n])
+	}
+	if r.opt.Guidance == GuidanceClassifier && r.Class >= 0 {
+		copy(r.cls.XT, r.x)
+		graphs.TimestepEmbedding(r.cls.TSin, r.ts[:r.Batch], graphs.NoisyClassifierTimeDim)
+		clear(r.cls.OneHot)
+		for i := range r.Batch {
+			r.cls.OneHot[i*10+r.Class] = 1
+		}
+		if err := r.clsProg.Run(); err != nil {
+			return nil, err
+		}
+		// The gradient of sum_i log p(y | x_i, t) is each image's own.
+		grad := r.clsProg.Grads()[0]
+		k := float32(r.opt.Scale * math.Sqrt(1-m.Sched.ABar[t]))
+		for i, g := range grad {
+			r.eps[i] -= k * g
+		}
+	}
+	return r.eps, nil
 }
 
 // X is the batch being denoised, (Batch, 1, 28, 28) in [-1, 1] at the end.
-func (r *ReverseProcess) X() []float32 { return r.g.XT }
+func (r *ReverseProcess) X() []float32 { return r.x }
 
 // Run starts from N(0, I) and runs the whole reverse process.
 func (r *ReverseProcess) Run(opt SampleOptions, rng *rand.Rand) ([]float32, error) {
@@ -363,11 +535,11 @@ func (m *DDPM) Trajectory(n, columns int, rng *rand.Rand) (sample.Images, sample
 	if n < 1 || columns < 2 {
 		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("a trajectory needs at least 1 row and 2 columns")
 	}
-	rev, err := m.NewReverseProcess(n)
+	opt := m.sampling
+	rev, err := m.newReverseProcess(n, opt)
 	if err != nil {
 		return sample.Images{}, sample.GridOptions{}, err
 	}
-	opt := m.sampling
 	steps := opt.Steps
 	if opt.Sampler == SamplerDDPM {
 		steps = m.Sched.T()
@@ -431,7 +603,8 @@ func (m *DDPM) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Im
 		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("the ddpm draws %v, not %q", m.Kinds(), req.Kind)
 	}
 	if req.Class >= 0 {
-		return sample.Images{}, sample.GridOptions{}, errNotConditional("ddpm")
+		imgs, err := m.SamplesOfClass(req.N, req.Class, rng)
+		return imgs, sample.DefaultGridOptions(), err
 	}
 	imgs, err := m.Samples(req.N, rng)
 	return imgs, sample.DefaultGridOptions(), err

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/train"
 )
@@ -129,3 +130,107 @@ func mustLoad(t *testing.T, model string, sets ...config.Override) *config.Confi
 }
 
 var _ train.Sampler = (*DDPM)(nil)
+
+// TestGuidanceFormulas checks both guided predictions against their
+// definitions, computed from unguided pieces: classifier guidance as
+// eps - s sqrt(1-abar_t) grad_x log p(y|x_t,t) with the gradient taken by
+// finite differences of the classifier's log-probability, and CFG as
+// (1+w) eps(x, y) - w eps(x) with the two predictions from w = 0 runs.
+func TestGuidanceFormulas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	const tt, k, batch = 600, 3, 2
+	t.Run("classifier", func(t *testing.T) {
+		m := smallDDPM(t)
+		cfg := mustLoad(t, "noisy-classifier")
+		nc, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.SetGuidanceClassifier(nc.(*NoisyClassifier)); err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, batch*784)
+		fillNormal(x, rng)
+		eps := func(guidance string, scale float64) []float32 {
+			if err := m.SetSampling(SampleOptions{Steps: 10, Guidance: guidance, Scale: scale}); err != nil {
+				t.Fatal(err)
+			}
+			r, err := m.NewReverseProcess(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Class = k
+			copy(r.X(), x)
+			e, err := r.Eps(tt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), e...)
+		}
+		plain, guided := eps("", 0), eps(GuidanceClassifier, 2)
+		// log p(k | x) of image 0 by the classifier, for finite differences.
+		logp := func(img []float32) float64 {
+			g, err := nc.(*NoisyClassifier).Net.BuildGraph(1, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, err := graphs.Compile(g.Bound, nil, graphs.Outputs{g.LogProb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(g.XT, img)
+			graphs.TimestepEmbedding(g.TSin, []int{tt}, graphs.NoisyClassifierTimeDim)
+			g.OneHot[k] = 1
+			if err := prog.Run(); err != nil {
+				t.Fatal(err)
+			}
+			return prog.Scalar(g.LogProb)
+		}
+		c := 2 * math.Sqrt(1-m.Sched.ABar[tt])
+		img := append([]float32(nil), x[:784]...)
+		for _, i := range []int{100, 400, 600} {
+			const h = 1e-2
+			orig := img[i]
+			img[i] = orig + h
+			up := logp(img)
+			img[i] = orig - h
+			down := logp(img)
+			img[i] = orig
+			want := float64(plain[i]) - c*(up-down)/(2*h)
+			if math.Abs(float64(guided[i])-want) > 2e-3*math.Max(1, math.Abs(want)) {
+				t.Errorf("pixel %d: guided eps %v, want %v", i, guided[i], want)
+			}
+		}
+	})
+	t.Run("cfg", func(t *testing.T) {
+		m := smallDDPM(t, config.Override{Key: "ddpm.conditional", Value: "true", Source: "test"})
+		x := make([]float32, batch*784)
+		fillNormal(x, rng)
+		eps := func(class int, guidance string, w float64) []float32 {
+			if err := m.SetSampling(SampleOptions{Steps: 10, Guidance: guidance, Scale: w}); err != nil {
+				t.Fatal(err)
+			}
+			r, err := m.NewReverseProcess(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Class = class
+			copy(r.X(), x)
+			e, err := r.Eps(tt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), e...)
+		}
+		cond, uncond, guided := eps(k, "", 0), eps(-1, "", 0), eps(k, GuidanceCFG, 3)
+		for i := range guided {
+			want := 4*cond[i] - 3*uncond[i]
+			if math.Abs(float64(guided[i]-want)) > 1e-4*math.Max(1, math.Abs(float64(want))) {
+				t.Fatalf("element %d: %v, want %v", i, guided[i], want)
+			}
+		}
+		if err := smallDDPM(t).SetSampling(SampleOptions{Guidance: GuidanceCFG}); err == nil {
+			t.Error("cfg accepted for an unconditional ddpm")
+		}
+	})
+}
