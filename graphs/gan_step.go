@@ -126,8 +126,10 @@ func maskInputs(m Adversarial, g *G.ExprGraph, s *GANStep, batch int, pass strin
 }
 
 // BuildGANGenerator builds the sampling graph: z (and labels) to images in
-// [-1,1], with normalization layers in evaluation mode.
-func BuildGANGenerator(m Adversarial, batch int) (b *Bound, z, onehot []float32, out *G.Node, err error) {
+// [-1,1], with normalization layers in evaluation mode, or with each batch's
+// own statistics when batchStats is set (an averaged generator, whose
+// running statistics belong to no particular weights).
+func BuildGANGenerator(m Adversarial, batch int, batchStats bool) (b *Bound, z, onehot []float32, out *G.Node, err error) {
 	err = Build("gan generator", func() {
 		g := G.NewGraph()
 		b = Bind(g)
@@ -136,7 +138,7 @@ func BuildGANGenerator(m Adversarial, batch int) (b *Bound, z, onehot []float32,
 		if m.Classes() > 0 {
 			oh, onehot = Input(g, "onehot", batch, m.Classes())
 		}
-		out = m.Generator(b, zn, oh, false)
+		out = m.Generator(b, zn, oh, batchStats)
 	})
 	return b, z, onehot, out, err
 }

@@ -118,7 +118,8 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		{"vae", 1024, nil},
 		{"gan", 512, nil},
 		{"gan", 512, []config.Override{{Key: "gan.spectral_norm", Value: "true", Source: "test"}, {Key: "gan.conditional", Value: "true", Source: "test"},
-			{Key: "gan.instance_noise", Value: "0.1", Source: "test"}, {Key: "gan.n_critic", Value: "2", Source: "test"}}},
+			{Key: "gan.instance_noise", Value: "0.1", Source: "test"}, {Key: "gan.n_critic", Value: "2", Source: "test"},
+			{Key: "gan.ema_decay", Value: "0.99", Source: "test"}}},
 		{"ddpm", 512, smallUNet},
 	}
 	for i, c := range cases {

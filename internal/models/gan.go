@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
@@ -30,6 +31,7 @@ type ganSection struct {
 	Conditional        bool    `mapstructure:"conditional"`
 	DLR                float64 `mapstructure:"d_lr"`
 	GLR                float64 `mapstructure:"g_lr"`
+	EMADecay           float64 `mapstructure:"ema_decay"`
 	BaseChannels       int     `mapstructure:"base_channels"` // dcgan only
 	Upsample           string  `mapstructure:"upsample"`      // dcgan only
 }
@@ -47,6 +49,9 @@ type GAN struct {
 	optD, optG   *train.Adam
 	metrics      []train.Metric
 	lastG        [2]float64 // the last generator step's loss and D(G(z))
+	// ema is an exponential moving average of the generator's tensors
+	// (named "ema.generator..."), which samples come from when ema_decay > 0.
+	ema, gen []*graphs.Param
 }
 
 func newGAN(cfg *config.Config, common config.Common) (Model, error) {
@@ -69,7 +74,7 @@ func newGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return &GAN{Net: net, name: "gan", cfg: s, common: common}, nil
+	return newGANModel(net, "gan", s, common), nil
 }
 
 func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
@@ -84,7 +89,21 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return &GAN{Net: net, name: "dcgan", cfg: s, common: common}, nil
+	return newGANModel(net, "dcgan", s, common), nil
+}
+
+// newGANModel wraps a network, with the generator's average when asked.
+func newGANModel(net graphs.Adversarial, name string, s ganSection, common config.Common) *GAN {
+	m := &GAN{Net: net, name: name, cfg: s, common: common}
+	if s.EMADecay > 0 {
+		for _, p := range net.AllParams().List() {
+			if strings.HasPrefix(p.Name, "generator.") {
+				m.gen = append(m.gen, p)
+				m.ema = append(m.ema, &graphs.Param{Name: "ema." + p.Name, Shape: p.Shape, Data: append([]float32(nil), p.Data...)})
+			}
+		}
+	}
+	return m
 }
 
 // decodeGANSection reads and checks the options shared by the GANs.
@@ -98,6 +117,8 @@ func decodeGANSection(cfg *config.Config, section string) (ganSection, error) {
 		return s, fmt.Errorf("config: %s.n_critic must be at least 1, got %d", section, s.NCritic)
 	case s.LabelSmoothing < 0 || s.LabelSmoothing >= 1:
 		return s, fmt.Errorf("config: %s.label_smoothing must be in [0, 1), got %g", section, s.LabelSmoothing)
+	case s.EMADecay < 0 || s.EMADecay >= 1:
+		return s, fmt.Errorf("config: %s.ema_decay must be in [0, 1), got %g", section, s.EMADecay)
 	case s.WeightClip < 0 || s.InstanceNoise < 0 || s.InstanceNoiseSteps < 0 || s.DLR < 0 || s.GLR < 0:
 		return s, fmt.Errorf("config: %s.weight_clip, instance_noise, instance_noise_steps, d_lr and g_lr must not be negative", section)
 	}
@@ -118,7 +139,7 @@ func imageSide(c config.Common) int {
 }
 
 // Params implements train.Trainable.
-func (m *GAN) Params() []*graphs.Param { return m.Net.AllParams().List() }
+func (m *GAN) Params() []*graphs.Param { return append(m.Net.AllParams().List(), m.ema...) }
 
 // Optimizers implements train.Trainable: one Adam per network, as the seed.
 func (m *GAN) Optimizers() []checkpoint.Named {
@@ -235,6 +256,7 @@ func (m *GAN) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metr
 			return nil, err
 		}
 		m.lastG = [2]float64{m.gProg.Scalar(m.gStep.Loss), m.gProg.Scalar(m.gStep.DFake)}
+		m.updateEMA()
 	}
 	m.metrics = append(m.metrics[:0],
 		train.Metric{Name: "loss_d", Value: m.dProg.Scalar(d.Loss)},
@@ -245,6 +267,24 @@ func (m *GAN) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metr
 	return m.metrics, nil
 }
 
+// updateEMA moves the generator's average toward its current tensors with
+// decay min(ema_decay, (1+n)/(10+n)) at G update n (Yazici et al. 2019
+// average the generator's weights; the warm-up, as the ddpm's, lets the
+// average leave the initialization within the first few hundred steps).
+func (m *GAN) updateEMA() {
+	if m.ema == nil {
+		return
+	}
+	n := float64(m.optG.Steps - 1)
+	d := float32(min(m.cfg.EMADecay, (1+n)/(10+n)))
+	for i, p := range m.gen {
+		e := m.ema[i].Data
+		for j, w := range p.Data {
+			e[j] = d*e[j] + (1-d)*w
+		}
+	}
+}
+
 // Samples implements train.Sampler: images from N(0, I) noise (for a
 // conditional GAN, the classes in turn), mapped from [-1,1] to [0,1].
 func (m *GAN) Samples(n int, rng *rand.Rand) (sample.Images, error) {
@@ -253,7 +293,20 @@ func (m *GAN) Samples(n int, rng *rand.Rand) (sample.Images, error) {
 
 // generate draws n images of class k (k < 0: classes in turn).
 func (m *GAN) generate(n, k int, rng *rand.Rand) (sample.Images, error) {
-	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize)
+	if m.ema != nil {
+		// The averaged tensors stand in for the generator's while the
+		// sampling graph binds them; batch normalization then uses each
+		// batch's statistics, the running ones being the trained weights'.
+		for i, p := range m.gen {
+			p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
+		}
+		defer func() {
+			for i, p := range m.gen {
+				p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
+			}
+		}()
+	}
+	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize, m.ema != nil)
 	if err != nil {
 		return sample.Images{}, err
 	}

@@ -2,10 +2,12 @@ package models
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/train"
 )
 
@@ -163,4 +165,37 @@ func TestGANTrainingOptions(t *testing.T) {
 			t.Errorf("noise std %.3f, %.3f, %.3f at steps 0, 50, 100; want 0.2, 0.1, 0", start, half, end)
 		}
 	})
+}
+
+// TestGeneratorAverage checks the generator's EMA: its tensors are saved
+// under "ema.", follow the warm-up decay after a step, and sampling from
+// them leaves the trained weights in place.
+func TestGeneratorAverage(t *testing.T) {
+	cfg := mustLoad(t, "gan", config.Override{Key: "gan.ema_decay", Value: "0.999", Source: "test"})
+	mm, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mm.(*GAN)
+	if len(m.ema) == 0 || m.ema[0].Name != "ema.generator.net.0.weight" || len(m.Params()) != len(m.Net.AllParams().List())+len(m.ema) {
+		t.Fatalf("average not in the checkpoint: %d tensors", len(m.ema))
+	}
+	before := append([]float32(nil), m.gen[0].Data...)
+	if _, err := m.TrainStep(randomBatch(64), 0, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	w, e := m.gen[0].Data, m.ema[0].Data
+	for i := range w {
+		// First update: decay (1+0)/(10+0) = 0.1.
+		if want := 0.1*float64(before[i]) + 0.9*float64(w[i]); math.Abs(float64(e[i])-want) > 1e-6 {
+			t.Fatalf("ema[%d] = %v, want %v", i, e[i], want)
+		}
+	}
+	ptr := &m.gen[0].Data[0]
+	if _, err := m.Samples(4, rand.New(rand.NewPCG(2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	if &m.gen[0].Data[0] != ptr {
+		t.Error("sampling left the average in the generator's place")
+	}
 }
