@@ -325,10 +325,16 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
 	ckk, hw := g.C*g.K*g.K, g.Ho*g.Wo
 	inSize, outSize := g.C*g.H*g.W, g.O*hw
 	per := max(1, min(hi-lo, convColumns/hw))
+	if hw >= convColumns/4 {
+		per = 1 // big enough alone: no gathering and scattering
+	}
 	col := getScratch(ckk * per * hw)
 	defer putScratch(col)
-	mat := getScratch(g.O * per * hw)
-	defer putScratch(mat)
+	var mat []float32
+	if per > 1 {
+		mat = getScratch(g.O * per * hw)
+		defer putScratch(mat)
+	}
 	for b0 := lo; b0 < hi; b0 += per {
 		n := min(per, hi-b0)
 		ld := n * hw
@@ -337,7 +343,12 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
 				g.im2col(x[(b0+j)*inSize:], col[j*hw:], ld)
 			}
 		}
-		if op.grad != 0 { // gather dy of the n images into mat
+		switch {
+		case n == 1 && op.grad == 0:
+			mat = dst[b0*outSize : (b0+1)*outSize] // one image's (O, hw) output is mat's layout
+		case n == 1:
+			mat = in[2][b0*outSize : (b0+1)*outSize]
+		case op.grad != 0: // gather dy of the n images into mat
 			dy := in[2]
 			for j := range n {
 				for o := range g.O {
@@ -351,7 +362,9 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
 			for j := range n {
 				for o := range g.O {
 					y := dst[(b0+j)*outSize+o*hw:][:hw]
-					copy(y, mat[o*ld+j*hw:][:hw])
+					if n > 1 {
+						copy(y, mat[o*ld+j*hw:][:hw])
+					}
 					if g.bias {
 						v := in[2][o]
 						for i := range y {

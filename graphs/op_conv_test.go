@@ -21,8 +21,10 @@ func TestConvOpMatchesGorgoniaConv(t *testing.T) {
 		{1, 1, 2, 2, 3, 1, 1},
 		{2, 2, 3, 2, 3, 1, 2},
 		{1, 2, 5, 2, 3, 3, 2},
-		{2, 3, 6, 2, 5, 1, 2}, // same size, wider kernel
-		{2, 1, 7, 4, 1, 1, 0}, // 1x1
+		{2, 3, 6, 2, 5, 1, 2},  // same size, wider kernel
+		{2, 1, 7, 4, 1, 1, 0},  // 1x1
+		{3, 2, 24, 3, 3, 1, 1}, // 576 outputs per channel: one image per product
+		{2, 1, 46, 2, 3, 2, 1}, // the same, strided
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/genmodel/genmodel/internal/vec32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -54,10 +55,7 @@ func (op siluOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		dy := in[1][:len(x)]
 		parallelFor(len(x), elementwiseMin, func(lo, hi int) {
-			for i, v := range x[lo:hi] {
-				si := s[lo+i]
-				y[lo+i] = dy[lo+i] * si * (1 + v*(1-si))
-			}
+			vec32.SiLUGrad(x[lo:hi], s[lo:hi], dy[lo:hi], y[lo:hi])
 		})
 		return out, nil
 	}
@@ -66,19 +64,9 @@ func (op siluOp) Do(vals ...G.Value) (G.Value, error) {
 		*op.saved = s
 	}
 	parallelFor(len(x), elementwiseMin, func(lo, hi int) {
-		for i, v := range x[lo:hi] {
-			si := sigmoid32(v)
-			s[lo+i] = si
-			y[lo+i] = v * si
-		}
+		vec32.SiLU(x[lo:hi], s[lo:hi], y[lo:hi])
 	})
 	return out, nil
-}
-
-// sigmoid32 is 1/(1+e^-x) in float32 arithmetic (exp32's clamping keeps it
-// finite: it is 1 for x >= 87 and about 1.6e-38 for x <= -88).
-func sigmoid32(x float32) float32 {
-	return 1 / (1 + exp32(-x))
 }
 
 func (op siluOp) ReturnsPtr() bool     { return false }
