@@ -39,9 +39,10 @@ def save(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
-state = load(sys.argv[1])
-x, t = state.pop("input.x"), state.pop("input.t").long()
-m = UNet()
-m.load_state_dict(state, strict=True)
-with torch.no_grad():
-    save(sys.argv[2], {"eps": m(x, t)})
+if __name__ == "__main__":
+    state = load(sys.argv[1])
+    x, t = state.pop("input.x"), state.pop("input.t").long()
+    m = UNet()
+    m.load_state_dict(state, strict=True)
+    with torch.no_grad():
+        save(sys.argv[2], {"eps": m(x, t)})

@@ -58,6 +58,7 @@ figures at equal --n only.`,
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the evaluation noise")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set eval.iwae_k=1000")
 	addDiffusionFlags(f, &o.Diffusion)
+	f.Float64Var(&o.Temperature, "temperature", 0, "flows: sample z from N(0, T^2 I) (default: the config's, 1)")
 	f.StringVar(&o.Diffusion.Classifier, "guidance-classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	return cmd
 }

@@ -23,7 +23,8 @@ checkpoint.
 Picture kinds (--kind) for the VAE: prior (decoded draws from N(0,I)),
 recon (test digits over their reconstructions), interp (a latent
 interpolation between two test digits), manifold (the 2-D latent space as a
-grid, latent_dim 2 only).
+grid, latent_dim 2 only). Flows: prior (at --temperature) or temperatures
+(a row of samples at each of T = 0.5, 0.6, ..., 1.0).
 
 Diffusion models: --steps 1000 (T) runs the DDPM ancestral sampler over the
 full chain; fewer steps run DDIM over evenly strided timesteps (--eta 0:
@@ -39,7 +40,9 @@ guidance ((1+w) eps(x_t, k) - w eps(x_t), a ddpm trained conditional).`,
   genmodel sample --model ddpm --checkpoint runs/ddpm --steps 1000 --out ddpm.png
   genmodel sample --model ddpm --checkpoint runs/ddpm --steps 50 --trajectory reverse.png --forward forward.png
   genmodel sample --model ddpm --checkpoint runs/ddpm --guidance classifier --classifier runs/noisy-classifier --class 3 --scale 2
-  genmodel sample --model ddpm --checkpoint runs/cddpm --guidance cfg --class 3 --scale 3`,
+  genmodel sample --model ddpm --checkpoint runs/cddpm --guidance cfg --class 3 --scale 3
+  genmodel sample --model realnvp --checkpoint runs/realnvp --temperature 0.7 --out realnvp-t07.png
+  genmodel sample --model glow --checkpoint runs/glow --kind temperatures --n 48 --out glow-temperatures.png`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -63,6 +66,7 @@ guidance ((1+w) eps(x_t, k) - w eps(x_t), a ddpm trained conditional).`,
 	f.StringVar(&o.Diffusion.Classifier, "classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set data.dir=PATH")
 	addDiffusionFlags(f, &o.Diffusion)
+	f.Float64Var(&o.Temperature, "temperature", 0, "flows: sample z from N(0, T^2 I) (default: the config's, 1)")
 	f.StringVar(&o.Trajectory, "trajectory", "", "diffusion: also write x_t along reverse chains to this PNG")
 	f.StringVar(&o.Forward, "forward", "", "diffusion: also write q(x_t | x_0) of test digits to this PNG")
 	return cmd

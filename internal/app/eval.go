@@ -28,6 +28,8 @@ type EvalOptions struct {
 	Seed       uint64
 	Overrides  []config.Override
 	Diffusion  DiffusionFlags
+	// Temperature, when positive, scales a flow's latent noise.
+	Temperature float64
 }
 
 // evalResult is everything eval reports, in print order.
@@ -127,6 +129,9 @@ func evalModel(o EvalOptions, res *evalResult) error {
 		return fmt.Errorf("--n must not be negative, got %d", o.N)
 	}
 	if err := applyDiffusion(m, ck.Meta.Model, o.Diffusion, nil); err != nil {
+		return err
+	}
+	if err := applyTemperature(m, ck.Meta.Model, o.Temperature); err != nil {
 		return err
 	}
 	if dm, ok := m.(*models.DDPM); ok {

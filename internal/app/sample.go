@@ -28,6 +28,8 @@ type SampleOptions struct {
 	Trajectory string    // diffusion: PNG of x_t along reverse chains
 	Forward    string    // diffusion: PNG of q(x_t | x_0) for test digits
 	Progress   io.Writer // progress bars (nil: none)
+	// Temperature, when positive, scales a flow's latent noise: N(0, T^2 I).
+	Temperature float64
 }
 
 // Sample draws images from a trained model and writes a grid or singles.
@@ -52,6 +54,9 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	if err := applyDiffusion(m, ck.Meta.Model, o.Diffusion, o.Progress); err != nil {
 		return err
 	}
+	if err := applyTemperature(m, ck.Meta.Model, o.Temperature); err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x53414d50)) // "SAMP"
 	common, err := cfg.Common()
 	if err != nil {
@@ -62,7 +67,7 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 			return err
 		}
 	}
-	needsTest := kind != "prior" && kind != "manifold"
+	needsTest := kind == "recon" || kind == "interp"
 	var imgs sample.Images
 	var grid sample.GridOptions
 	if needsTest {
@@ -140,4 +145,19 @@ func saveGridMkdir(path string, imgs sample.Images, grid sample.GridOptions) err
 		}
 	}
 	return sample.SaveGrid(path, imgs, grid)
+}
+
+// applyTemperature sets a flow's sampling temperature (0: the config's).
+func applyTemperature(m models.Model, model string, t float64) error {
+	if t == 0 {
+		return nil
+	}
+	ts, ok := m.(models.TemperatureSampler)
+	if !ok {
+		return fmt.Errorf("--temperature scales a flow's latent noise; the %s has none", model)
+	}
+	if err := ts.SetTemperature(t); err != nil {
+		return fmt.Errorf("--temperature: %w", err)
+	}
+	return nil
 }

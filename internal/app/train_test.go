@@ -121,6 +121,8 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			{Key: "gan.instance_noise", Value: "0.1", Source: "test"}, {Key: "gan.n_critic", Value: "2", Source: "test"},
 			{Key: "gan.ema_decay", Value: "0.99", Source: "test"}}},
 		{"ddpm", 512, smallUNet},
+		{"realnvp", 512, []config.Override{{Key: "realnvp.hidden", Value: "32", Source: "test"}, {Key: "realnvp.layers", Value: "2", Source: "test"},
+			{Key: "train.batch_size", Value: "64", Source: "test"}}},
 	}
 	for i, c := range cases {
 		t.Run(c.model+strconv.Itoa(i), func(t *testing.T) {
