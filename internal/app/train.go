@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/genmodel/genmodel/graphs"
 	"io"
 	"os"
 	"path/filepath"
@@ -70,7 +71,7 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 		log = nil
 	}
 	if log != nil && !o.Resume {
-		fmt.Fprintf(log, "training %s (%d parameters) on %s: %d images, %d epochs of batch %d; run folder %s\n",
+		fmt.Fprintf(log, "training %s (%d trainable parameters) on %s: %d images, %d epochs of batch %d; run folder %s\n",
 			model, countParams(m), trainSet.Name, trainSet.N, common.Train.Epochs, common.Train.BatchSize, o.OutDir)
 	}
 	res, err := train.Run(ctx, m, trainSet, train.Options{
@@ -126,10 +127,16 @@ func resolveTrainInputs(o *TrainOptions) (model, configPath string, err error) {
 	return model, configPath, nil
 }
 
+// countParams counts what the optimizers train: not buffers (running
+// statistics, masks) nor averaged copies of the weights.
 func countParams(m models.Model) int {
 	n := 0
-	for _, p := range m.Params() {
-		n += len(p.Data)
+	for _, o := range m.Optimizers() {
+		if a, ok := o.Optimizer.(interface{ Params() []*graphs.Param }); ok {
+			for _, p := range a.Params() {
+				n += len(p.Data)
+			}
+		}
 	}
 	return n
 }
