@@ -15,3 +15,7 @@ func init() { G.Use(blas32.Implementation{}) }
 // Sgemm is the single-precision matrix multiply of the project's own ops
 // (row-major, gonum's blas.Float32 semantics).
 var Sgemm = blas32.Sgemm
+
+// SgemmSerial is Sgemm without splitting the work over goroutines, for ops
+// that parallelize over their batch themselves.
+var SgemmSerial = blas32.SgemmSerial

@@ -262,6 +262,12 @@ func (op convOp) compute(in [][]float32, dst []float32) {
 	// with it every result, is the same everywhere.
 	g := op.g
 	workers := min(convWorkers, g.B)
+	// Each worker multiplies on its own goroutine; a single image gets the
+	// BLAS's own parallelism instead.
+	gemm := SgemmSerial
+	if workers == 1 {
+		gemm = Sgemm
+	}
 	partial := make([][]float32, workers) // per-worker dW sums (grad 2)
 	var wg sync.WaitGroup
 	for wk := 0; wk < workers; wk++ {
@@ -275,7 +281,7 @@ func (op convOp) compute(in [][]float32, dst []float32) {
 		wg.Add(1)
 		go func(wk, lo, hi int) {
 			defer wg.Done()
-			op.images(in, dst, partial[wk], lo, hi)
+			op.images(in, dst, partial[wk], lo, hi, gemm)
 		}(wk, lo, hi)
 	}
 	wg.Wait()
@@ -319,7 +325,7 @@ const convWorkers = 2
 // several images are unrolled side by side into one (C*K*K, n*Ho*Wo) matrix
 // and multiplied at once; outputs and output gradients pass through mat,
 // their (O, n*Ho*Wo) arrangement.
-func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
+func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int, gemm func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int)) {
 	g := op.g
 	x, w := in[0], in[1]
 	ckk, hw := g.C*g.K*g.K, g.Ho*g.Wo
@@ -358,7 +364,7 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
 		}
 		switch op.grad {
 		case 0: // y = W col (+ b)
-			Sgemm(blas.NoTrans, blas.NoTrans, g.O, ld, ckk, 1, w, ckk, col, ld, 0, mat, ld)
+			gemm(blas.NoTrans, blas.NoTrans, g.O, ld, ckk, 1, w, ckk, col, ld, 0, mat, ld)
 			for j := range n {
 				for o := range g.O {
 					y := dst[(b0+j)*outSize+o*hw:][:hw]
@@ -374,12 +380,12 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int) {
 				}
 			}
 		case 1: // dx = col2im(W^T dy)
-			Sgemm(blas.Trans, blas.NoTrans, ckk, ld, g.O, 1, w, ckk, mat, ld, 0, col, ld)
+			gemm(blas.Trans, blas.NoTrans, ckk, ld, g.O, 1, w, ckk, mat, ld, 0, col, ld)
 			for j := range n {
 				g.col2im(col[j*hw:], ld, dst[(b0+j)*inSize:])
 			}
 		case 2: // dW += dy col^T
-			Sgemm(blas.NoTrans, blas.Trans, g.O, ckk, ld, 1, mat, ld, col, ld, 1, dw, ckk)
+			gemm(blas.NoTrans, blas.Trans, g.O, ckk, ld, 1, mat, ld, col, ld, 1, dw, ckk)
 		}
 	}
 }

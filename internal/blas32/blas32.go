@@ -95,6 +95,18 @@ const (
 // already in C do not propagate, as in reference BLAS. Invalid arguments
 // panic with gonum's messages.
 func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, int(threads.Load()))
+}
+
+// SgemmSerial is Sgemm on the calling goroutine only, for callers that
+// already run several multiplies side by side (a convolution splitting its
+// batch over goroutines): nested splitting would only oversubscribe the
+// cores. Results are identical to Sgemm's.
+func SgemmSerial(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)
+}
+
+func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, nth int) {
 	switch tA {
 	case blas.NoTrans, blas.Trans, blas.ConjTrans:
 	default:
@@ -162,7 +174,7 @@ func Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 		}
 		return
 	}
-	gemm(aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, int(threads.Load()))
+	gemm(aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nth)
 }
 
 // scaleC sets C = beta*C, writing zeros (not 0*C) when beta == 0 so that
