@@ -16,7 +16,8 @@ import (
 //	chanAdd:   (x (B,C,H,W), v (B,C)) -> x + v[:, :, None, None]
 //	chanSum:   dy (B,C,H,W) -> dy summed over H and W, (B,C): chanAdd's dv
 //	chanCat:   (a (B,Ca,H,W), b (B,Cb,H,W)) -> (B,Ca+Cb,H,W)
-//	chanSlice: y (B,C,H,W) -> channels [lo, hi): chanCat's gradients
+//	chanSlice: y (B,C,H,W) -> channels [lo, hi): chanCat's gradients, SliceChannels
+//	chanPad:   (B,hi-lo,H,W) -> (B,C,H,W) zero outside [lo, hi): chanSlice's gradient
 type channelOp struct {
 	kind     int
 	b, c, hw int // the (first) input's batch, channels, pixels per channel
@@ -30,6 +31,7 @@ const (
 	chanSum
 	chanCat
 	chanSlice
+	chanPad
 )
 
 func newChannelOp(kind int, x *G.Node) channelOp {
@@ -48,6 +50,16 @@ func AddPerChannel(x, v *G.Node) *G.Node {
 		panic(graphError{fmt.Errorf("add per channel: %v does not fit %v", s, x.Shape())})
 	}
 	return must(G.ApplyOp(op, x, v))
+}
+
+// SliceChannels is x[:, lo:hi] of (B, C, H, W).
+func SliceChannels(x *G.Node, lo, hi int) *G.Node {
+	op := newChannelOp(chanSlice, x)
+	if lo < 0 || hi > op.c || lo >= hi {
+		panic(graphError{fmt.Errorf("slice channels [%d, %d) of %v", lo, hi, x.Shape())})
+	}
+	op.lo, op.c2 = lo, hi
+	return must(G.ApplyOp(op, x))
 }
 
 // ConcatChannels is torch.cat([a, b], dim=1).
@@ -87,6 +99,8 @@ func (op channelOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 		return tensor.Shape{op.b, op.c + op.c2, op.h, op.w}, nil
 	case chanSlice:
 		return tensor.Shape{op.b, op.c2 - op.lo, op.h, op.w}, nil
+	case chanPad:
+		return tensor.Shape{op.b, op.c, op.h, op.w}, nil
 	}
 	return tensor.Shape{op.b, op.c, op.h, op.w}, nil
 }
@@ -127,6 +141,11 @@ func (op channelOp) Do(vals ...G.Value) (G.Value, error) {
 		for i := range op.b {
 			copy(dst[i*n:(i+1)*n], in[0][(i*op.c+op.lo)*hw:])
 		}
+	case chanPad:
+		n := (op.c2 - op.lo) * hw
+		for i := range op.b {
+			copy(dst[(i*op.c+op.lo)*hw:][:n], in[0][i*n:(i+1)*n])
+		}
 	}
 	return out, nil
 }
@@ -142,12 +161,12 @@ func (op channelOp) WriteHash(h hash.Hash) {
 }
 func (op channelOp) Hashcode() uint32 { return hashOf(op) }
 func (op channelOp) String() string {
-	return [...]string{"AddPerChannel", "SumPerChannel", "ConcatChannels", "SliceChannels"}[op.kind]
+	return [...]string{"AddPerChannel", "SumPerChannel", "ConcatChannels", "SliceChannels", "PadChannels"}[op.kind]
 }
 func (op channelOp) DiffWRT(n int) []bool {
 	d := make([]bool, n)
 	for i := range d {
-		d[i] = op.kind == chanAdd || op.kind == chanCat
+		d[i] = op.kind == chanAdd || op.kind == chanCat || op.kind == chanSlice
 	}
 	return d
 }
@@ -181,6 +200,14 @@ func (op channelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 			return nil, err
 		}
 		return G.Nodes{da, db}, nil
+	case chanSlice:
+		pad := op
+		pad.kind = chanPad
+		dx, err := G.ApplyOp(pad, grad)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dx}, nil
 	}
 	return nil, fmt.Errorf("%v is not differentiable", op)
 }

@@ -134,18 +134,23 @@ func (g convGeom) im2colSame(x, col []float32, ld int) {
 			for kx := 0; kx < g.K; kx++ {
 				row := col[((c*g.K+ky)*g.K+kx)*ld:][:hw]
 				shift := (ky-g.P)*g.W + kx - g.P
-				lo, hi := max(0, -shift), min(hw, hw-shift) // outputs whose source is inside the plane
+				// Outputs whose source is inside the plane (none when the
+				// shift exceeds a tiny image).
+				lo, hi := min(hw, max(0, -shift)), max(0, min(hw, hw-shift))
+				hi = max(lo, hi)
 				clear(row[:lo])
-				copy(row[lo:hi], plane[lo+shift:hi+shift])
+				if lo < hi {
+					copy(row[lo:hi], plane[lo+shift:hi+shift])
+				}
 				clear(row[hi:])
 				// Columns whose source column falls off the left or right
 				// edge: a few elements per image row, written directly
 				// (clear's call costs more than they do).
 				first, last := 0, g.W // the columns that stay
 				if dx := kx - g.P; dx < 0 {
-					first = -dx
+					first = min(g.W, -dx)
 				} else {
-					last = g.W - dx
+					last = max(0, g.W-dx)
 				}
 				for r := 0; r < hw; r += g.W {
 					for j := r; j < r+first; j++ {

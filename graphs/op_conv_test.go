@@ -25,6 +25,8 @@ func TestConvOpMatchesGorgoniaConv(t *testing.T) {
 		{2, 1, 7, 4, 1, 1, 0},  // 1x1
 		{3, 2, 24, 3, 3, 1, 1}, // 576 outputs per channel: one image per product
 		{2, 1, 46, 2, 3, 2, 1}, // the same, strided
+		{2, 3, 1, 2, 3, 1, 1},  // a 1x1 image: every tap but the centre is padding
+		{1, 2, 2, 2, 5, 1, 2},  // shifts larger than the image
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {

@@ -39,6 +39,10 @@ func TestUNetOpsMatchGorgonia(t *testing.T) {
 			}, []string{"x", "v"}},
 		{"ConcatChannels", func(b *Bound) *G.Node { return ConcatChannels(b.Node(x), b.Node(x2)) },
 			func(b *Bound) *G.Node { return must(G.Concat(1, b.Node(x), b.Node(x2))) }, []string{"x", "x2"}},
+		{"SliceChannels", func(b *Bound) *G.Node { return SliceChannels(b.Node(x), 1, 3) },
+			func(b *Bound) *G.Node {
+				return must(G.Slice(b.Node(x), nil, G.S(1, 3)))
+			}, []string{"x"}},
 		// Both halves from one tensor: the two gradient slices must stay
 		// two nodes (they once hashed alike and Gorgonia merged them).
 		{"ConcatChannels/shared", func(b *Bound) *G.Node { return ConcatChannels(SiLU(b.Node(x)), b.Node(x)) },
