@@ -123,6 +123,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		{"ddpm", 512, smallUNet},
 		{"realnvp", 512, []config.Override{{Key: "realnvp.hidden", Value: "32", Source: "test"}, {Key: "realnvp.layers", Value: "2", Source: "test"},
 			{Key: "train.batch_size", Value: "64", Source: "test"}}},
+		{"glow", 512, []config.Override{{Key: "glow.steps", Value: "1", Source: "test"}, {Key: "glow.hidden", Value: "8", Source: "test"}}},
 	}
 	for i, c := range cases {
 		t.Run(c.model+strconv.Itoa(i), func(t *testing.T) {

@@ -58,9 +58,9 @@ func TestUNetMatchesPyTorch(t *testing.T) {
 // TestRealNVPMatchesPyTorch loads the default RealNVP's state_dict into
 // flow_ref.py's RealNVP (strict=True) and compares log p(y) of a batch.
 func TestRealNVPMatchesPyTorch(t *testing.T) {
-	m := newDefault(t, "realnvp").(*RealNVP)
+	m := newDefault(t, "realnvp").(*Flow).net.(realnvpNet)
 	const batch = 4
-	g, err := m.Net.BuildNLL(1)
+	g, err := m.BuildNLL(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,17 +69,17 @@ func TestRealNVPMatchesPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(9, 9))
-	y := make([]float32, batch*m.Net.D)
+	y := make([]float32, batch*m.D)
 	fillNormal(y, rng)
 	ours := make([]float32, batch)
 	for r := range batch {
-		copy(g.X, y[r*m.Net.D:(r+1)*m.Net.D])
+		copy(g.X, y[r*m.D:(r+1)*m.D])
 		if err := prog.Run(); err != nil {
 			t.Fatal(err)
 		}
 		ours[r] = -float32(prog.Scalar(g.NLL))
 	}
-	tensors := append(stateDict(m.Params()), safetensors.Tensor{Name: "input.y", Shape: []int{batch, m.Net.D}, Data: y})
+	tensors := append(stateDict(m.params()), safetensors.Tensor{Name: "input.y", Shape: []int{batch, m.D}, Data: y})
 	theirs := runPyTorch(t, "flow_in_pytorch.py", "flow_ref.py", tensors, "log_prob")
 	// log p is about -1000 nats here: compare relative to that.
 	if worst := maxAbsDiff(t, ours, theirs); worst > 1e-5*math.Abs(float64(theirs[0])) {

@@ -66,8 +66,9 @@ var registry = map[string]entry{
 	"classifier":       {"convolutional MNIST classifier (conv32-conv64-fc128-fc10), the evaluator's feature network", newClassifier},
 	"dcgan":            {"a convolutional GAN for 28x28 (transposed-conv G, strided-conv D, batch norm, DCGAN init); the GAN options of gan", newDCGAN},
 	"ddpm":             {"denoising diffusion (eps-prediction, T=1000, linear or cosine betas) with the UNet-S network, EMA weights, DDPM and DDIM samplers", newDDPM},
-	"noisy-classifier": {"p(y | x_t, t) on noised MNIST digits, the classifier of ddpm's classifier guidance", newNoisyClassifier},
 	"gan":              {"the seed's MLP GAN (G 100-256-512-1024-784, D 784-512-256-1); bce, minimax, wgan or hinge loss, spectral norm, label smoothing, instance noise, conditional", newGAN},
+	"glow":             {"Glow: 2 levels of ActNorm, LU 1x1 convolution and conv affine coupling, split with a learned prior; exact bits/dim", newGlow},
+	"noisy-classifier": {"p(y | x_t, t) on noised MNIST digits, the classifier of ddpm's classifier guidance", newNoisyClassifier},
 	"realnvp":          {"RealNVP: 8 MLP affine couplings with alternating pixel masks, dequantization + logit, exact bits/dim", newRealNVP},
 	"vae":              {"variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)", newVAE},
 }
