@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/genmodel/genmodel/internal/experiment"
 	"github.com/genmodel/genmodel/internal/train"
 )
 
@@ -28,7 +29,7 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genmodel:", err)
-		if errors.Is(err, train.ErrInterrupted) {
+		if errors.Is(err, train.ErrInterrupted) || errors.Is(err, experiment.ErrInterrupted) {
 			os.Exit(130)
 		}
 		os.Exit(1)

@@ -30,7 +30,7 @@ func genmodel(args ...string) *exec.Cmd {
 }
 
 func TestHelpHasExamples(t *testing.T) {
-	for _, c := range []string{"train", "sample", "eval", "models", "config"} {
+	for _, c := range []string{"train", "sample", "eval", "run", "compare", "models", "config"} {
 		out, err := genmodel(c, "--help").CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s --help: %v\n%s", c, err, out)

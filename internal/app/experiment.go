@@ -1,0 +1,82 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/genmodel/genmodel/internal/experiment"
+	"github.com/genmodel/genmodel/internal/safetensors"
+)
+
+// RunOptions are the inputs of `genmodel run`.
+type RunOptions struct {
+	File string
+	Jobs int
+	// Command runs genmodel as a child (nil: this executable); tests set it.
+	Command func(args ...string) (*exec.Cmd, error)
+}
+
+// RunExperiment trains and evaluates the runs of an experiment file that
+// are not finished, then writes the comparison table into its folder and
+// prints it.
+func RunExperiment(ctx context.Context, o RunOptions, stdout io.Writer) error {
+	spec, runs, err := experiment.Load(o.File)
+	if err != nil {
+		return err
+	}
+	if o.Jobs < 1 {
+		return fmt.Errorf("--jobs must be at least 1, got %d", o.Jobs)
+	}
+	fmt.Fprintf(stdout, "experiment %s: %d runs in %s, %d at a time\n", o.File, len(runs), spec.Out, o.Jobs)
+	rn := &experiment.Runner{Jobs: o.Jobs, Command: o.Command, Log: stdout}
+	if err := rn.Run(ctx, spec, runs); err != nil {
+		return err
+	}
+	dirs := make([]string, len(runs))
+	for i, r := range runs {
+		dirs[i] = r.Dir
+	}
+	return Compare(dirs, spec.Out, stdout)
+}
+
+// Compare prints the comparison table of runs (or experiment folders) as
+// Markdown and writes compare.md, compare.csv and compare.json into out.
+func Compare(paths []string, out string, stdout io.Writer) error {
+	if len(paths) == 0 {
+		return fmt.Errorf("nothing to compare: name run folders or experiment folders")
+	}
+	rows, err := experiment.Collect(paths)
+	if err != nil {
+		return err
+	}
+	var md, csv, js bytes.Buffer
+	for _, w := range []struct {
+		buf   *bytes.Buffer
+		write func(io.Writer, []experiment.Row) error
+	}{{&md, experiment.Markdown}, {&csv, experiment.CSV}, {&js, experiment.JSON}} {
+		if err := w.write(w.buf, rows); err != nil {
+			return err
+		}
+	}
+	if _, err := stdout.Write(md.Bytes()); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	for name, b := range map[string][]byte{"compare.md": md.Bytes(), "compare.csv": csv.Bytes(), "compare.json": js.Bytes()} {
+		if err := safetensors.WriteFileAtomic(filepath.Join(out, name), func(w io.Writer) error {
+			_, err := w.Write(b)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote compare.md, compare.csv and compare.json to %s\n", out)
+	return nil
+}

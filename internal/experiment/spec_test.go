@@ -1,0 +1,107 @@
+package experiment
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExpand(t *testing.T) {
+	cases := []struct {
+		name  string
+		yaml  string
+		runs  []string // run names in order
+		model []string
+		err   string
+	}{
+		{"grid", "model: vae\nset: {train.epochs: 3}\ngrid:\n  vae.latent_dim: [2, 20]\n  vae.beta: [0.5, 1]\n",
+			[]string{"vae.beta=0.5,vae.latent_dim=2", "vae.beta=0.5,vae.latent_dim=20", "vae.beta=1,vae.latent_dim=2", "vae.beta=1,vae.latent_dim=20"},
+			[]string{"vae", "vae", "vae", "vae"}, ""},
+		{"list values", "model: vae\ngrid:\n  vae.hidden: [[512, 256], [128]]\n",
+			[]string{"vae.hidden=_512,256_", "vae.hidden=_128_"}, []string{"vae", "vae"}, ""},
+		{"variants of several models", "variants:\n  - {name: vae, model: vae, set: {train.epochs: 1}}\n  - {name: gan, model: gan}\n",
+			[]string{"vae", "gan"}, []string{"vae", "gan"}, ""},
+		{"both", "model: vae\ngrid: {seed: [1]}\nvariants: [{name: a}]\n", nil, nil, "either grid or variants"},
+		{"duplicate variant", "model: vae\nvariants: [{name: a}, {name: a}]\n", nil, nil, "two variants named a"},
+		{"bad variant name", "model: vae\nvariants: [{name: a/b}]\n", nil, nil, "name \"a/b\""},
+		{"bad value", "model: vae\ngrid:\n  vae.beta: [one]\n", nil, nil, "vae.beta"},
+		{"grid without model", "grid: {seed: [1]}\n", nil, nil, "needs a model"},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".yaml")
+			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			spec, runs, err := Load(path)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want one containing %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(runs) != len(c.runs) {
+				t.Fatalf("%d runs, want %d", len(runs), len(c.runs))
+			}
+			for i, r := range runs {
+				if r.Name != c.runs[i] || r.Model != c.model[i] || r.Dir != filepath.Join(spec.Out, r.Name) {
+					t.Errorf("run %d: %s (%s) in %s, want %s (%s)", i, r.Name, r.Model, r.Dir, c.runs[i], c.model[i])
+				}
+			}
+			if spec.Out != filepath.Join("runs", strings.ReplaceAll(c.name, " ", "_")) {
+				t.Errorf("default out %s", spec.Out)
+			}
+		})
+	}
+}
+
+// TestCompareReadsRuns builds two run folders by hand and checks the
+// table's figures, including wall time summed over a resumed session.
+func TestCompareReadsRuns(t *testing.T) {
+	dir := t.TempDir()
+	write := func(run, metrics, eval string) {
+		os.MkdirAll(filepath.Join(dir, run), 0o755)
+		os.WriteFile(filepath.Join(dir, run, "config.yaml"), []byte("model: vae\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, run, "metrics.jsonl"), []byte(metrics), 0o644)
+		if eval != "" {
+			os.WriteFile(filepath.Join(dir, run, "eval.json"), []byte(eval), 0o644)
+		}
+	}
+	write("a", `{"kind":"step","step":1,"epoch":1,"loss":5,"images_per_sec":10,"seconds":4}
+{"kind":"epoch","step":2,"epoch":1,"loss":4,"test_loss":4.5,"images_per_sec":100,"seconds":10}
+{"kind":"step","step":3,"epoch":2,"loss":3,"images_per_sec":10,"seconds":2}
+{"kind":"epoch","step":4,"epoch":2,"loss":2,"test_loss":2.5,"images_per_sec":300,"seconds":6}
+`, `{"fid":12.5,"precision":0.9,"recall":0.5,"classes":10,"sample_images_per_sec":1000}`)
+	write("b", `{"kind":"epoch","step":2,"epoch":1,"loss":7,"images_per_sec":50,"seconds":3}
+`, "")
+	rows, err := Collect([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	SortByRun(rows)
+	a := rows[0]
+	if a.Epoch != 2 || a.Train["loss"] != 2 || a.Train["test_loss"] != 2.5 || a.TrainImagesPerSec != 200 || a.WallSeconds != 16 {
+		t.Errorf("run a: %+v", a)
+	}
+	var md strings.Builder
+	if err := Markdown(&md, rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| a | vae | 2 | 2 | 2.5000 | 12.5000 | 10 | 0.9000 | 0.5000 | 200 | 1000 | 16 |", "| b | vae | 1 | 7 | - | - |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, md.String())
+		}
+	}
+	if _, err := Collect([]string{filepath.Join(dir, "missing")}); err == nil {
+		t.Error("a missing folder was accepted")
+	}
+	os.WriteFile(filepath.Join(dir, "b", "metrics.jsonl"), []byte("{not json\n"), 0o644)
+	if _, err := Collect([]string{filepath.Join(dir, "b")}); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("a corrupt metrics.jsonl: %v", err)
+	}
+}
