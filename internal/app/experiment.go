@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/genmodel/genmodel/internal/plots"
 	"io"
 	"os"
 	"os/exec"
@@ -78,5 +79,16 @@ func Compare(paths []string, out string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "wrote compare.md, compare.csv and compare.json to %s\n", out)
+	// One overlay of the runs' main training curve.
+	runs := map[string]string{}
+	for _, r := range rows {
+		runs[r.Run] = filepath.Join(r.Dir, "metrics.jsonl")
+	}
+	for _, metric := range []string{"loss", "bits_per_dim", "loss_d"} {
+		if err := plots.WriteOverlay(filepath.Join(out, "compare.png"), metric, runs); err == nil {
+			fmt.Fprintf(stdout, "wrote compare.png (%s by run)\n", metric)
+			break
+		}
+	}
 	return nil
 }

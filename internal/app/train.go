@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/plots"
 	"io"
 	"os"
 	"path/filepath"
@@ -78,6 +79,7 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 		Model: model, OutDir: o.OutDir, Seed: common.Seed, Train: common.Train,
 		ConfigYAML: string(yml), Version: Version, Resume: o.Resume,
 		Log: log, Terminal: o.Terminal, Test: testSet, StopAfterSteps: o.StopAfterSteps,
+		AfterEpoch: func() error { return plots.WriteRunCurves(o.OutDir) },
 	})
 	if err != nil {
 		return res, err

@@ -99,7 +99,7 @@ func TestTrainLossFallsOnRealMNIST(t *testing.T) {
 	if !(last["loss"] < 0.9*first["loss"]) || !(last["test_loss"] < first["test_loss"]) {
 		t.Errorf("loss did not fall: first epoch %v, last %v", first, last)
 	}
-	for _, p := range []string{"config.yaml", "samples/epoch-001.png", "samples/epoch-003.png", "checkpoints/latest"} {
+	for _, p := range []string{"config.yaml", "samples/epoch-001.png", "samples/epoch-003.png", "checkpoints/latest", "plots/losses.png"} {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 			t.Errorf("run folder lacks %s: %v", p, err)
 		}

@@ -80,6 +80,9 @@ type Options struct {
 	// StopAfterSteps makes the run behave as if interrupted once this many
 	// steps are done (0: never); tests use it to interrupt deterministically.
 	StopAfterSteps int64
+	// AfterEpoch, when set, runs after each epoch's checkpoint (the loss
+	// plots); its error is printed as a warning, not fatal.
+	AfterEpoch func() error
 }
 
 // Result summarizes a finished (or interrupted) run.
@@ -245,6 +248,11 @@ func Run(ctx context.Context, m Trainable, ds *data.Dataset, opt Options) (*Resu
 		}
 		if err := save(); err != nil {
 			return res, err
+		}
+		if opt.AfterEpoch != nil {
+			if err := opt.AfterEpoch(); err != nil && opt.Log != nil {
+				fmt.Fprintf(opt.Log, "warning: %v\n", err)
+			}
 		}
 		res.Last = epochMetrics
 	}
