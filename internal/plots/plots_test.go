@@ -20,7 +20,7 @@ func TestRunCurves(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a truncated last line: %v", err)
 	}
-	if len(series) != 5 || series[0].Name != "d_g_z1" || len(series[0].Vals) != 2 || series[3].Vals[1] != 0.8 {
+	if len(series) != 5 || series[0].Name != "d_g_z1" || len(series[0].Vals) != 2 || series[4].Vals[1] != 0.8 {
 		t.Fatalf("series %+v", series)
 	}
 	if err := WriteRunCurves(dir); err != nil {
