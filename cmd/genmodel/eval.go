@@ -34,6 +34,7 @@ figures at equal --n only.`,
 		Example: `  genmodel eval --model vae --checkpoint runs/vae
   genmodel eval --model vae --checkpoint runs/vae --n 1000 --json
   genmodel eval --model ddpm --checkpoint runs/ddpm --n 500 --steps 100
+  genmodel eval --model ddpm --checkpoint runs/ddpm --n 0 --metrics nll
   genmodel eval --images samples/
   genmodel eval --images grid.png --ref my-reference-digits/`,
 		Args: cobra.NoArgs,
@@ -58,6 +59,8 @@ figures at equal --n only.`,
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the evaluation noise")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set eval.iwae_k=1000")
 	addDiffusionFlags(f, &o.Diffusion)
+	f.StringSliceVar(&o.Metrics, "metrics", nil, "extra measurements: nll (a diffusion model's variational bound in bits/dim)")
+	f.IntVar(&o.NLLImages, "nll-images", 100, "test images of --metrics nll (each costs T network evaluations, in batches of 100)")
 	f.Float64Var(&o.Temperature, "temperature", 0, "flows: sample z from N(0, T^2 I) (default: the config's, 1)")
 	f.StringVar(&o.Diffusion.Classifier, "guidance-classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	return cmd

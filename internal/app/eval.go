@@ -30,6 +30,10 @@ type EvalOptions struct {
 	Diffusion  DiffusionFlags
 	// Temperature, when positive, scales a flow's latent noise.
 	Temperature float64
+	// Metrics lists extra measurements: "nll" (a diffusion model's
+	// variational bound on NLLImages test images).
+	Metrics   []string
+	NLLImages int
 }
 
 // evalResult is everything eval reports, in print order.
@@ -121,6 +125,24 @@ func evalModel(o EvalOptions, res *evalResult) error {
 		res.add(x.Name, x.Value)
 	}
 	res.notes = append(res.notes, rep.Notes...)
+	for _, metric := range o.Metrics {
+		if metric != "nll" {
+			return fmt.Errorf("--metrics %s: the extra metric is nll", metric)
+		}
+		dm, ok := m.(*models.DDPM)
+		if !ok {
+			return fmt.Errorf("--metrics nll bounds a diffusion model's likelihood; the %s reports its own (flows: bits_per_dim, the VAE: iwae_nll_nats)", ck.Meta.Model)
+		}
+		start := time.Now()
+		bpd, n, err := dm.NLLBitsPerDim(test, o.NLLImages, rand.New(rand.NewPCG(o.Seed, 0x4e4c4c))) // "NLL"
+		if err != nil {
+			return err
+		}
+		res.add("nll_bits_per_dim", bpd)
+		res.add("nll_images", n)
+		res.add("nll_seconds", time.Since(start).Seconds())
+		res.notes = append(res.notes, fmt.Sprintf("nll_bits_per_dim: the DDPM variational bound L_vlb (discretized decoder, sigma_t^2 = beta_t) on the first %d test images, one x_t draw per timestep", n))
+	}
 	s, ok := m.(train.Sampler)
 	if !ok || o.N == 0 {
 		return nil

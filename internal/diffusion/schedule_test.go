@@ -125,3 +125,37 @@ func TestDDIMTimesteps(t *testing.T) {
 		}
 	}
 }
+
+// TestVLBTerms checks the bound's terms against closed forms: the prior
+// term, a step's KL when the predicted noise is the true one (the means
+// then agree and only the variances beta_t and beta~_t differ), and the
+// decoder's mass of a pixel predicted exactly: N(x_0, beta_0 = 1e-4) puts
+// about 2 (1/255) / (0.01 sqrt(2 pi)) = 0.31 in a bin of width 2/255, and
+// Phi(0.392) = 0.65 in the end bin of x_0 = 1, which reaches to infinity.
+func TestVLBTerms(t *testing.T) {
+	s, _ := NewSchedule(Linear, 1000, 1e-4, 0.02)
+	a := s.ABar[999]
+	want := 0.5 * (a*0.25 + (1 - a) - 1 - math.Log(1-a)) // one pixel at 0.5
+	if got := s.PriorKL([]float32{0.5}); math.Abs(got-want) > 1e-12 {
+		t.Errorf("prior KL %v, want %v", got, want)
+	}
+	// With eps the true noise, the means agree; only the variances differ.
+	x0, eps := []float32{0.3, -0.8}, []float32{1.2, -0.4}
+	xt := make([]float32, 2)
+	s.QSample(xt, x0, eps, []int{500}, 2)
+	_, pv := s.posterior(0.3, float64(xt[0]), 500)
+	wantKL := 2 * 0.5 * (math.Log(s.Betas[500]/pv) + pv/s.Betas[500] - 1)
+	if got := s.StepKL(x0, xt, eps, 500); math.Abs(got-wantKL) > 1e-4*wantKL {
+		t.Errorf("step KL with the true noise %v, want the variance term alone %v", got, wantKL)
+	}
+	x1 := make([]float32, 1)
+	s.QSample(x1, []float32{0.2}, []float32{0.5}, []int{0}, 1)
+	nll := s.DecoderNLL([]float32{0.2}, x1, []float32{0.5})
+	if p := math.Exp(-nll); math.Abs(p-0.31) > 0.02 {
+		t.Errorf("decoder mass %v, want about 0.31", p)
+	}
+	s.QSample(x1, []float32{1}, []float32{0.5}, []int{0}, 1)
+	if p := math.Exp(-s.DecoderNLL([]float32{1}, x1, []float32{0.5})); math.Abs(p-0.5-0.15) > 0.02 {
+		t.Errorf("end-bin mass %v, want about 0.65", p)
+	}
+}

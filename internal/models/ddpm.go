@@ -610,6 +610,63 @@ func (m *DDPM) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Im
 	return imgs, sample.DefaultGridOptions(), err
 }
 
+// NLLBitsPerDim estimates the DDPM variational bound L_vlb (Ho et al.
+// 2020, eq. 5, with the discretized decoder) in bits/dim on the first n
+// test images (a fixed subset), with the sampling weights: one draw of x_t
+// per image and timestep, so T network evaluations per batch.
+func (m *DDPM) NLLBitsPerDim(test *data.Dataset, n int, rng *rand.Rand) (float64, int, error) {
+	if test.H*test.W != 784 {
+		return 0, 0, fmt.Errorf("the ddpm models 28x28 images, the test images are %dx%d", test.H, test.W)
+	}
+	n = min(n, test.N)
+	if n < 1 {
+		return 0, 0, fmt.Errorf("no test images for the bound")
+	}
+	s := m.Sched
+	var total float64
+	for lo := 0; lo < n; lo += ddpmChunk {
+		rows := min(ddpmChunk, n-lo)
+		r, err := m.newReverseProcess(rows, SampleOptions{})
+		if err != nil {
+			return 0, 0, err
+		}
+		x0 := make([]float32, rows*784)
+		for i, v := range test.Pixels[lo*784 : (lo+rows)*784] {
+			x0[i] = 2*v - 1
+		}
+		noise := make([]float32, len(x0))
+		for i := range rows {
+			total += s.PriorKL(x0[i*784 : (i+1)*784])
+		}
+		for t := s.T() - 1; t >= 0; t-- {
+			fillNormal(noise, rng)
+			s.QSample(r.X(), x0, noise, constInts(rows, t), 784)
+			xt := append([]float32(nil), r.X()...)
+			eps, err := r.Eps(t)
+			if err != nil {
+				return 0, 0, err
+			}
+			for i := range rows {
+				a, b := i*784, (i+1)*784
+				if t == 0 {
+					total += s.DecoderNLL(x0[a:b], xt[a:b], eps[a:b])
+				} else {
+					total += s.StepKL(x0[a:b], xt[a:b], eps[a:b], t)
+				}
+			}
+		}
+	}
+	return total / float64(n) / (784 * math.Ln2), n, nil
+}
+
+func constInts(n, v int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
 // Evaluate implements Model: a DDPM's figures are the evaluator's, of its samples.
 func (m *DDPM) Evaluate(*data.Dataset, *rand.Rand) (Report, error) {
 	return Report{Model: "ddpm", Notes: []string{"see the evaluator's figures of its samples"}}, nil

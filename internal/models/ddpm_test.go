@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/train"
@@ -233,4 +234,21 @@ func TestGuidanceFormulas(t *testing.T) {
 			t.Error("cfg accepted for an unconditional ddpm")
 		}
 	})
+}
+
+// TestNLLBound runs the variational bound on a few images with a short
+// chain (its terms are checked in package diffusion): it must come out
+// finite and positive over exactly the images asked for.
+func TestNLLBound(t *testing.T) {
+	m := smallDDPM(t, config.Override{Key: "ddpm.timesteps", Value: "10", Source: "test"},
+		config.Override{Key: "ddpm.sample_steps", Value: "10", Source: "test"},
+		config.Override{Key: "ddpm.grid_steps", Value: "5", Source: "test"})
+	test := &data.Dataset{N: 3, H: 28, W: 28, Pixels: randomBatch(3).X}
+	bpd, n, err := m.NLLBitsPerDim(test, 5, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || !(bpd > 0) || math.IsInf(bpd, 0) || bpd > 100 {
+		t.Errorf("bound %v bits/dim on %d images", bpd, n)
+	}
 }
