@@ -105,3 +105,17 @@ func TestCompareReadsRuns(t *testing.T) {
 		t.Errorf("a corrupt metrics.jsonl: %v", err)
 	}
 }
+
+// TestShippedExperimentsLoad keeps the experiment files in experiments/
+// valid.
+func TestShippedExperimentsLoad(t *testing.T) {
+	files, err := filepath.Glob("../../experiments/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no experiment files: %v", err)
+	}
+	for _, f := range files {
+		if _, runs, err := Load(f); err != nil || len(runs) == 0 {
+			t.Errorf("%s: %d runs, %v", f, len(runs), err)
+		}
+	}
+}
