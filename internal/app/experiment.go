@@ -79,6 +79,21 @@ func Compare(paths []string, out string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "wrote compare.md, compare.csv and compare.json to %s\n", out)
+	var seed bytes.Buffer
+	if ok, err := experiment.SeedTables(&seed, rows); err != nil {
+		return err
+	} else if ok {
+		if err := safetensors.WriteFileAtomic(filepath.Join(out, "seed-tables.md"), func(w io.Writer) error {
+			_, err := w.Write(seed.Bytes())
+			return err
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n%s\nwrote seed-tables.md to %s\n", seed.String(), out)
+		if err := experiment.SamplesPicture(filepath.Join(out, "samples.png"), rows); err == nil {
+			fmt.Fprintf(stdout, "wrote samples.png (each run's last sample grid, in table order)\n")
+		}
+	}
 	// One overlay of the runs' main training curve.
 	runs := map[string]string{}
 	for _, r := range rows {

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,5 +118,44 @@ func TestShippedExperimentsLoad(t *testing.T) {
 		if _, runs, err := Load(f); err != nil || len(runs) == 0 {
 			t.Errorf("%s: %d runs, %v", f, len(runs), err)
 		}
+	}
+}
+
+// TestSeedTables renders the tables from a VAE and a GAN run made by hand.
+func TestSeedTables(t *testing.T) {
+	dir := t.TempDir()
+	steps := func(name string, vals ...float64) string {
+		var b strings.Builder
+		for i, v := range vals {
+			fmt.Fprintf(&b, `{"kind":"step","step":%d,"epoch":1,"%s":%g,"seconds":1}`+"\n", i+1, name, v)
+		}
+		return b.String()
+	}
+	for _, r := range []struct{ name, model, metrics, eval string }{
+		{"vae", "vae", steps("loss", 40, 35, 33, 32, 31, 31, 31, 31, 31, 31), `{"fid":290,"precision":0.97,"recall":0.33,"classes":10,"sample_images_per_sec":100000,"loss":31.1}`},
+		{"gan", "gan", steps("loss_d", 1, 1.2, 0.9, 1.1, 1.3, 0.8, 1.2, 0.9, 1.4, 0.6), `{"fid":84,"precision":0.86,"recall":0.6,"classes":10,"sample_images_per_sec":20000}`},
+	} {
+		os.MkdirAll(filepath.Join(dir, r.name), 0o755)
+		os.WriteFile(filepath.Join(dir, r.name, "config.yaml"), []byte("model: "+r.model+"\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, r.name, "metrics.jsonl"), []byte(r.metrics), 0o644)
+		os.WriteFile(filepath.Join(dir, r.name, "eval.json"), []byte(r.eval), 0o644)
+	}
+	rows, err := Collect([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	ok, err := SeedTables(&b, rows)
+	if err != nil || !ok {
+		t.Fatalf("not rendered: %v", err)
+	}
+	for _, want := range []string{"| 生成质量 (sample quality) | FID 290.0, precision 0.970 | FID 84.0, precision 0.860 | - |",
+		"| 采样速度 (sampling speed) | 100000 img/s | 20000 img/s | - |", "loss CV 0.000", "ELBO only: test loss 31.10"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("tables lack %q:\n%s", want, b.String())
+		}
+	}
+	if ok, _ := SeedTables(&b, rows[:1]); ok {
+		t.Error("one model rendered the comparison")
 	}
 }
