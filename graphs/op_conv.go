@@ -274,6 +274,11 @@ func (op convOp) compute(in [][]float32, dst []float32) {
 		gemm = Sgemm
 	}
 	partial := make([][]float32, workers) // per-worker dW sums (grad 2)
+	var winograd []float32                // the transformed filters, when the forward pass uses F(2x2, 3x3)
+	if op.grad == 0 && g.useWinograd() {
+		winograd = g.winogradFilters(in[1])
+		defer putScratch(winograd)
+	}
 	var wg sync.WaitGroup
 	for wk := 0; wk < workers; wk++ {
 		lo, hi := wk*g.B/workers, (wk+1)*g.B/workers
@@ -286,6 +291,14 @@ func (op convOp) compute(in [][]float32, dst []float32) {
 		wg.Add(1)
 		go func(wk, lo, hi int) {
 			defer wg.Done()
+			if winograd != nil {
+				var bias []float32
+				if g.bias {
+					bias = in[2]
+				}
+				g.winogradImages(in[0], winograd, bias, dst, lo, hi, gemm)
+				return
+			}
 			op.images(in, dst, partial[wk], lo, hi, gemm)
 		}(wk, lo, hi)
 	}

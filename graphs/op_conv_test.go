@@ -59,3 +59,33 @@ func TestConvOpMatchesGorgoniaConv(t *testing.T) {
 		})
 	}
 }
+
+// TestWinogradMatchesDirect runs 3x3 same-size convolutions (values and
+// every gradient, the input's through the flipped-kernel adjoint) once
+// through F(2x2, 3x3) and once through im2col, over even and odd sizes.
+func TestWinogradMatchesDirect(t *testing.T) {
+	defer func(old int) { winogradMinChannels = old }(winogradMinChannels)
+	cases := []struct{ b, c, h, o int }{{2, 3, 6, 4}, {1, 2, 7, 3}, {3, 4, 5, 2}, {2, 1, 1, 2}, {1, 5, 2, 5}, {2, 8, 28, 8}}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.c), uint64(c.h)))
+			ps := NewParamSet()
+			cv := NewConv2d(ps, "conv", c.c, c.o, 3, 1, 1, rng)
+			x := ps.Add("x", c.b, c.c, c.h, c.h)
+			normalInit(x, 1, rng)
+			run := func(minChannels int) ([]float32, map[string][]float32) {
+				winogradMinChannels = minChannels
+				return forwardBackward(t, func(b *Bound) (y, loss *G.Node) {
+					y = cv.Forward(b, b.Node(x))
+					return y, weightedSum(y, rand.New(rand.NewPCG(1, 1)))
+				})
+			}
+			y1, g1 := run(1)
+			y2, g2 := run(1 << 30)
+			assertNear(t, "y", y1, y2)
+			for _, name := range []string{"x", "conv.weight", "conv.bias"} {
+				assertNear(t, "d"+name, g1[name], g2[name])
+			}
+		})
+	}
+}
