@@ -19,7 +19,7 @@ var winogradMinChannels = 8
 
 // winogradTiles is about how many 2x2 output tiles one set of 16 products
 // covers.
-const winogradTiles = 1024
+const winogradTiles = 512
 
 // winogradSkew offsets the transform's 16 matrices from one another (64 bytes).
 const winogradSkew = 16
@@ -128,12 +128,15 @@ func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm fun
 				}
 				plane := out[o*hw : (o+1)*hw]
 				src := m[o*tiles+j*perImage:]
+				var rows [16][]float32 // this tile row's entries of each of the 16 matrices
 				for y := 0; y < ty; y++ {
+					for xi := range rows {
+						rows[xi] = src[xi*stride+y*tx : xi*stride+(y+1)*tx]
+					}
 					for xx := 0; xx < tx; xx++ {
-						k := y*tx + xx
 						var mm [16]float32
-						for xi := range mm {
-							mm[xi] = src[xi*stride+k]
+						for xi, r := range rows {
+							mm[xi] = r[xx]
 						}
 						// A^T mm (2x4): rows 0+1+2 and 1-2-3.
 						a0 := mm[0] + mm[4] + mm[8]
