@@ -64,7 +64,7 @@ type entry struct {
 
 var registry = map[string]entry{
 	"classifier":       {"convolutional MNIST classifier (conv32-conv64-fc128-fc10), the evaluator's feature network", newClassifier},
-	"dcgan":            {"a convolutional GAN for 28x28 (transposed-conv G, strided-conv D, batch norm, DCGAN init); the GAN options of gan", newDCGAN},
+	"dcgan":            {"a convolutional GAN for 28x28 (resize-conv or transposed-conv G, strided-conv D, batch norm, DCGAN init); the GAN options of gan", newDCGAN},
 	"ddpm":             {"denoising diffusion (eps-prediction, T=1000, linear or cosine betas) with the UNet-S network, EMA weights, DDPM and DDIM samplers", newDDPM},
 	"gan":              {"the seed's MLP GAN (G 100-256-512-1024-784, D 784-512-256-1); bce, minimax, wgan or hinge loss, spectral norm, label smoothing, instance noise, conditional", newGAN},
 	"glow":             {"Glow: 2 levels of ActNorm, LU 1x1 convolution and conv affine coupling, split with a learned prior; exact bits/dim", newGlow},
