@@ -106,3 +106,10 @@ func BenchmarkUNetSampleStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "images/s")
 }
+
+// BenchmarkRealNVPTrainStep is one RealNVP training step at batch 128
+// (flow_ref.py's unit).
+func BenchmarkRealNVPTrainStep(b *testing.B) { benchmarkTrainStep(b, "realnvp", 128) }
+
+// BenchmarkGlowTrainStep is one Glow training step at batch 64.
+func BenchmarkGlowTrainStep(b *testing.B) { benchmarkTrainStep(b, "glow", 64) }
