@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/genmodel/genmodel/internal/app"
 )
@@ -50,7 +53,9 @@ guidance ((1+w) eps(x_t, k) - w eps(x_t), a ddpm trained conditional).`,
 				return err
 			}
 			o.Diffusion.EtaSet = cmd.Flags().Changed("eta")
-			o.Progress = cmd.ErrOrStderr()
+			if term.IsTerminal(int(os.Stderr.Fd())) {
+				o.Progress = cmd.ErrOrStderr() // a bar over the reverse steps; none in logs
+			}
 			return app.Sample(o, cmd.OutOrStdout())
 		},
 	}
