@@ -167,6 +167,9 @@ func evalModel(o EvalOptions, res *evalResult) error {
 		return err
 	}
 	res.add("sample_images_per_sec", float64(o.N)/time.Since(start).Seconds())
+	if nf, ok := m.(interface{ NonFiniteSamples() int }); ok {
+		res.add("nonfinite_samples", nf.NonFiniteSamples())
+	}
 	net, err := evaluate.LoadNet(o.Classifier)
 	if err != nil {
 		return err

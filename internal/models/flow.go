@@ -33,12 +33,20 @@ func (l logitTransform) forward(y, x []float32, pixels int, rng *rand.Rand, logD
 	}
 }
 
-// inverse maps y back to pixels in [0, 1].
-func (l logitTransform) inverse(x, y []float32) {
+// inverse maps y back to pixels in [0, 1] and returns how many values of y
+// were not numbers (a flow's inverse can overflow far from the data); those
+// pixels come out black.
+func (l logitTransform) inverse(x, y []float32) (nonFinite int) {
 	for i, v := range y {
+		if math.IsNaN(float64(v)) {
+			x[i] = 0
+			nonFinite++
+			continue
+		}
 		s := 1 / (1 + math.Exp(-float64(v)))
 		x[i] = float32(min(1, max(0, (s-l.alpha)/(1-2*l.alpha))))
 	}
+	return nonFinite
 }
 
 // bitsPerDim converts a mean negative log-likelihood in nats per image.

@@ -37,6 +37,8 @@ type Flow struct {
 	pre    logitTransform
 	side   int
 	temp   float64
+	// nonFinite counts samples whose inverse produced NaN pixels.
+	nonFinite int
 
 	x       []float32
 	prog    *graphs.Program
@@ -193,10 +195,19 @@ func (m *Flow) samplesAt(n int, temp float64, rng *rand.Rand) (sample.Images, er
 			return sample.Images{}, err
 		}
 		rows := min(chunk, n-lo)
-		m.pre.inverse(imgs.Pix[lo*d:(lo+rows)*d], prog.Value(out)[:rows*d])
+		pix := prog.Value(out)[:rows*d]
+		for r := range rows {
+			if m.pre.inverse(imgs.Pix[(lo+r)*d:(lo+r+1)*d], pix[r*d:(r+1)*d]) > 0 {
+				m.nonFinite++
+			}
+		}
 	}
 	return imgs, nil
 }
+
+// NonFiniteSamples is how many samples since the model was built had
+// pixels that were not numbers (drawn black): the inverse overflowed.
+func (m *Flow) NonFiniteSamples() int { return m.nonFinite }
 
 // Kinds implements Model: samples, or rows of samples at temperatures 0.5 to 1.
 func (m *Flow) Kinds() []string { return []string{"prior", "temperatures"} }

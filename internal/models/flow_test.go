@@ -78,3 +78,11 @@ func TestGlowInitializesOnFirstStep(t *testing.T) {
 		t.Errorf("bits/dim went from %v to %v on one batch in 30 steps", start, last)
 	}
 }
+
+func TestLogitInverseCountsNaN(t *testing.T) {
+	x := make([]float32, 3)
+	nan := float32(math.NaN())
+	if n := (logitTransform{0.05}).inverse(x, []float32{0, nan, float32(math.Inf(1))}); n != 1 || x[1] != 0 || x[2] != 1 {
+		t.Errorf("%d non-finite, pixels %v", n, x)
+	}
+}
