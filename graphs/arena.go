@@ -3,6 +3,7 @@ package graphs
 import (
 	"sync"
 
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -52,4 +53,13 @@ func newOutput(shape tensor.Shape) *tensor.Dense {
 	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 	a.bufs[i] = t
 	return t
+}
+
+// outputOf is newOutput of the op's inferred shape, with its storage.
+func outputOf(op interface {
+	InferShape(...G.DimSizer) (tensor.Shape, error)
+}) (*tensor.Dense, []float32) {
+	shape, _ := op.InferShape()
+	out := newOutput(shape)
+	return out, out.Data().([]float32)
 }

@@ -64,6 +64,7 @@ func (bn *BatchNorm) Forward(b *Bound, x *G.Node, train bool) *G.Node {
 // channel. grad selects a backward op instead: 1 for dx, 2 for dgamma, 3 for
 // dbeta, each from (x, gamma, dy).
 type batchNormOp struct {
+	pureOp
 	bn    *BatchNorm
 	shape tensor.Shape
 	train bool
@@ -201,9 +202,7 @@ func (op *batchNormOp) backward(x, gamma, dy []float32) *tensor.Dense {
 			}
 		}
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	switch op.grad {
 	case 2:
 		for ch := range dst {
@@ -229,9 +228,6 @@ func (op *batchNormOp) backward(x, gamma, dy []float32) *tensor.Dense {
 	return out
 }
 
-func (op *batchNormOp) ReturnsPtr() bool     { return false }
-func (op *batchNormOp) CallsExtern() bool    { return false }
-func (op *batchNormOp) OverwritesInput() int { return -1 }
 func (op *batchNormOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "BatchNorm(%p,%v,%v,%d)", op.bn, op.shape, op.train, op.grad)
 }

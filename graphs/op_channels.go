@@ -19,6 +19,7 @@ import (
 //	chanSlice: y (B,C,H,W) -> channels [lo, hi): chanCat's gradients, SliceChannels
 //	chanPad:   (B,hi-lo,H,W) -> (B,C,H,W) zero outside [lo, hi): chanSlice's gradient
 type channelOp struct {
+	pureOp
 	kind     int
 	b, c, hw int // the (first) input's batch, channels, pixels per channel
 	h, w     int
@@ -110,9 +111,7 @@ func (op channelOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	hw := op.hw
 	switch op.kind {
 	case chanAdd:
@@ -150,9 +149,6 @@ func (op channelOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op channelOp) ReturnsPtr() bool     { return false }
-func (op channelOp) CallsExtern() bool    { return false }
-func (op channelOp) OverwritesInput() int { return -1 }
 func (op channelOp) WriteHash(h hash.Hash) {
 	// Every field, spelled out: %v of op would print its String(), and
 	// Gorgonia merges nodes whose ops hash alike (the two halves of a

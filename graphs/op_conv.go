@@ -21,6 +21,7 @@ import (
 // (C*K*K, Ho*Wo) buffer and multiplied from the left by the filters seen as
 // an (O, C*K*K) matrix, which lands in NCHW order with no transpose.
 type convOp struct {
+	pureOp
 	g    convGeom
 	grad int // 0: forward; 1: dx, 2: dW, 3: db (each from x, W, dy)
 	// noInputGrad skips dL/dx when x is a graph input (see linearOp).
@@ -242,9 +243,7 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	if op.grad == 3 {
 		op.biasGrad(in[2], dst)
 		return out, nil
@@ -426,9 +425,6 @@ func (op convOp) biasGrad(dy, db []float32) {
 	}
 }
 
-func (op convOp) ReturnsPtr() bool     { return false }
-func (op convOp) CallsExtern() bool    { return false }
-func (op convOp) OverwritesInput() int { return -1 }
 func (op convOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Conv%+v/%d/%v", op.g, op.grad, op.noInputGrad)
 }

@@ -22,6 +22,7 @@ import (
 //	dL/dW       = adj's dL/dW with dy and x swapped
 //	dL/db       = dy summed over batch and space
 type convTransposeOp struct {
+	pureOp
 	adj         convGeom // the adjoint convolution: C = Out, O = In, H,W = output, Ho,Wo = input
 	bias        bool
 	grad        int // 0: forward; 1: dx, 2: dW, 3: db (each from x, W, dy)
@@ -99,9 +100,7 @@ func (op convTransposeOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	a := op.adj
 	switch op.grad {
 	case 0:
@@ -136,9 +135,6 @@ func (op convTransposeOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op convTransposeOp) ReturnsPtr() bool     { return false }
-func (op convTransposeOp) CallsExtern() bool    { return false }
-func (op convTransposeOp) OverwritesInput() int { return -1 }
 func (op convTransposeOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "ConvT%+v/%v/%d/%v", op.adj, op.bias, op.grad, op.noInputGrad)
 }

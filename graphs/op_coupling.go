@@ -23,6 +23,7 @@ import (
 // and the gradients of the first three. Built from Gorgonia's ops this is a
 // column slice, a tanh, an exp and half a dozen broadcasts per layer.
 type couplingOp struct {
+	pureOp
 	kind    int
 	b, d    int
 	keepOdd bool
@@ -78,9 +79,7 @@ func (op couplingOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	d := op.d
 	for r := range op.b {
 		switch op.kind {
@@ -152,9 +151,6 @@ func (op couplingOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op couplingOp) ReturnsPtr() bool     { return false }
-func (op couplingOp) CallsExtern() bool    { return false }
-func (op couplingOp) OverwritesInput() int { return -1 }
 func (op couplingOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Coupling(%d,%d,%d,%v)", op.kind, op.b, op.d, op.keepOdd)
 }

@@ -25,6 +25,7 @@ import (
 // and, for sampling, the inverses of actnorm and coupling and a draw from
 // the prior, mean + exp(logsd) eps.
 type glowOp struct {
+	pureOp
 	kind       int
 	b, c, h, w int // the main input's shape
 	// init, for actnorm's forward pass in a training graph, is the layer to
@@ -123,9 +124,7 @@ func (op glowOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	b, c, hw := op.b, op.c, op.h*op.w
 	switch op.kind {
 	case gSqueeze, gUnsqueeze:
@@ -315,9 +314,6 @@ func logSigmoid(x float64) float64 {
 	return -math.Log1p(math.Exp(-x))
 }
 
-func (op glowOp) ReturnsPtr() bool     { return false }
-func (op glowOp) CallsExtern() bool    { return false }
-func (op glowOp) OverwritesInput() int { return -1 }
 func (op glowOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Glow(%d,%d,%d,%d,%d,%p)", op.kind, op.b, op.c, op.h, op.w, op.init)
 }

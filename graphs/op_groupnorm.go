@@ -51,6 +51,7 @@ func (gn *GroupNorm) Forward(b *Bound, x *G.Node) *G.Node {
 // and dbeta ops, whose only input is dx, copy them out. y is an input of dx
 // and dx of the other two only to order them after the passes they read.
 type groupNormOp struct {
+	pureOp
 	groups int
 	eps    float64
 	shape  tensor.Shape
@@ -109,9 +110,7 @@ func (op groupNormOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	sv := op.saved
 	switch op.grad {
 	case 0:
@@ -225,9 +224,6 @@ func (op groupNormOp) backward(x, gamma, dy, dx []float32) {
 	}
 }
 
-func (op groupNormOp) ReturnsPtr() bool     { return false }
-func (op groupNormOp) CallsExtern() bool    { return false }
-func (op groupNormOp) OverwritesInput() int { return -1 }
 func (op groupNormOp) WriteHash(h hash.Hash) {
 	// The saved pointer belongs in the hash: two layers' dgamma ops of the
 	// same shape must not be merged even if Gorgonia saw equal inputs.

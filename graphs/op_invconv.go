@@ -21,6 +21,7 @@ import (
 // with respect to lower (1), upper (2) or logs (3), from (lower, upper,
 // logs, dW). The matrices are C x C with C at most a few dozen.
 type invConvWeightOp struct {
+	pureOp
 	c    int
 	perm []int     // P: row i of W is row perm[i] of L U
 	sign []float32 // signs of U's diagonal
@@ -76,9 +77,7 @@ func (op invConvWeightOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	c := op.c
 	l, u := op.factors(in[0], in[1], in[2])
 	if op.grad == 0 {
@@ -127,9 +126,6 @@ func (op invConvWeightOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op invConvWeightOp) ReturnsPtr() bool     { return false }
-func (op invConvWeightOp) CallsExtern() bool    { return false }
-func (op invConvWeightOp) OverwritesInput() int { return -1 }
 func (op invConvWeightOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "InvConvW(%d,%v,%v,%d)", op.c, op.perm, op.sign, op.grad)
 }

@@ -16,6 +16,7 @@ import (
 // they were a tenth of a GAN step. grad selects the backward op
 // (x, dy) -> dy * (x > 0 ? 1 : slope).
 type leakyOp struct {
+	pureOp
 	slope float32
 	shape tensor.Shape
 	grad  bool
@@ -79,9 +80,6 @@ func notPositive(v float32) int {
 	return int((bits>>31)|((bits-1)>>31)) & 1
 }
 
-func (op leakyOp) ReturnsPtr() bool     { return false }
-func (op leakyOp) CallsExtern() bool    { return false }
-func (op leakyOp) OverwritesInput() int { return -1 }
 func (op leakyOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "LeakyReLU(%v,%v,%v)", op.slope, op.shape, op.grad)
 }

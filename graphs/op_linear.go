@@ -19,6 +19,7 @@ import (
 //
 // Inputs: x (B, in), W (out, in), b (1, out). Output: (B, out).
 type linearOp struct {
+	pureOp
 	batch, in, out int
 	// noInputGrad skips dL/dx when x is a graph input (data, noise): the
 	// first layer's input gradient is a full-size matrix multiply that
@@ -28,6 +29,7 @@ type linearOp struct {
 
 // linearGradOp computes one of the three gradients of linearOp from dy.
 type linearGradOp struct {
+	pureOp
 	which          int // gradX: dy W; gradW: dy^T x; gradB: column sums of dy
 	batch, in, out int
 }
@@ -72,9 +74,6 @@ func (op linearOp) Do(vals ...G.Value) (G.Value, error) {
 	Sgemm(blas.NoTrans, blas.Trans, op.batch, op.out, op.in, 1, x, op.in, w, op.in, 1, y, op.out)
 	return out, nil
 }
-func (op linearOp) ReturnsPtr() bool     { return false }
-func (op linearOp) CallsExtern() bool    { return false }
-func (op linearOp) OverwritesInput() int { return -1 }
 func (op linearOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Linear(%d,%d,%d)", op.batch, op.in, op.out)
 }
@@ -127,9 +126,7 @@ func (op linearGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{1, op.out}, nil
 }
 func (op linearGradOp) Do(vals ...G.Value) (G.Value, error) {
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	dy, err := float32Data(vals[0])
 	if err != nil {
 		return nil, fmt.Errorf("linear gradient: %w", err)
@@ -157,9 +154,6 @@ func (op linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	return out, nil
 }
-func (op linearGradOp) ReturnsPtr() bool     { return false }
-func (op linearGradOp) CallsExtern() bool    { return false }
-func (op linearGradOp) OverwritesInput() int { return -1 }
 func (op linearGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "LinearGrad%d(%d,%d,%d)", op.which, op.batch, op.in, op.out)
 }
@@ -171,6 +165,15 @@ func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 	op.WriteHash(h)
 	return h.Sum32()
 }
+
+// pureOp supplies the parts of Gorgonia's Op interface that are the same
+// for every project op: each returns a fresh value (not a pointer into an
+// input), calls nothing external and overwrites no input.
+type pureOp struct{}
+
+func (pureOp) ReturnsPtr() bool     { return false }
+func (pureOp) CallsExtern() bool    { return false }
+func (pureOp) OverwritesInput() int { return -1 }
 
 // float32Inputs is float32Data of each of an op's inputs; what names the op
 // in errors.

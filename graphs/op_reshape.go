@@ -16,6 +16,7 @@ import (
 // #511): weights drift and saved activations change before the backward
 // pass uses them. Copying costs one memmove and removes the hazard.
 type reshapeCopyOp struct {
+	pureOp
 	from, to tensor.Shape
 }
 
@@ -59,9 +60,6 @@ func (op reshapeCopyOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op reshapeCopyOp) ReturnsPtr() bool     { return false }
-func (op reshapeCopyOp) CallsExtern() bool    { return false }
-func (op reshapeCopyOp) OverwritesInput() int { return -1 }
 func (op reshapeCopyOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "ReshapeCopy%v->%v", op.from, op.to)
 }

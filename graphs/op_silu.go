@@ -16,6 +16,7 @@ import (
 // saved, so the backward op (x, dy, y) -> dy * s * (1 + x * (1 - s)) needs
 // no exponentials; y is its input only to order it after the forward pass.
 type siluOp struct {
+	pureOp
 	shape tensor.Shape
 	grad  bool
 	saved *[]float32 // sigmoid(x) of the forward pass, shared with its backward op
@@ -69,9 +70,6 @@ func (op siluOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op siluOp) ReturnsPtr() bool     { return false }
-func (op siluOp) CallsExtern() bool    { return false }
-func (op siluOp) OverwritesInput() int { return -1 }
 func (op siluOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "SiLU(%v,%v,%p)", op.shape, op.grad, op.saved)
 }

@@ -14,6 +14,7 @@ import (
 // (about 130 ms for a (64,64,7,7) forward and backward); this op copies rows.
 // Its gradient sums each 2x2 block of the output gradient.
 type upsampleOp struct {
+	pureOp
 	b, c, h, w int
 	grad       bool // the backward op: (B,C,2H,2W) -> (B,C,H,W)
 }
@@ -43,9 +44,7 @@ func (op upsampleOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upsample: %w", err)
 	}
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	dst := out.Data().([]float32)
+	out, dst := outputOf(op)
 	planes, h, w := op.b*op.c, op.h, op.w
 	for p := 0; p < planes; p++ {
 		small := p * h * w   // offset of the (h, w) plane
@@ -70,9 +69,6 @@ func (op upsampleOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op upsampleOp) ReturnsPtr() bool     { return false }
-func (op upsampleOp) CallsExtern() bool    { return false }
-func (op upsampleOp) OverwritesInput() int { return -1 }
 func (op upsampleOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Upsample2x(%d,%d,%d,%d,%v)", op.b, op.c, op.h, op.w, op.grad)
 }
