@@ -16,7 +16,7 @@ func newModelsCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, n := range models.Names() {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-10s %s\n", n, models.Summary(n))
+				fmt.Fprintf(cmd.OutOrStdout(), "%-17s %s\n", n, models.Summary(n))
 			}
 			return nil
 		},
