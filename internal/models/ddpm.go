@@ -343,6 +343,9 @@ func (m *DDPM) resolve(o SampleOptions) (SampleOptions, error) {
 // generate draws n images of class k (k < 0: unconditional) in chunks of
 // at most ddpmChunk.
 func (m *DDPM) generate(n, k int, opt SampleOptions, rng *rand.Rand) (sample.Images, error) {
+	if k < 0 {
+		opt.Guidance = "" // nothing to steer toward: skip CFG's second pass
+	}
 	imgs := sample.Images{N: n, H: 28, W: 28, Pix: make([]float32, n*784)}
 	var rev *ReverseProcess
 	for lo := 0; lo < n; lo += ddpmChunk {
