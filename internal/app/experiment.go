@@ -71,10 +71,7 @@ func Compare(paths []string, out string, stdout io.Writer) error {
 		return err
 	}
 	for name, b := range map[string][]byte{"compare.md": md.Bytes(), "compare.csv": csv.Bytes(), "compare.json": js.Bytes()} {
-		if err := safetensors.WriteFileAtomic(filepath.Join(out, name), func(w io.Writer) error {
-			_, err := w.Write(b)
-			return err
-		}); err != nil {
+		if err := safetensors.WriteBytesAtomic(filepath.Join(out, name), b); err != nil {
 			return err
 		}
 	}
@@ -83,10 +80,7 @@ func Compare(paths []string, out string, stdout io.Writer) error {
 	if ok, err := experiment.SeedTables(&seed, rows); err != nil {
 		return err
 	} else if ok {
-		if err := safetensors.WriteFileAtomic(filepath.Join(out, "seed-tables.md"), func(w io.Writer) error {
-			_, err := w.Write(seed.Bytes())
-			return err
-		}); err != nil {
+		if err := safetensors.WriteBytesAtomic(filepath.Join(out, "seed-tables.md"), seed.Bytes()); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "\n%s\nwrote seed-tables.md to %s\n", seed.String(), out)

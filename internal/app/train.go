@@ -61,10 +61,7 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 		return nil, err
 	}
 	configFile := filepath.Join(o.OutDir, "config.yaml")
-	if err := safetensors.WriteFileAtomic(configFile, func(w io.Writer) error {
-		_, err := w.Write(yml)
-		return err
-	}); err != nil {
+	if err := safetensors.WriteBytesAtomic(configFile, yml); err != nil {
 		return nil, err
 	}
 	log := stdout

@@ -163,10 +163,7 @@ func (rn *Runner) one(ctx context.Context, spec *Spec, r Run, s state, tag strin
 		}
 		return fmt.Errorf("run %s: eval failed (%v); see %s", r.Name, err, filepath.Join(r.Dir, "train.log"))
 	}
-	if err := safetensors.WriteFileAtomic(filepath.Join(r.Dir, "eval.json"), func(w io.Writer) error {
-		_, err := w.Write(out.Bytes())
-		return err
-	}); err != nil {
+	if err := safetensors.WriteBytesAtomic(filepath.Join(r.Dir, "eval.json"), out.Bytes()); err != nil {
 		return err
 	}
 	logf("%s %s: done in %s", tag, r.Name, time.Since(start).Round(time.Second))

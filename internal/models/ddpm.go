@@ -16,20 +16,17 @@ import (
 
 // ddpmSection is the `ddpm:` section of the configuration.
 type ddpmSection struct {
-	Timesteps    int     `mapstructure:"timesteps"`
-	Schedule     string  `mapstructure:"schedule"`
-	BetaStart    float64 `mapstructure:"beta_start"`
-	BetaEnd      float64 `mapstructure:"beta_end"`
-	Channels     int     `mapstructure:"channels"`
-	TimeEmbed    int     `mapstructure:"time_embed"`
-	Groups       int     `mapstructure:"groups"`
-	EMADecay     float64 `mapstructure:"ema_decay"`
-	GridSteps    int     `mapstructure:"grid_steps"`
-	Conditional  bool    `mapstructure:"conditional"`
-	ClassDropout float64 `mapstructure:"class_dropout"`
-	Sampler      string  `mapstructure:"sampler"`
-	Steps        int     `mapstructure:"sample_steps"`
-	Eta          float64 `mapstructure:"eta"`
+	scheduleSection `mapstructure:",squash"`
+	Channels        int     `mapstructure:"channels"`
+	TimeEmbed       int     `mapstructure:"time_embed"`
+	Groups          int     `mapstructure:"groups"`
+	EMADecay        float64 `mapstructure:"ema_decay"`
+	GridSteps       int     `mapstructure:"grid_steps"`
+	Conditional     bool    `mapstructure:"conditional"`
+	ClassDropout    float64 `mapstructure:"class_dropout"`
+	Sampler         string  `mapstructure:"sampler"`
+	Steps           int     `mapstructure:"sample_steps"`
+	Eta             float64 `mapstructure:"eta"`
 }
 
 // DDPM trains a UNet to predict noise and samples with the DDPM and DDIM
@@ -66,9 +63,9 @@ func newDDPM(cfg *config.Config, common config.Common) (Model, error) {
 	if s.GridSteps < 1 || s.GridSteps > s.Timesteps {
 		return nil, fmt.Errorf("config: ddpm.grid_steps must be between 1 and ddpm.timesteps (%d), got %d", s.Timesteps, s.GridSteps)
 	}
-	sched, err := diffusion.NewSchedule(s.Schedule, s.Timesteps, s.BetaStart, s.BetaEnd)
+	sched, err := s.build()
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
 	if s.ClassDropout < 0 || s.ClassDropout >= 1 {
 		return nil, fmt.Errorf("config: ddpm.class_dropout must be in [0, 1), got %g", s.ClassDropout)
@@ -168,21 +165,12 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 	return m.metrics, nil
 }
 
-// updateEMA moves the averaged weights toward the trained ones with decay
-// min(ema_decay, (1+n)/(10+n)) at update n: the warm-up lets the average
-// forget the random initialization within the first few hundred steps.
-// n is the optimizer's step count, so a resumed run continues the sequence.
+// updateEMA moves the averaged weights toward the trained ones
+// (updateAverage). n is the optimizer's step count, so a resumed run
+// continues the sequence.
 func (m *DDPM) updateEMA() {
-	if m.EMA == nil {
-		return
-	}
-	n := float64(m.opt.Steps - 1)
-	d := float32(min(m.cfg.EMADecay, (1+n)/(10+n)))
-	for i, p := range m.Net.Params.List() {
-		e := m.EMA.Params.List()[i].Data
-		for j, w := range p.Data {
-			e[j] = d*e[j] + (1-d)*w
-		}
+	if m.EMA != nil {
+		updateAverage(m.EMA.Params.List(), m.Net.Params.List(), m.cfg.EMADecay, m.opt.Steps-1)
 	}
 }
 
@@ -644,7 +632,7 @@ func (m *DDPM) NLLBitsPerDim(test *data.Dataset, n int, rng *rand.Rand) (float64
 		for t := s.T() - 1; t >= 0; t-- {
 			fillNormal(noise, rng)
 			s.QSample(r.X(), x0, noise, constInts(rows, t), 784)
-			xt := append([]float32(nil), r.X()...)
+			xt := r.X() // Eps reads x_t without changing it
 			eps, err := r.Eps(t)
 			if err != nil {
 				return 0, 0, err

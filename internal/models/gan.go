@@ -267,21 +267,11 @@ func (m *GAN) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metr
 	return m.metrics, nil
 }
 
-// updateEMA moves the generator's average toward its current tensors with
-// decay min(ema_decay, (1+n)/(10+n)) at G update n (Yazici et al. 2019
-// average the generator's weights; the warm-up, as the ddpm's, lets the
-// average leave the initialization within the first few hundred steps).
+// updateEMA moves the generator's average toward its current tensors
+// (updateAverage; Yazici et al. 2019 average the generator's weights).
 func (m *GAN) updateEMA() {
-	if m.ema == nil {
-		return
-	}
-	n := float64(m.optG.Steps - 1)
-	d := float32(min(m.cfg.EMADecay, (1+n)/(10+n)))
-	for i, p := range m.gen {
-		e := m.ema[i].Data
-		for j, w := range p.Data {
-			e[j] = d*e[j] + (1-d)*w
-		}
+	if m.ema != nil {
+		updateAverage(m.ema, m.gen, m.cfg.EMADecay, m.optG.Steps-1)
 	}
 }
 

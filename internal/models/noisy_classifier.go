@@ -77,16 +77,8 @@ func (c *NoisyClassifier) TrainStep(b train.Batch, step int64, rng *rand.Rand) (
 	if b.Labels == nil {
 		return nil, fmt.Errorf("the noisy classifier needs labelled images")
 	}
-	if c.prog == nil {
-		g, err := c.Net.BuildGraph(b.Size, false)
-		if err != nil {
-			return nil, err
-		}
-		if c.prog, err = graphs.Compile(g.Bound, g.Loss, graphs.Outputs{g.Loss, g.Logits}); err != nil {
-			return nil, err
-		}
-		c.g = g
-		c.ts, c.x0, c.eps = make([]int, b.Size), make([]float32, len(b.X)), make([]float32, len(b.X))
+	if err := c.build(b.Size); err != nil {
+		return nil, err
 	}
 	for i := range c.ts {
 		c.ts[i] = rng.IntN(c.Sched.T())
@@ -103,6 +95,24 @@ func (c *NoisyClassifier) TrainStep(b train.Batch, step int64, rng *rand.Rand) (
 		train.Metric{Name: "loss", Value: c.prog.Scalar(c.g.Loss)},
 		train.Metric{Name: "accuracy", Value: accuracy(c.prog.Value(c.g.Logits), b.Labels)})
 	return c.metrics, nil
+}
+
+// build compiles the training graph once, for the first batch size asked
+// (training and testing share it).
+func (c *NoisyClassifier) build(batch int) error {
+	if c.prog != nil {
+		return nil
+	}
+	g, err := c.Net.BuildGraph(batch, false)
+	if err != nil {
+		return err
+	}
+	if c.prog, err = graphs.Compile(g.Bound, g.Loss, graphs.Outputs{g.Loss, g.Logits}); err != nil {
+		return err
+	}
+	c.g = g
+	c.ts, c.x0, c.eps = make([]int, batch), make([]float32, batch*784), make([]float32, batch*784)
+	return nil
 }
 
 // noisy fills the graph's inputs with x_t of images x (in [0, 1]) at c.ts.
@@ -148,16 +158,8 @@ func (c *NoisyClassifier) testAccuracy(test *data.Dataset, t int, rng *rand.Rand
 	if test.Labels == nil {
 		return 0, fmt.Errorf("the test images have no labels")
 	}
-	if c.prog == nil {
-		g, err := c.Net.BuildGraph(c.common.Train.BatchSize, false)
-		if err != nil {
-			return 0, err
-		}
-		if c.prog, err = graphs.Compile(g.Bound, g.Loss, graphs.Outputs{g.Loss, g.Logits}); err != nil {
-			return 0, err
-		}
-		n := c.common.Train.BatchSize
-		c.g, c.ts, c.x0, c.eps = g, make([]int, n), make([]float32, n*784), make([]float32, n*784)
+	if err := c.build(c.common.Train.BatchSize); err != nil {
+		return 0, err
 	}
 	batch := len(c.ts)
 	correct := 0.0

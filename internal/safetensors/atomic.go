@@ -27,6 +27,14 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) error {
 	return nil
 }
 
+// WriteBytesAtomic is WriteFileAtomic of a byte slice.
+func WriteBytesAtomic(path string, b []byte) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
 func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {

@@ -293,3 +293,18 @@ func assertOnlyFile(t *testing.T, dir, name string) {
 		t.Errorf("directory holds %v, want only %s", names, name)
 	}
 }
+
+func TestWriteBytesAtomic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.json")
+	for _, want := range []string{"first", "second, longer"} {
+		if err := WriteBytesAtomic(path, []byte(want)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile(path); err != nil || string(got) != want {
+			t.Fatalf("read %q, %v; want %q", got, err, want)
+		}
+	}
+	if err := WriteBytesAtomic(filepath.Join(t.TempDir(), "missing", "x"), nil); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a missing folder: %v", err)
+	}
+}
