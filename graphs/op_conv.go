@@ -342,7 +342,7 @@ const convWorkers = 2
 // several images are unrolled side by side into one (C*K*K, n*Ho*Wo) matrix
 // and multiplied at once; outputs and output gradients pass through mat,
 // their (O, n*Ho*Wo) arrangement.
-func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int, gemm func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int)) {
+func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int, gemm gemmFunc) {
 	g := op.g
 	x, w := in[0], in[1]
 	ckk, hw := g.C*g.K*g.K, g.Ho*g.Wo

@@ -61,7 +61,7 @@ func (g convGeom) winogradFilters(w []float32) []float32 {
 
 // winogradImages is the forward pass of images lo..hi-1 into dst, with u
 // from winogradFilters and bias (O values) or nil.
-func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm func(blas.Transpose, blas.Transpose, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int)) {
+func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm gemmFunc) {
 	ty, tx := (g.H+1)/2, (g.W+1)/2
 	perImage := ty * tx
 	per := max(1, min(hi-lo, winogradTiles/perImage))

@@ -39,12 +39,6 @@ func fixture(t *testing.T) (*Net, *Features, *data.Dataset) {
 	return fixtureNet, fixtureRef, fixtureTest
 }
 
-// subset returns n test images starting at lo, copied.
-func subset(ds *data.Dataset, lo, n int) sample.Images {
-	d := ds.H * ds.W
-	return sample.Images{N: n, H: ds.H, W: ds.W, Pix: append([]float32(nil), ds.Pixels[lo*d:(lo+n)*d]...)}
-}
-
 func measure(t *testing.T, imgs sample.Images) Figures {
 	t.Helper()
 	net, ref, _ := fixture(t)

@@ -190,7 +190,12 @@ func checkpointTensors(dir string) (int, error) {
 
 // latentOf describes a model's latent space from its config.
 func latentOf(r Row) string {
-	cfg, err := config.LoadFrom(r.Model, filepath.Join(r.Dir, "config.yaml"), mustRead(filepath.Join(r.Dir, "config.yaml")), nil)
+	path := filepath.Join(r.Dir, "config.yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "-"
+	}
+	cfg, err := config.LoadFrom(r.Model, path, raw, nil)
 	if err != nil {
 		return "-"
 	}
@@ -210,11 +215,6 @@ func latentOf(r Row) string {
 		return "z: no encoder"
 	}
 	return "-"
-}
-
-func mustRead(path string) []byte {
-	b, _ := os.ReadFile(path)
-	return b
 }
 
 // SamplesPicture puts the last epoch's sample grid of each run side by
