@@ -615,11 +615,14 @@ func (m *DDPM) NLLBitsPerDim(test *data.Dataset, n int, rng *rand.Rand) (float64
 	}
 	s := m.Sched
 	var total float64
+	var r *ReverseProcess
 	for lo := 0; lo < n; lo += ddpmChunk {
 		rows := min(ddpmChunk, n-lo)
-		r, err := m.newReverseProcess(rows, SampleOptions{})
-		if err != nil {
-			return 0, 0, err
+		if r == nil || r.Batch != rows {
+			var err error
+			if r, err = m.newReverseProcess(rows, SampleOptions{}); err != nil {
+				return 0, 0, err
+			}
 		}
 		x0 := make([]float32, rows*784)
 		for i, v := range test.Pixels[lo*784 : (lo+rows)*784] {
