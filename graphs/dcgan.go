@@ -30,6 +30,16 @@ import (
 //	               up, conv2 3x3 (c -> c/2), bn2, relu       28x28
 //	               conv3 3x3 (c/2 -> 1), tanh
 //
+// SpectralNorm makes D the SNGAN discriminator of Miyato et al. 2018: each of
+// its weights divided by its largest singular value, and no batch
+// normalization (conv2 gets a bias instead).
+//
+// Classes > 0 makes a class-conditional DCGAN: G concatenates a learned
+// label embedding (generator.label_emb.weight, Classes x Classes, as the MLP
+// GAN) to z, and D is a projection discriminator (Miyato & Koyama 2018),
+// logit = fc(h) + <embed(y), h> over D's last features h
+// (discriminator.label_emb.weight, Classes x 2c*7*7).
+//
 // Parameter names are those of a PyTorch module with these attributes under
 // `generator` and `discriminator`.
 type DCGAN struct {
@@ -43,8 +53,10 @@ type DCGAN struct {
 	GConv1, GConv2   *Conv2d // resize G
 	GConv3           *Conv2d
 	DConv1, DConv2   *Conv2d
-	DBN2             *BatchNorm
+	DBN2             *BatchNorm // nil with SpectralNorm
 	DFC              *Linear
+	SN               []*spectralNorm // D's conv1, conv2 and fc with SpectralNorm
+	GEmbed, DEmbed   *Param          // label embeddings of a conditional DCGAN
 }
 
 // DCGANConfig sizes a DCGAN.
@@ -52,6 +64,8 @@ type DCGANConfig struct {
 	Latent, Base int
 	Slope        float64
 	Upsample     string // UpsampleTransposed or UpsampleResize
+	SpectralNorm bool   // spectral normalization in D instead of batch normalization
+	Classes      int    // 0, or the number of classes of a conditional DCGAN
 }
 
 // The ways the DCGAN's generator can double its images' side.
@@ -63,7 +77,7 @@ const (
 // NewDCGAN creates a DCGAN with the DCGAN recipe's initialization.
 func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	latent, base := cfg.Latent, cfg.Base
-	if latent <= 0 || base < 2 || base%2 != 0 {
+	if latent <= 0 || base < 2 || base%2 != 0 || cfg.Classes < 0 {
 		return nil, fmt.Errorf("dcgan: latent_dim must be positive and base_channels an even number >= 2")
 	}
 	if cfg.Upsample != UpsampleTransposed && cfg.Upsample != UpsampleResize {
@@ -72,6 +86,11 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	const std = 0.02
 	ps := NewParamSet()
 	m := &DCGAN{DCGANConfig: cfg, Params: ps}
+	if cfg.Classes > 0 {
+		m.GEmbed = ps.Add("generator.label_emb.weight", cfg.Classes, cfg.Classes)
+		normalInit(m.GEmbed, 1, rng) // nn.Embedding's N(0, 1)
+		latent += cfg.Classes
+	}
 	if cfg.Upsample == UpsampleTransposed {
 		m.GFC = NewLinear(ps, "generator.fc", latent, 4*base*49, rng)
 		normalInit(m.GFC.Weight, std, rng)
@@ -93,6 +112,18 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 		normalInit(m.GConv3.Weight, std, rng)
 		clear(m.GConv3.Bias.Data)
 	}
+	if cfg.Classes > 0 {
+		m.DEmbed = ps.Add("discriminator.label_emb.weight", cfg.Classes, 2*base*49)
+		normalInit(m.DEmbed, std, rng)
+	}
+	if cfg.SpectralNorm {
+		m.DConv1 = m.spectralConv(ps, "discriminator.conv1", 1, base, rng)
+		m.DConv2 = m.spectralConv(ps, "discriminator.conv2", base, 2*base, rng)
+		m.DFC = &Linear{In: 2 * base * 49, Out: 1, Weight: ps.Add("discriminator.fc.weight_orig", 1, 2*base*49), Bias: ps.Add("discriminator.fc.bias", 1)}
+		normalInit(m.DFC.Weight, std, rng)
+		m.SN = append(m.SN, newSpectralNorm(ps, "discriminator.fc", m.DFC.Weight, rng))
+		return m, nil
+	}
 	m.DConv1 = NewConv2d(ps, "discriminator.conv1", 1, base, 4, 2, 1, rng)
 	normalInit(m.DConv1.Weight, std, rng)
 	clear(m.DConv1.Bias.Data)
@@ -104,12 +135,26 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	return m, nil
 }
 
+// spectralConv adds one of D's 4x4 stride-2 convolutions with a spectrally
+// normalized weight (name.weight_orig, N(0, 0.02)) and a zero bias.
+func (m *DCGAN) spectralConv(ps *ParamSet, name string, in, out int, rng *rand.Rand) *Conv2d {
+	c := &Conv2d{In: in, Out: out, Kernel: 4, Stride: 2, Pad: 1,
+		Weight: ps.Add(name+".weight_orig", out, in, 4, 4), Bias: ps.Add(name+".bias", out)}
+	normalInit(c.Weight, 0.02, rng)
+	m.SN = append(m.SN, newSpectralNorm(ps, name, c.Weight, rng))
+	return c
+}
+
 // AllParams implements Adversarial.
 func (m *DCGAN) AllParams() *ParamSet { return m.Params }
 
 // GenParams implements Adversarial: G's weights and BN affine parameters.
 func (m *DCGAN) GenParams() []*Param {
-	ps := []*Param{m.GFC.Weight, m.GFC.Bias}
+	var ps []*Param
+	if m.GEmbed != nil {
+		ps = append(ps, m.GEmbed)
+	}
+	ps = append(ps, m.GFC.Weight, m.GFC.Bias)
 	ps = append(ps, m.GBN0.Trainable()...)
 	if m.Upsample == UpsampleTransposed {
 		ps = append(ps, m.GDeconv1.Weight)
@@ -125,19 +170,31 @@ func (m *DCGAN) GenParams() []*Param {
 
 // DiscParams implements Adversarial.
 func (m *DCGAN) DiscParams() []*Param {
-	ps := []*Param{m.DConv1.Weight, m.DConv1.Bias, m.DConv2.Weight}
-	ps = append(ps, m.DBN2.Trainable()...)
+	var ps []*Param
+	if m.DEmbed != nil {
+		ps = append(ps, m.DEmbed)
+	}
+	ps = append(ps, m.DConv1.Weight, m.DConv1.Bias, m.DConv2.Weight)
+	if m.DBN2 != nil {
+		ps = append(ps, m.DBN2.Trainable()...)
+	} else {
+		ps = append(ps, m.DConv2.Bias)
+	}
 	return append(ps, m.DFC.Weight, m.DFC.Bias)
 }
 
-// PowerIteration implements Adversarial (no spectral normalization here).
-func (m *DCGAN) PowerIteration() {}
+// PowerIteration implements Adversarial.
+func (m *DCGAN) PowerIteration() {
+	for _, sn := range m.SN {
+		sn.step()
+	}
+}
 
 // LatentDim implements Adversarial.
 func (m *DCGAN) LatentDim() int { return m.Latent }
 
-// Classes implements Adversarial: the DCGAN is unconditional.
-func (m *DCGAN) Classes() int { return 0 }
+// Classes implements Adversarial.
+func (m *DCGAN) Classes() int { return m.DCGANConfig.Classes }
 
 // ImageShape implements Adversarial: (B, 1, 28, 28).
 func (m *DCGAN) ImageShape(batch int) []int { return []int{batch, 1, 28, 28} }
@@ -146,8 +203,11 @@ func (m *DCGAN) ImageShape(batch int) []int { return []int{batch, 1, 28, 28} }
 func (m *DCGAN) DropoutWidths() []int { return nil }
 
 // Generator implements Adversarial.
-func (m *DCGAN) Generator(b *Bound, z, _ *G.Node, train bool) *G.Node {
+func (m *DCGAN) Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node {
 	batch := z.Shape()[0]
+	if m.GEmbed != nil {
+		z = must(G.Concat(1, z, must(G.Mul(onehot, b.Node(m.GEmbed)))))
+	}
 	if m.Upsample == UpsampleTransposed {
 		h := Reshape(m.GFC.Forward(b, z), batch, 4*m.Base, 7, 7)
 		h = ReLU(m.GBN0.Forward(b, h, train))
@@ -164,9 +224,25 @@ func (m *DCGAN) Generator(b *Bound, z, _ *G.Node, train bool) *G.Node {
 }
 
 // Discriminator implements Adversarial.
-func (m *DCGAN) Discriminator(b *Bound, x, _ *G.Node, _ []*G.Node, train bool) *G.Node {
-	batch := x.Shape()[0]
-	h := LeakyReLU(m.DConv1.Forward(b, x), m.Slope)
-	h = LeakyReLU(m.DBN2.Forward(b, m.DConv2.Forward(b, h), train), m.Slope)
-	return m.DFC.Forward(b, Reshape(h, batch, 2*m.Base*49))
+func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, _ []*G.Node, train bool) *G.Node {
+	batch, features := x.Shape()[0], 2*m.Base*49
+	var h, logit *G.Node
+	if m.SN != nil {
+		c1, c2 := m.DConv1, m.DConv2
+		h = LeakyReLU(conv(x, m.SN[0].weight(b), b.Node(c1.Bias, 1, c1.Out), 2, 1, b.IsInput(x)), m.Slope)
+		h = LeakyReLU(conv(h, m.SN[1].weight(b), b.Node(c2.Bias, 1, c2.Out), 2, 1, false), m.Slope)
+		h = Reshape(h, batch, features)
+		logit = linear(h, m.SN[2].weight(b), b.Node(m.DFC.Bias, 1, 1), false)
+	} else {
+		h = LeakyReLU(m.DConv1.Forward(b, x), m.Slope)
+		h = LeakyReLU(m.DBN2.Forward(b, m.DConv2.Forward(b, h), train), m.Slope)
+		h = Reshape(h, batch, features)
+		logit = m.DFC.Forward(b, h)
+	}
+	if m.DEmbed == nil {
+		return logit
+	}
+	// The projection term <embed(y), h>, one per image.
+	proj := must(G.Sum(must(G.HadamardProd(must(G.Mul(onehot, b.Node(m.DEmbed))), h)), 1))
+	return must(G.Add(logit, Reshape(proj, batch, 1)))
 }

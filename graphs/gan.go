@@ -2,7 +2,6 @@ package graphs
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -52,9 +51,8 @@ type GAN struct {
 	Disc   []*Linear
 	GEmbed *Param
 	DEmbed *Param
-	// SN holds, per D layer, the power-iteration vectors u (out) and v (in)
-	// when spectral normalization is on.
-	SNU, SNV []*Param
+	// SN holds, per D layer, its spectral normalization when that is on.
+	SN []*spectralNorm
 }
 
 // NewGAN creates a GAN with PyTorch's default initialization.
@@ -91,10 +89,7 @@ func NewGAN(cfg GANConfig, rng *rand.Rand) (*GAN, error) {
 			l = &Linear{In: in, Out: h, Weight: m.Params.Add(name+".weight_orig", h, in), Bias: m.Params.Add(name+".bias", h)}
 			uniformInit(l.Weight, in, rng)
 			uniformInit(l.Bias, in, rng)
-			u, v := m.Params.Add(name+".weight_u", h), m.Params.Add(name+".weight_v", in)
-			fillUnitNormal(u.Data, rng)
-			fillUnitNormal(v.Data, rng)
-			m.SNU, m.SNV = append(m.SNU, u), append(m.SNV, v)
+			m.SN = append(m.SN, newSpectralNorm(m.Params, name, l.Weight, rng))
 		} else {
 			l = NewLinear(m.Params, name, in, h, rng)
 		}
@@ -102,24 +97,6 @@ func NewGAN(cfg GANConfig, rng *rand.Rand) (*GAN, error) {
 		in = h
 	}
 	return m, nil
-}
-
-func fillUnitNormal(v []float32, rng *rand.Rand) {
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	normalize(v)
-}
-
-func normalize(v []float32) {
-	var s float64
-	for _, x := range v {
-		s += float64(x) * float64(x)
-	}
-	n := float32(math.Max(math.Sqrt(s), 1e-12))
-	for i := range v {
-		v[i] /= n
-	}
 }
 
 // GenParams and DiscParams are what each optimizer trains; the spectral
@@ -151,27 +128,8 @@ func (m *GAN) DiscParams() []*Param {
 // PyTorch's spectral_norm does before every training-mode forward pass:
 // v = W^T u / |W^T u|, u = W v / |W v|.
 func (m *GAN) PowerIteration() {
-	for i, l := range m.Disc {
-		if i >= len(m.SNU) {
-			return
-		}
-		u, v, w := m.SNU[i].Data, m.SNV[i].Data, l.Weight.Data
-		for j := range v {
-			var s float32
-			for o := range u {
-				s += w[o*l.In+j] * u[o]
-			}
-			v[j] = s
-		}
-		normalize(v)
-		for o := range u {
-			var s float32
-			for j := range v {
-				s += w[o*l.In+j] * v[j]
-			}
-			u[o] = s
-		}
-		normalize(u)
+	for _, sn := range m.SN {
+		sn.step()
 	}
 }
 
@@ -203,8 +161,8 @@ func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool
 		h = must(G.Concat(1, x, must(G.Mul(onehot, b.Node(m.DEmbed)))))
 	}
 	for i, l := range m.Disc {
-		if len(m.SNU) > 0 {
-			h = m.spectralLinear(b, i, h)
+		if m.SN != nil {
+			h = linear(h, m.SN[i].weight(b), b.Node(l.Bias, 1, l.Out), b.IsInput(h))
 		} else {
 			h = l.Forward(b, h)
 		}
@@ -216,20 +174,6 @@ func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool
 		}
 	}
 	return h
-}
-
-// spectralLinear applies D's layer i with weight W / sigma, sigma = u^T W v
-// with u, v held constant (the gradient flows through W in both places, as
-// in PyTorch).
-func (m *GAN) spectralLinear(b *Bound, i int, x *G.Node) *G.Node {
-	l := m.Disc[i]
-	w := b.Node(l.Weight)
-	u := b.Node(m.SNU[i], l.Out, 1)
-	v := b.Node(m.SNV[i], 1, l.In)
-	sigma := must(G.Sum(must(G.HadamardProd(w, must(G.Mul(u, v))))))
-	wsn := must(G.HadamardProd(w, must(G.Inverse(sigma))))
-	y := must(G.Mul(x, must(G.Transpose(wsn))))
-	return must(G.BroadcastAdd(y, b.Node(l.Bias, 1, l.Out), nil, []byte{0}))
 }
 
 // GANLosses returns the discriminator's and the generator's loss from the

@@ -126,23 +126,28 @@ func TestPowerIterationFindsSpectralNorm(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		m.PowerIteration()
 	}
-	u, v := m.SNU[0].Data, m.SNV[0].Data
-	var sigma float32
-	for o := 0; o < l.Out; o++ {
-		for j := 0; j < l.In; j++ {
-			sigma += u[o] * l.Weight.Data[o*l.In+j] * v[j]
-		}
-	}
-	if d := sigma - 3; d > 1e-3 || d < -1e-3 {
+	if sigma := m.SN[0].sigma(); math.Abs(sigma-3) > 1e-3 {
 		t.Errorf("sigma %v, want 3", sigma)
 	}
 }
 
 func TestDCGANGradients(t *testing.T) {
-	for _, up := range []string{UpsampleTransposed, UpsampleResize} {
+	variants := []struct {
+		name string
+		cfg  DCGANConfig
+	}{
+		{"transposed", DCGANConfig{Upsample: UpsampleTransposed}},
+		{"resize", DCGANConfig{Upsample: UpsampleResize}},
+		{"resize+sn", DCGANConfig{Upsample: UpsampleResize, SpectralNorm: true}},
+		{"transposed+conditional", DCGANConfig{Upsample: UpsampleTransposed, Classes: 3}},
+		{"resize+sn+conditional", DCGANConfig{Upsample: UpsampleResize, SpectralNorm: true, Classes: 3}},
+	}
+	for _, v := range variants {
 		for _, disc := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s/disc=%v", up, disc), func(t *testing.T) {
-				m, err := NewDCGAN(DCGANConfig{Latent: 5, Base: 4, Slope: 0.2, Upsample: up}, rand.New(rand.NewPCG(3, 1)))
+			t.Run(fmt.Sprintf("%s/disc=%v", v.name, disc), func(t *testing.T) {
+				cfg := v.cfg
+				cfg.Latent, cfg.Base, cfg.Slope = 5, 4, 0.2
+				m, err := NewDCGAN(cfg, rand.New(rand.NewPCG(3, 1)))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -151,11 +156,16 @@ func TestDCGANGradients(t *testing.T) {
 				// of step 3e-3 (the slopes 1e-3 apart differ by 10%); weights of
 				// a trained scale keep the check meaningful.
 				for _, p := range m.Params.List() {
-					if strings.HasSuffix(p.Name, ".weight") && !strings.Contains(p.Name, ".bn") && p.Name != "discriminator.fc.weight" {
+					if (strings.HasSuffix(p.Name, ".weight") || strings.HasSuffix(p.Name, ".weight_orig")) && !strings.Contains(p.Name, ".bn") && !strings.Contains(p.Name, "label_emb") && p.Name != "discriminator.fc.weight" {
 						for i := range p.Data {
 							p.Data[i] *= 15
 						}
 					}
+				}
+				// Random u and v can make sigma = u^T W v near zero; training
+				// runs a power iteration before each step, and so does the check.
+				for range 20 {
+					m.PowerIteration()
 				}
 				checkGANStep(t, m, 3, disc, GANStepOptions{Loss: LossBCE}, 6)
 			})
@@ -188,6 +198,23 @@ func TestDCGANParamNames(t *testing.T) {
 				t.Errorf("%s: no parameter %s", up, want)
 			}
 		}
+	}
+	m, err := NewDCGAN(DCGANConfig{Latent: 100, Base: 32, Upsample: UpsampleResize, SpectralNorm: true}, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc []string
+	for _, p := range m.Params.List() {
+		if strings.HasPrefix(p.Name, "discriminator.") {
+			disc = append(disc, fmt.Sprintf("%s%v", p.Name, p.Shape))
+		}
+	}
+	wantDisc := []string{"discriminator.conv1.weight_orig[32 1 4 4]", "discriminator.conv1.bias[32]", "discriminator.conv1.weight_u[32]",
+		"discriminator.conv1.weight_v[16]", "discriminator.conv2.weight_orig[64 32 4 4]", "discriminator.conv2.bias[64]",
+		"discriminator.conv2.weight_u[64]", "discriminator.conv2.weight_v[512]", "discriminator.fc.weight_orig[1 3136]",
+		"discriminator.fc.bias[1]", "discriminator.fc.weight_u[1]", "discriminator.fc.weight_v[3136]"}
+	if !slices.Equal(disc, wantDisc) {
+		t.Errorf("spectral-norm D parameters\n got %v\nwant %v", disc, wantDisc)
 	}
 	if _, err := NewDCGAN(DCGANConfig{Latent: 100, Base: 32, Upsample: "bilinear"}, rand.New(rand.NewPCG(0, 0))); err == nil {
 		t.Error("upsample bilinear accepted")

@@ -120,6 +120,8 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		{"gan", 512, []config.Override{{Key: "gan.spectral_norm", Value: "true", Source: "test"}, {Key: "gan.conditional", Value: "true", Source: "test"},
 			{Key: "gan.instance_noise", Value: "0.1", Source: "test"}, {Key: "gan.n_critic", Value: "2", Source: "test"},
 			{Key: "gan.ema_decay", Value: "0.99", Source: "test"}}},
+		{"dcgan", 512, []config.Override{{Key: "dcgan.base_channels", Value: "4", Source: "test"}, {Key: "dcgan.spectral_norm", Value: "true", Source: "test"},
+			{Key: "dcgan.conditional", Value: "true", Source: "test"}, {Key: "dcgan.loss", Value: "hinge", Source: "test"}}},
 		{"ddpm", 512, smallUNet},
 		{"realnvp", 512, []config.Override{{Key: "realnvp.hidden", Value: "32", Source: "test"}, {Key: "realnvp.layers", Value: "2", Source: "test"},
 			{Key: "train.batch_size", Value: "64", Source: "test"}}},

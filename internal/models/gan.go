@@ -60,12 +60,9 @@ func newGAN(cfg *config.Config, common config.Common) (Model, error) {
 		return nil, err
 	}
 	size := imageSide(common)
-	classes := 0
-	if s.Conditional {
-		if common.Data.Dataset != "mnist" {
-			return nil, fmt.Errorf("config: gan.conditional needs labelled data (data.dataset mnist)")
-		}
-		classes = 10
+	classes, err := ganClasses(s, common, "gan")
+	if err != nil {
+		return nil, err
 	}
 	net, err := graphs.NewGAN(graphs.GANConfig{
 		LatentDim: s.LatentDim, ImageDim: size * size, GHidden: s.GHidden, DHidden: s.DHidden,
@@ -85,11 +82,28 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if imageSide(common) != 28 {
 		return nil, fmt.Errorf("config: the dcgan is built for 28x28 images; set data.image_size to 28")
 	}
-	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope, Upsample: s.Upsample}, InitRNG(common.Seed))
+	classes, err := ganClasses(s, common, "dcgan")
+	if err != nil {
+		return nil, err
+	}
+	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
+		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes}, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return newGANModel(net, "dcgan", s, common), nil
+}
+
+// ganClasses is the number of classes a GAN is conditioned on: 10 for a
+// conditional GAN of MNIST, 0 otherwise.
+func ganClasses(s ganSection, common config.Common, section string) (int, error) {
+	if !s.Conditional {
+		return 0, nil
+	}
+	if common.Data.Dataset != "mnist" {
+		return 0, fmt.Errorf("config: %s.conditional needs labelled data (data.dataset mnist)", section)
+	}
+	return 10, nil
 }
 
 // newGANModel wraps a network, with the generator's average when asked.
@@ -379,7 +393,7 @@ func (m *GAN) CheckEpoch(ms []train.Metric) []string {
 	dx, dgz := get("d_x"), get("d_g_z1")
 	var warnings []string
 	if dx > 0.95 && dgz < 0.05 {
-		warnings = append(warnings, fmt.Sprintf("the discriminator wins (mean D(x) %.3f, D(G(z)) %.3f): the generator's gradient vanishes; try gan.label_smoothing=0.1, gan.instance_noise=0.1 or gan.spectral_norm=true", dx, dgz))
+		warnings = append(warnings, fmt.Sprintf("the discriminator wins (mean D(x) %.3f, D(G(z)) %.3f): the generator's gradient vanishes; try %[3]s.label_smoothing=0.1, %[3]s.instance_noise=0.1 or %[3]s.spectral_norm=true", dx, dgz, m.name))
 	}
 	if dx < 0.2 && dgz > 0.8 {
 		warnings = append(warnings, fmt.Sprintf("the game diverged (mean D(x) %.3f, D(G(z)) %.3f): D calls generated images real and real ones fake", dx, dgz))

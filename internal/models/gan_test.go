@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,30 +69,27 @@ func TestGANConfigErrors(t *testing.T) {
 // one-hot input reaches the generator, so a conditional model's samples for
 // different classes differ while an unconditional one refuses a class.
 func TestConditionalSamplesFollowTheClass(t *testing.T) {
-	cond := loadModel(t, "gan", set("gan.conditional", "true")).(*GAN)
-	a, _, err := cond.Draw(DrawRequest{Kind: "prior", N: 4, Class: 3}, nil, rngFor(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _, err := cond.Draw(DrawRequest{Kind: "prior", N: 4, Class: 8}, nil, rngFor(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	same := true
-	for i := range a.Pix {
-		if a.Pix[i] != b.Pix[i] {
-			same = false
-			break
-		}
-	}
-	if same {
-		t.Error("class 3 and class 8 gave identical images from the same noise")
-	}
-	if _, _, err := newDefault(t, "gan").Draw(DrawRequest{Kind: "prior", N: 4, Class: 3}, nil, rngFor(1)); err == nil {
-		t.Error("an unconditional GAN accepted --class")
-	}
-	if _, _, err := cond.Draw(DrawRequest{Kind: "prior", N: 4, Class: 10}, nil, rngFor(1)); err == nil {
-		t.Error("class 10 accepted")
+	for _, model := range []string{"gan", "dcgan"} {
+		t.Run(model, func(t *testing.T) {
+			cond := loadModel(t, model, set(model+".conditional", "true")).(*GAN)
+			a, _, err := cond.Draw(DrawRequest{Kind: "prior", N: 4, Class: 3}, nil, rngFor(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := cond.Draw(DrawRequest{Kind: "prior", N: 4, Class: 8}, nil, rngFor(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Equal(a.Pix, b.Pix) {
+				t.Error("class 3 and class 8 gave identical images from the same noise")
+			}
+			if _, _, err := newDefault(t, model).Draw(DrawRequest{Kind: "prior", N: 4, Class: 3}, nil, rngFor(1)); err == nil {
+				t.Error("an unconditional GAN accepted --class")
+			}
+			if _, _, err := cond.Draw(DrawRequest{Kind: "prior", N: 4, Class: 10}, nil, rngFor(1)); err == nil {
+				t.Error("class 10 accepted")
+			}
+		})
 	}
 }
 
