@@ -78,6 +78,29 @@ func TestDDIMRecoversX0(t *testing.T) {
 	}
 }
 
+// TestDDIMClipsConsistently checks a step whose predicted x0 leaves [-1, 1]:
+// x0 is clipped, and the direction is the noise that the clipped x0 implies,
+// so the step lands on the deterministic DDIM path through clip(x0) instead
+// of mixing the clipped x0 with the unclipped noise.
+func TestDDIMClipsConsistently(t *testing.T) {
+	s, _ := NewSchedule(Linear, 1000, 1e-4, 0.02)
+	const t0, prev = 600, 200
+	x0, eps := []float32{3, -2.5, 0.5}, []float32{0.7, -1.1, 0.3}
+	x := make([]float32, len(x0))
+	s.QSample(x, x0, eps, []int{t0}, len(x0))
+	orig := append([]float32(nil), x...)
+	s.DDIMStep(x, eps, t0, prev, 0, nil)
+	sa, sb := math.Sqrt(s.ABar[t0]), math.Sqrt(1-s.ABar[t0])
+	for i, v := range x {
+		clipped := math.Max(-1, math.Min(1, float64(x0[i])))
+		implied := (float64(orig[i]) - sa*clipped) / sb
+		want := math.Sqrt(s.ABar[prev])*clipped + math.Sqrt(1-s.ABar[prev])*implied
+		if math.Abs(float64(v)-want) > 1e-5 {
+			t.Errorf("x_prev[%d] = %v, want %v", i, v, want)
+		}
+	}
+}
+
 // TestAncestralStepMean checks the posterior-mean part of a DDPM step
 // against the closed form mu = (x - beta/sqrt(1-abar) eps)/sqrt(alpha) at
 // t = 0 (no noise), and the noise's variance beta_t at t > 0.

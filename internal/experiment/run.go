@@ -91,6 +91,11 @@ func (rn *Runner) Run(ctx context.Context, spec *Spec, runs []Run) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if ctx.Err() != nil {
+					// The dispatcher may have handed this run over just
+					// before the interrupt: leave it for the next command.
+					continue
+				}
 				err := rn.one(ctx, spec, runs[i], states[i], fmt.Sprintf("[%d/%d]", i+1, len(runs)), logf)
 				if err != nil {
 					mu.Lock()
