@@ -66,6 +66,15 @@ type DCGANConfig struct {
 	Upsample     string // UpsampleTransposed or UpsampleResize
 	SpectralNorm bool   // spectral normalization in D instead of batch normalization
 	Classes      int    // 0, or the number of classes of a conditional DCGAN
+	DiscBase     int    // D's channels c (0: Base), so D can be wider than G
+}
+
+// discBase is D's channel count c: D goes c -> 2c.
+func (cfg DCGANConfig) discBase() int {
+	if cfg.DiscBase > 0 {
+		return cfg.DiscBase
+	}
+	return cfg.Base
 }
 
 // The ways the DCGAN's generator can double its images' side.
@@ -77,7 +86,7 @@ const (
 // NewDCGAN creates a DCGAN with the DCGAN recipe's initialization.
 func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	latent, base := cfg.Latent, cfg.Base
-	if latent <= 0 || base < 2 || base%2 != 0 || cfg.Classes < 0 {
+	if latent <= 0 || base < 2 || base%2 != 0 || cfg.Classes < 0 || cfg.DiscBase < 0 {
 		return nil, fmt.Errorf("dcgan: latent_dim must be positive and base_channels an even number >= 2")
 	}
 	if cfg.Upsample != UpsampleTransposed && cfg.Upsample != UpsampleResize {
@@ -112,6 +121,7 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 		normalInit(m.GConv3.Weight, std, rng)
 		clear(m.GConv3.Bias.Data)
 	}
+	base = m.discBase()
 	if cfg.Classes > 0 {
 		m.DEmbed = ps.Add("discriminator.label_emb.weight", cfg.Classes, 2*base*49)
 		normalInit(m.DEmbed, std, rng)
@@ -225,7 +235,7 @@ func (m *DCGAN) Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node {
 
 // Discriminator implements Adversarial.
 func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, _ []*G.Node, train bool) *G.Node {
-	batch, features := x.Shape()[0], 2*m.Base*49
+	batch, features := x.Shape()[0], 2*m.discBase()*49
 	var h, logit *G.Node
 	if m.SN != nil {
 		c1, c2 := m.DConv1, m.DConv2

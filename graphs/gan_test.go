@@ -216,6 +216,13 @@ func TestDCGANParamNames(t *testing.T) {
 	if !slices.Equal(disc, wantDisc) {
 		t.Errorf("spectral-norm D parameters\n got %v\nwant %v", disc, wantDisc)
 	}
+	wide, err := NewDCGAN(DCGANConfig{Latent: 100, Base: 32, DiscBase: 48, Upsample: UpsampleResize}, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := wide.DConv2.Weight.Shape; !slices.Equal(w, []int{96, 48, 4, 4}) || wide.DFC.In != 96*49 || wide.GConv1.Out != 32 {
+		t.Errorf("d_channels 48: D conv2 %v, fc in %d, G conv1 out %d", w, wide.DFC.In, wide.GConv1.Out)
+	}
 	if _, err := NewDCGAN(DCGANConfig{Latent: 100, Base: 32, Upsample: "bilinear"}, rand.New(rand.NewPCG(0, 0))); err == nil {
 		t.Error("upsample bilinear accepted")
 	}

@@ -33,6 +33,7 @@ type ganSection struct {
 	GLR                float64 `mapstructure:"g_lr"`
 	EMADecay           float64 `mapstructure:"ema_decay"`
 	BaseChannels       int     `mapstructure:"base_channels"` // dcgan only
+	DChannels          int     `mapstructure:"d_channels"`    // dcgan only
 	Upsample           string  `mapstructure:"upsample"`      // dcgan only
 }
 
@@ -87,7 +88,7 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 		return nil, err
 	}
 	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
-		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes}, InitRNG(common.Seed))
+		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels}, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
