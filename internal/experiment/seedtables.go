@@ -13,6 +13,10 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
+
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/plots"
 	"github.com/genmodel/genmodel/internal/safetensors"
@@ -218,9 +222,13 @@ func latentOf(r Row) string {
 }
 
 // SamplesPicture puts the last epoch's sample grid of each run side by
-// side, in run order, 16 pixels apart, into one PNG.
+// side, in run order, 16 pixels apart and each under its run's name, into
+// one PNG.
 func SamplesPicture(path string, rows []Row) error {
-	var grids []image.Image
+	var (
+		grids []image.Image
+		names []string
+	)
 	for _, r := range rows {
 		files, _ := filepath.Glob(filepath.Join(r.Dir, "samples", "epoch-*.png"))
 		if len(files) == 0 {
@@ -237,21 +245,24 @@ func SamplesPicture(path string, rows []Row) error {
 			return fmt.Errorf("%s: %w", files[len(files)-1], err)
 		}
 		grids = append(grids, img)
+		names = append(names, r.Run)
 	}
 	if len(grids) == 0 {
 		return fmt.Errorf("no run has a sample grid")
 	}
-	const gap = 16
+	const gap, caption = 16, 20
 	width, height := -gap, 0
 	for _, g := range grids {
 		width += g.Bounds().Dx() + gap
 		height = max(height, g.Bounds().Dy())
 	}
-	out := image.NewRGBA(image.Rect(0, 0, width, height))
+	out := image.NewRGBA(image.Rect(0, 0, width, caption+height))
 	draw.Draw(out, out.Bounds(), &image.Uniform{color.White}, image.Point{}, draw.Src)
 	x := 0
-	for _, g := range grids {
-		draw.Draw(out, image.Rect(x, 0, x+g.Bounds().Dx(), g.Bounds().Dy()), g, g.Bounds().Min, draw.Src)
+	for i, g := range grids {
+		label := &font.Drawer{Dst: out, Src: image.Black, Face: basicfont.Face7x13, Dot: fixed.P(x+2, caption-6)}
+		label.DrawString(names[i])
+		draw.Draw(out, image.Rect(x, caption, x+g.Bounds().Dx(), caption+g.Bounds().Dy()), g, g.Bounds().Min, draw.Src)
 		x += g.Bounds().Dx() + gap
 	}
 	return safetensors.WriteFileAtomic(path, func(w io.Writer) error { return png.Encode(w, out) })
