@@ -12,20 +12,31 @@ import (
 
 // siluOp is SiLU (swish), x * sigmoid(x), in one pass. Built from Gorgonia's
 // primitives it is a sigmoid, a product and, backward, five more
-// elementwise ops, each allocating. The forward pass keeps sigmoid(x) in
-// saved, so the backward op (x, dy, y) -> dy * s * (1 + x * (1 - s)) needs
-// no exponentials; y is its input only to order it after the forward pass.
+// elementwise ops, each allocating. When the graph differentiates it, the
+// forward pass keeps sigmoid(x), so the backward op
+// (x, dy, y) -> dy * s * (1 + x * (1 - s)) needs no exponentials; y is its
+// input only to order it after the forward pass. A graph without a backward
+// pass (sampling) keeps nothing: one write stream less per element.
 type siluOp struct {
 	pureOp
 	shape tensor.Shape
 	grad  bool
-	saved *[]float32 // sigmoid(x) of the forward pass, shared with its backward op
+	saved *siluSaved // shared by the forward op and its backward op
+}
+
+type siluSaved struct {
+	sigmoid  []float32 // of the last forward pass
+	backward bool      // whether a backward op exists (SymDiff was called)
 }
 
 // SiLU applies x * sigmoid(x) elementwise.
 func SiLU(x *G.Node) *G.Node {
-	return must(G.ApplyOp(siluOp{shape: x.Shape().Clone(), saved: new([]float32)}, x))
+	return must(G.ApplyOp(siluOp{shape: x.Shape().Clone(), saved: &siluSaved{}}, x))
 }
+
+// siluScratch is the per-call buffer for sigmoid(x) when nothing keeps it:
+// small enough for the stack and for L1.
+const siluScratch = 1024
 
 func (op siluOp) Arity() int {
 	if op.grad {
@@ -49,7 +60,7 @@ func (op siluOp) Do(vals ...G.Value) (G.Value, error) {
 	x := in[0]
 	out := newOutput(op.shape)
 	y := out.Data().([]float32)[:len(x)]
-	s := *op.saved
+	s := op.saved.sigmoid
 	if op.grad {
 		if len(s) != len(x) {
 			return nil, fmt.Errorf("silu: backward pass before the forward pass")
@@ -60,9 +71,19 @@ func (op siluOp) Do(vals ...G.Value) (G.Value, error) {
 		})
 		return out, nil
 	}
+	if !op.saved.backward {
+		parallelFor(len(x), elementwiseMin, func(lo, hi int) {
+			var scratch [siluScratch]float32
+			for ; lo < hi; lo += siluScratch {
+				end := min(hi, lo+siluScratch)
+				vec32.SiLU(x[lo:end], scratch[:end-lo], y[lo:end])
+			}
+		})
+		return out, nil
+	}
 	if len(s) != len(x) {
 		s = make([]float32, len(x))
-		*op.saved = s
+		op.saved.sigmoid = s
 	}
 	parallelFor(len(x), elementwiseMin, func(lo, hi int) {
 		vec32.SiLU(x[lo:hi], s[lo:hi], y[lo:hi])
@@ -81,6 +102,7 @@ func (op siluOp) DiffWRT(n int) []bool {
 	return d
 }
 func (op siluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	op.saved.backward = true
 	back := op
 	back.grad = true
 	n, err := G.ApplyOp(back, inputs[0], grad, output)
