@@ -84,7 +84,9 @@ func Compare(paths []string, out string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "\n%s\nwrote seed-tables.md to %s\n", seed.String(), out)
-		if err := experiment.SamplesPicture(filepath.Join(out, "samples.png"), rows); err == nil {
+		if err := experiment.SamplesPicture(filepath.Join(out, "samples.png"), rows); err != nil {
+			fmt.Fprintf(stdout, "samples.png not written: %v\n", err)
+		} else {
 			fmt.Fprintf(stdout, "wrote samples.png (each run's last sample grid, in table order)\n")
 		}
 	}
