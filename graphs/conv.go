@@ -12,6 +12,7 @@ import (
 type Conv2d struct {
 	In, Out, Kernel, Stride, Pad int
 	Weight, Bias                 *Param
+	sn                           *spectralNorm // nil, or the normalization Forward divides Weight by
 }
 
 // NewConv2d adds name.weight and name.bias to ps, initialized as PyTorch does.
@@ -40,7 +41,7 @@ func (c *Conv2d) Forward(b *Bound, x *G.Node) *G.Node {
 	if c.Bias != nil {
 		bias = b.Node(c.Bias, 1, c.Out)
 	}
-	return conv(x, b.Node(c.Weight), bias, c.Stride, c.Pad, b.IsInput(x))
+	return conv(x, c.sn.weightOf(b, c.Weight), bias, c.Stride, c.Pad, b.IsInput(x))
 }
 
 // normalInit fills p from N(0, std).

@@ -131,7 +131,8 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 		m.DConv2 = m.spectralConv(ps, "discriminator.conv2", base, 2*base, rng)
 		m.DFC = &Linear{In: 2 * base * 49, Out: 1, Weight: ps.Add("discriminator.fc.weight_orig", 1, 2*base*49), Bias: ps.Add("discriminator.fc.bias", 1)}
 		normalInit(m.DFC.Weight, std, rng)
-		m.SN = append(m.SN, newSpectralNorm(ps, "discriminator.fc", m.DFC.Weight, rng))
+		m.DFC.sn = newSpectralNorm(ps, "discriminator.fc", m.DFC.Weight, rng)
+		m.SN = append(m.SN, m.DFC.sn)
 		return m, nil
 	}
 	m.DConv1 = NewConv2d(ps, "discriminator.conv1", 1, base, 4, 2, 1, rng)
@@ -151,7 +152,8 @@ func (m *DCGAN) spectralConv(ps *ParamSet, name string, in, out int, rng *rand.R
 	c := &Conv2d{In: in, Out: out, Kernel: 4, Stride: 2, Pad: 1,
 		Weight: ps.Add(name+".weight_orig", out, in, 4, 4), Bias: ps.Add(name+".bias", out)}
 	normalInit(c.Weight, 0.02, rng)
-	m.SN = append(m.SN, newSpectralNorm(ps, name, c.Weight, rng))
+	c.sn = newSpectralNorm(ps, name, c.Weight, rng)
+	m.SN = append(m.SN, c.sn)
 	return c
 }
 
@@ -236,19 +238,13 @@ func (m *DCGAN) Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node {
 // Discriminator implements Adversarial.
 func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, _ []*G.Node, train bool) *G.Node {
 	batch, features := x.Shape()[0], 2*m.discBase()*49
-	var h, logit *G.Node
-	if m.SN != nil {
-		c1, c2 := m.DConv1, m.DConv2
-		h = LeakyReLU(conv(x, m.SN[0].weight(b), b.Node(c1.Bias, 1, c1.Out), 2, 1, b.IsInput(x)), m.Slope)
-		h = LeakyReLU(conv(h, m.SN[1].weight(b), b.Node(c2.Bias, 1, c2.Out), 2, 1, false), m.Slope)
-		h = Reshape(h, batch, features)
-		logit = linear(h, m.SN[2].weight(b), b.Node(m.DFC.Bias, 1, 1), false)
-	} else {
-		h = LeakyReLU(m.DConv1.Forward(b, x), m.Slope)
-		h = LeakyReLU(m.DBN2.Forward(b, m.DConv2.Forward(b, h), train), m.Slope)
-		h = Reshape(h, batch, features)
-		logit = m.DFC.Forward(b, h)
+	h := LeakyReLU(m.DConv1.Forward(b, x), m.Slope)
+	h = m.DConv2.Forward(b, h)
+	if m.DBN2 != nil {
+		h = m.DBN2.Forward(b, h, train)
 	}
+	h = Reshape(LeakyReLU(h, m.Slope), batch, features)
+	logit := m.DFC.Forward(b, h)
 	if m.DEmbed == nil {
 		return logit
 	}

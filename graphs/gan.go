@@ -89,7 +89,8 @@ func NewGAN(cfg GANConfig, rng *rand.Rand) (*GAN, error) {
 			l = &Linear{In: in, Out: h, Weight: m.Params.Add(name+".weight_orig", h, in), Bias: m.Params.Add(name+".bias", h)}
 			uniformInit(l.Weight, in, rng)
 			uniformInit(l.Bias, in, rng)
-			m.SN = append(m.SN, newSpectralNorm(m.Params, name, l.Weight, rng))
+			l.sn = newSpectralNorm(m.Params, name, l.Weight, rng)
+			m.SN = append(m.SN, l.sn)
 		} else {
 			l = NewLinear(m.Params, name, in, h, rng)
 		}
@@ -161,11 +162,7 @@ func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool
 		h = must(G.Concat(1, x, must(G.Mul(onehot, b.Node(m.DEmbed)))))
 	}
 	for i, l := range m.Disc {
-		if m.SN != nil {
-			h = linear(h, m.SN[i].weight(b), b.Node(l.Bias, 1, l.Out), b.IsInput(h))
-		} else {
-			h = l.Forward(b, h)
-		}
+		h = l.Forward(b, h)
 		if i < len(m.Disc)-1 {
 			h = LeakyReLU(h, m.Config.Slope)
 			if masks != nil {

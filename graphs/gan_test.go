@@ -114,6 +114,17 @@ func checkGANStep(t *testing.T, m Adversarial, batch int, disc bool, opt GANStep
 	}, perParam)
 }
 
+// sigma is sn's current estimate u^T W v.
+func (sn *spectralNorm) sigma() float64 {
+	var s float64
+	for o, uo := range sn.U.Data {
+		for j, x := range sn.W.Data[o*sn.Cols : (o+1)*sn.Cols] {
+			s += float64(uo) * float64(x) * float64(sn.V.Data[j])
+		}
+	}
+	return s
+}
+
 // TestPowerIterationFindsSpectralNorm compares the estimate after many
 // iterations with the largest singular value of a known matrix.
 func TestPowerIterationFindsSpectralNorm(t *testing.T) {

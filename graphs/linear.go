@@ -11,6 +11,7 @@ type Linear struct {
 	In, Out int
 	Weight  *Param
 	Bias    *Param
+	sn      *spectralNorm // nil, or the normalization Forward divides Weight by
 }
 
 // NewLinear adds name.weight and name.bias to ps, initialized as PyTorch does.
@@ -23,7 +24,7 @@ func NewLinear(ps *ParamSet, name string, in, out int, rng *rand.Rand) *Linear {
 
 // Forward applies the layer to x of shape (batch, in), as one fused op.
 func (l *Linear) Forward(b *Bound, x *G.Node) *G.Node {
-	return linear(x, b.Node(l.Weight), b.Node(l.Bias, 1, l.Out), b.IsInput(x))
+	return linear(x, l.sn.weightOf(b, l.Weight), b.Node(l.Bias, 1, l.Out), b.IsInput(x))
 }
 
 // MLP applies layers in turn with ReLU between them (not after the last),

@@ -30,9 +30,14 @@ func newSpectralNorm(ps *ParamSet, prefix string, w *Param, rng *rand.Rand) *spe
 	return sn
 }
 
-// weight returns W / sigma with W's shape. u and v enter as constants, so the
-// gradient flows through W both directly and through sigma, as in PyTorch.
-func (sn *spectralNorm) weight(b *Bound) *G.Node {
+// weightOf is w's node as a layer uses it: w itself without normalization
+// (a nil sn), else W / sigma with W's shape. u and v enter as constants, so
+// the gradient flows through W both directly and through sigma, as in
+// PyTorch.
+func (sn *spectralNorm) weightOf(b *Bound, w0 *Param) *G.Node {
+	if sn == nil {
+		return b.Node(w0)
+	}
 	w := b.Node(sn.W)
 	flat := w
 	if len(sn.W.Shape) != 2 {
@@ -64,17 +69,6 @@ func (sn *spectralNorm) step() {
 		u[o] = s
 	}
 	normalize(u)
-}
-
-// sigma is the current estimate u^T W v.
-func (sn *spectralNorm) sigma() float64 {
-	var s float64
-	for o, uo := range sn.U.Data {
-		for j, x := range sn.W.Data[o*sn.Cols : (o+1)*sn.Cols] {
-			s += float64(uo) * float64(x) * float64(sn.V.Data[j])
-		}
-	}
-	return s
 }
 
 func fillUnitNormal(v []float32, rng *rand.Rand) {
