@@ -63,10 +63,11 @@ type DCGAN struct {
 type DCGANConfig struct {
 	Latent, Base int
 	Slope        float64
-	Upsample     string // UpsampleTransposed or UpsampleResize
-	SpectralNorm bool   // spectral normalization in D instead of batch normalization
-	Classes      int    // 0, or the number of classes of a conditional DCGAN
-	DiscBase     int    // D's channels c (0: Base), so D can be wider than G
+	Upsample     string  // UpsampleTransposed or UpsampleResize
+	SpectralNorm bool    // spectral normalization in D instead of batch normalization
+	Classes      int     // 0, or the number of classes of a conditional DCGAN
+	DiscBase     int     // D's channels c (0: Base), so D can be wider than G
+	DDropout     float64 // dropout after each of D's LeakyReLUs (0: none)
 }
 
 // discBase is D's channel count c: D goes c -> 2c.
@@ -88,6 +89,9 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	latent, base := cfg.Latent, cfg.Base
 	if latent <= 0 || base < 2 || base%2 != 0 || cfg.Classes < 0 || cfg.DiscBase < 0 {
 		return nil, fmt.Errorf("dcgan: latent_dim must be positive and base_channels an even number >= 2")
+	}
+	if cfg.DDropout < 0 || cfg.DDropout >= 1 {
+		return nil, fmt.Errorf("dcgan: d_dropout must be in [0, 1), got %g", cfg.DDropout)
 	}
 	if cfg.Upsample != UpsampleTransposed && cfg.Upsample != UpsampleResize {
 		return nil, fmt.Errorf("dcgan: upsample %q is not %s or %s", cfg.Upsample, UpsampleTransposed, UpsampleResize)
@@ -211,8 +215,15 @@ func (m *DCGAN) Classes() int { return m.DCGANConfig.Classes }
 // ImageShape implements Adversarial: (B, 1, 28, 28).
 func (m *DCGAN) ImageShape(batch int) []int { return []int{batch, 1, 28, 28} }
 
-// DropoutWidths implements Adversarial: no dropout.
-func (m *DCGAN) DropoutWidths() []int { return nil }
+// DropoutWidths implements Adversarial: with DDropout, one mask after each of
+// D's two LeakyReLUs, over all its features (c x 14 x 14, then 2c x 7 x 7).
+func (m *DCGAN) DropoutWidths() []int {
+	if m.DDropout == 0 {
+		return nil
+	}
+	c := m.discBase()
+	return []int{c * 14 * 14, 2 * c * 7 * 7}
+}
 
 // Generator implements Adversarial.
 func (m *DCGAN) Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node {
@@ -236,14 +247,21 @@ func (m *DCGAN) Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node {
 }
 
 // Discriminator implements Adversarial.
-func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, _ []*G.Node, train bool) *G.Node {
-	batch, features := x.Shape()[0], 2*m.discBase()*49
+func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, train bool) *G.Node {
+	c := m.discBase()
+	batch, features := x.Shape()[0], 2*c*49
 	h := LeakyReLU(m.DConv1.Forward(b, x), m.Slope)
+	if masks != nil {
+		h = must(G.HadamardProd(h, Reshape(masks[0], batch, c, 14, 14)))
+	}
 	h = m.DConv2.Forward(b, h)
 	if m.DBN2 != nil {
 		h = m.DBN2.Forward(b, h, train)
 	}
 	h = Reshape(LeakyReLU(h, m.Slope), batch, features)
+	if masks != nil {
+		h = must(G.HadamardProd(h, masks[1]))
+	}
 	logit := m.DFC.Forward(b, h)
 	if m.DEmbed == nil {
 		return logit

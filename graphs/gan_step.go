@@ -142,3 +142,20 @@ func BuildGANGenerator(m Adversarial, batch int, batchStats bool) (b *Bound, z, 
 	})
 	return b, z, onehot, out, err
 }
+
+// BuildGANCritic builds D alone in evaluation mode (running statistics, no
+// dropout): images x in [-1,1] (and labels) to logits (B, 1). Discriminator
+// rejection sampling ranks generated images by these logits.
+func BuildGANCritic(m Adversarial, batch int) (b *Bound, x, onehot []float32, logits *G.Node, err error) {
+	err = Build("gan critic", func() {
+		g := G.NewGraph()
+		b = Bind(g)
+		var xn, oh *G.Node
+		xn, x = Input(g, "x", m.ImageShape(batch)...)
+		if m.Classes() > 0 {
+			oh, onehot = Input(g, "onehot", batch, m.Classes())
+		}
+		logits = m.Discriminator(b, xn, oh, nil, false)
+	})
+	return b, x, onehot, logits, err
+}

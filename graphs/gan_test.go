@@ -152,6 +152,7 @@ func TestDCGANGradients(t *testing.T) {
 		{"resize+sn", DCGANConfig{Upsample: UpsampleResize, SpectralNorm: true}},
 		{"transposed+conditional", DCGANConfig{Upsample: UpsampleTransposed, Classes: 3}},
 		{"resize+sn+conditional", DCGANConfig{Upsample: UpsampleResize, SpectralNorm: true, Classes: 3}},
+		{"resize+dropout", DCGANConfig{Upsample: UpsampleResize, DDropout: 0.3}},
 	}
 	for _, v := range variants {
 		for _, disc := range []bool{true, false} {
@@ -282,5 +283,45 @@ func TestGANLossValues(t *testing.T) {
 				t.Errorf("D loss %.6f G loss %.6f, want %.6f %.6f", d, g, c.wantD, c.wantG)
 			}
 		})
+	}
+}
+
+// TestDCGANDropoutMasks checks that D's dropout masks reach its features:
+// with every mask zero, each logit is the final layer's bias alone.
+func TestDCGANDropoutMasks(t *testing.T) {
+	m, err := NewDCGAN(DCGANConfig{Latent: 5, Base: 4, Slope: 0.2, Upsample: UpsampleResize, DDropout: 0.5}, rand.New(rand.NewPCG(3, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.DFC.Bias.Data[0] = 0.25
+	s, err := BuildGANStep(m, 2, true, GANStepOptions{Loss: LossBCE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Masks) != 4 {
+		t.Fatalf("%d masks, want 2 per D pass", len(s.Masks))
+	}
+	prog, err := Compile(s.Bound, nil, Outputs{s.RealLogits, s.FakeLogits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	for _, zero := range []bool{false, true} {
+		fillGANInputs(s, rand.New(rand.NewPCG(2, 2)))
+		if zero {
+			for _, mask := range s.Masks {
+				clear(mask)
+			}
+		}
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range [][]float32{prog.Value(s.RealLogits), prog.Value(s.FakeLogits)} {
+			for _, v := range l {
+				if (v == 0.25) != zero {
+					t.Errorf("zero masks %v: logit %v, want the bias 0.25 exactly when every mask is zero", zero, v)
+				}
+			}
+		}
 	}
 }

@@ -1,9 +1,11 @@
 package models
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/genmodel/genmodel/data"
@@ -32,6 +34,7 @@ type ganSection struct {
 	DLR                float64 `mapstructure:"d_lr"`
 	GLR                float64 `mapstructure:"g_lr"`
 	EMADecay           float64 `mapstructure:"ema_decay"`
+	SampleKeep         float64 `mapstructure:"sample_keep"`
 	BaseChannels       int     `mapstructure:"base_channels"` // dcgan only
 	DChannels          int     `mapstructure:"d_channels"`    // dcgan only
 	Upsample           string  `mapstructure:"upsample"`      // dcgan only
@@ -88,7 +91,7 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 		return nil, err
 	}
 	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
-		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels}, InitRNG(common.Seed))
+		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels, DDropout: s.DDropout}, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -134,6 +137,8 @@ func decodeGANSection(cfg *config.Config, section string) (ganSection, error) {
 		return s, fmt.Errorf("config: %s.label_smoothing must be in [0, 1), got %g", section, s.LabelSmoothing)
 	case s.EMADecay < 0 || s.EMADecay >= 1:
 		return s, fmt.Errorf("config: %s.ema_decay must be in [0, 1), got %g", section, s.EMADecay)
+	case !(s.SampleKeep > 0 && s.SampleKeep <= 1):
+		return s, fmt.Errorf("config: %s.sample_keep must be in (0, 1] (1: keep every sample), got %g", section, s.SampleKeep)
 	case s.WeightClip < 0 || s.InstanceNoise < 0 || s.InstanceNoiseSteps < 0 || s.DLR < 0 || s.GLR < 0:
 		return s, fmt.Errorf("config: %s.weight_clip, instance_noise, instance_noise_steps, d_lr and g_lr must not be negative", section)
 	}
@@ -296,8 +301,99 @@ func (m *GAN) Samples(n int, rng *rand.Rand) (sample.Images, error) {
 	return m.generate(n, -1, rng)
 }
 
-// generate draws n images of class k (k < 0: classes in turn).
+// generate draws n images of class k (k < 0: classes in turn). With
+// sample_keep < 1 it is discriminator rejection sampling (after Azadi et al.
+// 2019, without their recalibration of D): G draws n/sample_keep images and
+// the n that D scores most real are kept, class by class.
 func (m *GAN) generate(n, k int, rng *rand.Rand) (sample.Images, error) {
+	keep := m.cfg.SampleKeep
+	if keep <= 0 || keep >= 1 || n == 0 {
+		return m.render(n, k, rng)
+	}
+	pool, err := m.render(int(math.Ceil(float64(n)/keep)), k, rng)
+	if err != nil {
+		return sample.Images{}, err
+	}
+	scores, err := m.critic(pool, k)
+	if err != nil {
+		return sample.Images{}, err
+	}
+	return keepBest(pool, scores, n, m.classOf(k)), nil
+}
+
+// classOf says which class generate gives its i-th image: k, or with k < 0
+// the classes in turn for a conditional model (0 for an unconditional one).
+func (m *GAN) classOf(k int) func(i int) int {
+	return func(i int) int {
+		switch {
+		case m.Net.Classes() == 0:
+			return 0
+		case k >= 0:
+			return k
+		}
+		return i % m.Net.Classes()
+	}
+}
+
+// keepBest returns n of the pool's images, the best-scored of each class:
+// the i-th result is the best image of class classOf(i) not yet taken.
+func keepBest(pool sample.Images, scores []float32, n int, classOf func(int) int) sample.Images {
+	byClass := map[int][]int{}
+	for i := range pool.N {
+		c := classOf(i)
+		byClass[c] = append(byClass[c], i)
+	}
+	for _, idx := range byClass {
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+	}
+	dim := pool.H * pool.W
+	out := sample.Images{N: n, H: pool.H, W: pool.W, Pix: make([]float32, n*dim)}
+	for i := range n {
+		c := classOf(i)
+		j := byClass[c][0]
+		byClass[c] = byClass[c][1:]
+		copy(out.Pix[i*dim:(i+1)*dim], pool.Pix[j*dim:(j+1)*dim])
+	}
+	return out
+}
+
+// critic scores images in [0,1] by D's logit (evaluation mode), the i-th
+// with the label generate gave it.
+func (m *GAN) critic(imgs sample.Images, k int) ([]float32, error) {
+	b, x, onehot, logits, err := graphs.BuildGANCritic(m.Net, chunkSize)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := graphs.Compile(b, nil, graphs.Outputs{logits})
+	if err != nil {
+		return nil, err
+	}
+	defer prog.Close()
+	classOf := m.classOf(k)
+	dim := imgs.H * imgs.W
+	scores := make([]float32, imgs.N)
+	for lo := 0; lo < imgs.N; lo += chunkSize {
+		rows := min(chunkSize, imgs.N-lo)
+		clear(x)
+		for i, v := range imgs.Pix[lo*dim : (lo+rows)*dim] {
+			x[i] = 2*v - 1
+		}
+		if onehot != nil {
+			clear(onehot)
+			for r := range rows {
+				onehot[r*m.Net.Classes()+classOf(lo+r)] = 1
+			}
+		}
+		if err := prog.Run(); err != nil {
+			return nil, err
+		}
+		copy(scores[lo:lo+rows], prog.Value(logits)[:rows])
+	}
+	return scores, nil
+}
+
+// render draws n images of class k (k < 0: classes in turn) from G.
+func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 	if m.ema != nil {
 		// The averaged tensors stand in for the generator's while the
 		// sampling graph binds them; batch normalization then uses each
@@ -408,7 +504,7 @@ func (m *GAN) CheckEpoch(ms []train.Metric) []string {
 // sampleSpread is the mean over pixels of the standard deviation across 64
 // samples: near zero when G maps all noise to one image.
 func (m *GAN) sampleSpread() (float64, error) {
-	imgs, err := m.generate(64, -1, rand.New(rand.NewPCG(1, 2)))
+	imgs, err := m.render(64, -1, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		return 0, err
 	}

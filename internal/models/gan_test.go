@@ -9,6 +9,7 @@ import (
 
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/sample"
 	"github.com/genmodel/genmodel/internal/train"
 )
 
@@ -54,8 +55,9 @@ func TestGANWarnings(t *testing.T) {
 }
 
 func TestGANConfigErrors(t *testing.T) {
-	for _, o := range [][2]string{{"gan.loss", "lsgan"}, {"gan.n_critic", "0"}, {"gan.label_smoothing", "1"}, {"gan.d_dropout", "1"}, {"gan.weight_clip", "-1"}} {
-		cfg, err := loadConfig("gan", set(o[0], o[1]))
+	for _, o := range [][2]string{{"gan.loss", "lsgan"}, {"gan.n_critic", "0"}, {"gan.label_smoothing", "1"}, {"gan.d_dropout", "1"}, {"gan.weight_clip", "-1"}, {"gan.sample_keep", "0"}, {"dcgan.sample_keep", "1.5"}, {"dcgan.d_dropout", "-0.1"}} {
+		model, _, _ := strings.Cut(o[0], ".")
+		cfg, err := loadConfig(model, set(o[0], o[1]))
 		if err != nil {
 			continue
 		}
@@ -195,5 +197,72 @@ func TestGeneratorAverage(t *testing.T) {
 	}
 	if &m.gen[0].Data[0] != ptr {
 		t.Error("sampling left the average in the generator's place")
+	}
+}
+
+func TestKeepBest(t *testing.T) {
+	// Image i of the pool is one pixel of value i; scores rank them.
+	pool := sample.Images{N: 6, H: 1, W: 1, Pix: []float32{0, 1, 2, 3, 4, 5}}
+	scores := []float32{0.1, 0.9, 0.8, -1, 0.5, 0.95}
+	cases := []struct {
+		name    string
+		n       int
+		classOf func(int) int
+		want    []float32
+	}{
+		{"one class", 3, func(int) int { return 0 }, []float32{5, 1, 2}},
+		{"classes in turn", 4, func(i int) int { return i % 2 }, []float32{2, 5, 4, 1}},
+		{"all", 6, func(int) int { return 0 }, []float32{5, 1, 2, 4, 0, 3}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := keepBest(pool, scores, c.n, c.classOf)
+			if !slices.Equal(got.Pix, c.want) {
+				t.Errorf("kept %v, want %v", got.Pix, c.want)
+			}
+		})
+	}
+}
+
+// TestRejectionSampling checks that sample_keep draws through D: the pool of
+// 4n images starts with plain sampling's n (the same noise), so D's scores
+// of the kept images, sorted, are at least the plain ones', place by place.
+// A conditional model filters class by class.
+func TestRejectionSampling(t *testing.T) {
+	for _, model := range []string{"gan", "dcgan"} {
+		t.Run(model, func(t *testing.T) {
+			plain := loadModel(t, model).(*GAN)
+			filtered := loadModel(t, model, set(model+".sample_keep", "0.25")).(*GAN)
+			a, err := plain.Samples(8, rngFor(4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := filtered.Samples(8, rngFor(4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.N != 8 || len(b.Pix) != len(a.Pix) {
+				t.Fatalf("got %d images (%d values), want 8", b.N, len(b.Pix))
+			}
+			sa, err := plain.critic(a, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sb, err := plain.critic(b, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(sa)
+			slices.Sort(sb)
+			for i := range sa {
+				if sb[i] < sa[i] {
+					t.Errorf("the %d-th lowest score of the kept images %v is below plain sampling's %v", i, sb[i], sa[i])
+				}
+			}
+			cond := loadModel(t, model, set(model+".conditional", "true"), set(model+".sample_keep", "0.5")).(*GAN)
+			if _, _, err := cond.Draw(DrawRequest{Kind: "prior", N: 20, Class: 3}, nil, rngFor(1)); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
