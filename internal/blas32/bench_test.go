@@ -51,6 +51,14 @@ func BenchmarkSgemm(b *testing.B) {
 				benchSgemm(b, Sgemm, s.tA, s.tB, s.m, s.n, s.k)
 			})
 		}
+		if useAVX512 {
+			b.Run(s.name+"/threads=1/avx2", func(b *testing.B) {
+				defer SetThreads(SetThreads(1))
+				defer func() { useAVX512 = true }()
+				useAVX512 = false
+				benchSgemm(b, Sgemm, s.tA, s.tB, s.m, s.n, s.k)
+			})
+		}
 		b.Run(s.name+"/gonum", func(b *testing.B) {
 			benchSgemm(b, gonum.Implementation{}.Sgemm, s.tA, s.tB, s.m, s.n, s.k)
 		})

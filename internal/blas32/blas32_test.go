@@ -239,6 +239,20 @@ func TestSgemmGoKernel(t *testing.T) {
 	}
 }
 
+// TestSgemmAVX2Kernel runs the grid through the AVX2 kernel alone, which is
+// what machines without AVX-512 execute; on this machine the default grid
+// goes through the AVX-512 kernel (and the AVX2 one for odd row tiles).
+func TestSgemmAVX2Kernel(t *testing.T) {
+	if !useAsm {
+		t.Skip("no AVX2 on this machine")
+	}
+	defer func(old bool) { useAVX512 = old }(useAVX512)
+	useAVX512 = false
+	for _, tc := range accuracyCases(true) {
+		tc.run(t, Sgemm)
+	}
+}
+
 // TestSgemmThreads checks that the parallel split gives the same answer,
 // bit for bit, as the serial path: each C element is computed by exactly
 // one goroutine with the same blocking, so nothing may differ.

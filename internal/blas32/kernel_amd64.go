@@ -7,14 +7,33 @@ import "golang.org/x/sys/cpu"
 // It is a variable so tests can exercise the Go kernel on the same machine.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// useAVX512 selects kern12x16 for pairs of row tiles. x/sys/cpu checks that
+// the OS saves the ZMM and mask state too.
+var useAVX512 = useAsm && cpu.X86.HasAVX512F
+
 // kern6x16 is the assembly version of kernelGo; see its contract. Strides
 // are in elements.
 //
 //go:noescape
 func kern6x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, nt int)
 
+// kern12x16 is the AVX-512 kernel for pairs of row tiles; see its comment.
+//
+//go:noescape
+func kern12x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, pairs int)
+
 func kernel(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int, alpha, beta float32, nt int) {
 	checkKernelArgs(kc, a, rsa, csa, astep, b, c, ldc, nt)
+	if useAVX512 {
+		if pairs := nt / 2; pairs > 0 {
+			kern12x16(kc, &a[0], rsa, csa, astep, &b[0], &c[0], ldc, alpha, beta, pairs)
+		}
+		if nt%2 == 1 {
+			t := nt - 1
+			kern6x16(kc, &a[t*astep], rsa, csa, astep, &b[0], &c[t*mr*ldc], ldc, alpha, beta, 1)
+		}
+		return
+	}
 	if useAsm {
 		kern6x16(kc, &a[0], rsa, csa, astep, &b[0], &c[0], ldc, alpha, beta, nt)
 		return
@@ -52,4 +71,7 @@ func packBTrans16(dst, b []float32, ldb, kc int) {
 
 // setAsm lets tests switch kernels; it reports nothing because tests restore
 // the old value themselves.
-func setAsm(on bool) { useAsm = on && cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+func setAsm(on bool) {
+	useAsm = on && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAVX512 = useAsm && cpu.X86.HasAVX512F
+}

@@ -5,6 +5,9 @@ package blas32
 // Without the amd64 assembly, the Go kernel and Go packing are used.
 const useAsm = false
 
+// useAVX512 is never set off amd64; tests switch it.
+var useAVX512 = false
+
 func kernel(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int, alpha, beta float32, nt int) {
 	checkKernelArgs(kc, a, rsa, csa, astep, b, c, ldc, nt)
 	kernelGo(kc, a, rsa, csa, astep, b, c, ldc, alpha, beta, nt)

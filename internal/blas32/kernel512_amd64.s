@@ -1,0 +1,161 @@
+#include "textflag.h"
+
+// kern12x16 is the AVX-512 micro-kernel: kern6x16's contract, for tiles
+// taken two at a time (pairs pairs of row tiles, 12 rows of C each, the
+// second tile of a pair astep elements of A after the first and 6 rows of C
+// below it). With 512-bit vectors a 6x16 tile is only 6 accumulator chains,
+// too few to keep two FMA pipes busy through the FMA latency; a pair of tiles
+// gives 12.
+//
+// Register use:
+//   Z0..Z11  accumulators, row r of the pair in Z(r)
+//   Z12      the current 16-wide B panel row; Z13 alpha, Z14 beta
+//   AX, R11  &A[row 0][p] and &A[row 3][p] of the first tile
+//   R10, R13 &A[row 0][p] and &A[row 3][p] of the second tile
+//   R8, R9   row and column stride of A in bytes
+//   R12      &A[row 0][0] of the pair, BX = B cursor, CX = C of the pair,
+//   DX       ldc in bytes, SI = k counter, DI = pairs left
+// The A elements are broadcast from memory by the FMAs themselves.
+
+#define STEP512(boff) \
+	VMOVUPS boff(BX), Z12; \
+	VFMADD231PS.BCST (AX), Z12, Z0; \
+	VFMADD231PS.BCST (AX)(R8*1), Z12, Z1; \
+	VFMADD231PS.BCST (AX)(R8*2), Z12, Z2; \
+	VFMADD231PS.BCST (R11), Z12, Z3; \
+	VFMADD231PS.BCST (R11)(R8*1), Z12, Z4; \
+	VFMADD231PS.BCST (R11)(R8*2), Z12, Z5; \
+	VFMADD231PS.BCST (R10), Z12, Z6; \
+	VFMADD231PS.BCST (R10)(R8*1), Z12, Z7; \
+	VFMADD231PS.BCST (R10)(R8*2), Z12, Z8; \
+	VFMADD231PS.BCST (R13), Z12, Z9; \
+	VFMADD231PS.BCST (R13)(R8*1), Z12, Z10; \
+	VFMADD231PS.BCST (R13)(R8*2), Z12, Z11; \
+	ADDQ R9, AX; \
+	ADDQ R9, R11; \
+	ADDQ R9, R10; \
+	ADDQ R9, R13
+
+#define ROW0(acc, addr) \
+	VMULPS  Z13, acc, acc; \
+	VMOVUPS acc, addr
+
+#define ROWB(acc, addr) \
+	VMULPS      Z13, acc, acc; \
+	VFMADD231PS addr, Z14, acc; \
+	VMOVUPS     acc, addr
+
+// func kern12x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, pairs int)
+TEXT ·kern12x16(SB), NOSPLIT, $0-80
+	MOVQ         rsa+16(FP), R8
+	SHLQ         $2, R8
+	MOVQ         csa+24(FP), R9
+	SHLQ         $2, R9
+	MOVQ         a+8(FP), R12
+	MOVQ         c+48(FP), CX
+	MOVQ         ldc+56(FP), DX
+	SHLQ         $2, DX
+	MOVQ         pairs+72(FP), DI
+	VBROADCASTSS alpha+64(FP), Z13
+	VBROADCASTSS beta+68(FP), Z14
+
+pair:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   R12, AX
+	LEAQ   (R12)(R8*2), R11
+	ADDQ   R8, R11
+	MOVQ   astep+32(FP), R10
+	SHLQ   $2, R10
+	ADDQ   R12, R10
+	LEAQ   (R10)(R8*2), R13
+	ADDQ   R8, R13
+	MOVQ   b+40(FP), BX
+	MOVQ   kc+0(FP), SI
+	CMPQ   SI, $4
+	JLT    tail
+
+loop4:
+	STEP512(0)
+	STEP512(64)
+	STEP512(128)
+	STEP512(192)
+	ADDQ $256, BX
+	SUBQ $4, SI
+	CMPQ SI, $4
+	JGE  loop4
+
+tail:
+	TESTQ SI, SI
+	JZ    store
+
+loop1:
+	STEP512(0)
+	ADDQ $64, BX
+	DECQ SI
+	JNZ  loop1
+
+store:
+	// Row bases: AX rows 0-2, R11 rows 3-5, R10 rows 6-8, R13 rows 9-11.
+	MOVQ CX, AX
+	LEAQ (CX)(DX*2), R11
+	ADDQ DX, R11
+	LEAQ (R11)(DX*2), R10
+	ADDQ DX, R10
+	LEAQ (R10)(DX*2), R13
+	ADDQ DX, R13
+	MOVL beta+68(FP), SI
+
+	// beta == ±0 means "overwrite": test the bits without the sign.
+	ANDL $0x7fffffff, SI
+	JNZ  withbeta
+	ROW0(Z0, (AX))
+	ROW0(Z1, (AX)(DX*1))
+	ROW0(Z2, (AX)(DX*2))
+	ROW0(Z3, (R11))
+	ROW0(Z4, (R11)(DX*1))
+	ROW0(Z5, (R11)(DX*2))
+	ROW0(Z6, (R10))
+	ROW0(Z7, (R10)(DX*1))
+	ROW0(Z8, (R10)(DX*2))
+	ROW0(Z9, (R13))
+	ROW0(Z10, (R13)(DX*1))
+	ROW0(Z11, (R13)(DX*2))
+	JMP  next
+
+withbeta:
+	ROWB(Z0, (AX))
+	ROWB(Z1, (AX)(DX*1))
+	ROWB(Z2, (AX)(DX*2))
+	ROWB(Z3, (R11))
+	ROWB(Z4, (R11)(DX*1))
+	ROWB(Z5, (R11)(DX*2))
+	ROWB(Z6, (R10))
+	ROWB(Z7, (R10)(DX*1))
+	ROWB(Z8, (R10)(DX*2))
+	ROWB(Z9, (R13))
+	ROWB(Z10, (R13)(DX*1))
+	ROWB(Z11, (R13)(DX*2))
+
+next:
+	// Next pair: A moves by two tiles, C by 12 rows.
+	MOVQ astep+32(FP), SI
+	SHLQ $3, SI
+	ADDQ SI, R12
+	LEAQ (R13)(DX*2), CX
+	ADDQ DX, CX
+	DECQ DI
+	JNZ  pair
+
+	VZEROUPPER
+	RET
