@@ -1,6 +1,9 @@
 package graphs
 
-import "gonum.org/v1/gonum/blas"
+import (
+	"github.com/genmodel/genmodel/internal/vec32"
+	"gonum.org/v1/gonum/blas"
+)
 
 // Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016) for the
 // forward pass of 3x3, stride-1, padding-1 convolutions, which are most of
@@ -73,52 +76,31 @@ func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm gem
 	m := getScratch(16 * (g.O*per*perImage + winogradSkew))
 	defer putScratch(m)
 	hw := g.H * g.W
+	// V's input blocks are read from a zero-padded copy of each plane, so
+	// that no tile needs bounds tests; only the interior is ever written,
+	// so the border stays zero from plane to plane.
+	pw := 2*tx + 2
+	pad := getScratch((2*ty + 2) * pw)
+	defer putScratch(pad)
+	clear(pad)
 	for b0 := lo; b0 < hi; b0 += per {
 		n := min(per, hi-b0)
 		tiles := n * perImage
-		// V[xi][c][tile] = (B^T d B)[xi] of the 4x4 input block of the
-		// tile, read from a zero-padded copy of the plane so that no tile
-		// needs bounds tests.
-		pw := 2*tx + 2
-		pad := getScratch((2*ty + 2) * pw)
+		// V[xi][c][tile] = (B^T d B)[xi] of the 4x4 input block of the tile.
 		for j := 0; j < n; j++ {
 			img := x[(b0+j)*g.C*hw:]
 			for c := 0; c < g.C; c++ {
 				plane := img[c*hw : (c+1)*hw]
-				clear(pad)
 				for iy := 0; iy < g.H; iy++ {
 					copy(pad[(iy+1)*pw+1:], plane[iy*g.W:(iy+1)*g.W])
 				}
-				dst := v[c*tiles+j*perImage:]
-				stride := g.C*tiles + winogradSkew // between consecutive xi
-				for y := 0; y < ty; y++ {
-					r0 := pad[(2*y)*pw:]
-					r1 := pad[(2*y+1)*pw:]
-					r2 := pad[(2*y+2)*pw:]
-					r3 := pad[(2*y+3)*pw:]
-					for xx := 0; xx < tx; xx++ {
-						o := 2 * xx
-						// B^T d, by columns s = 0..3.
-						t00, t01, t02, t03 := r0[o]-r2[o], r0[o+1]-r2[o+1], r0[o+2]-r2[o+2], r0[o+3]-r2[o+3]
-						t10, t11, t12, t13 := r1[o]+r2[o], r1[o+1]+r2[o+1], r1[o+2]+r2[o+2], r1[o+3]+r2[o+3]
-						t20, t21, t22, t23 := r2[o]-r1[o], r2[o+1]-r1[o+1], r2[o+2]-r1[o+2], r2[o+3]-r1[o+3]
-						t30, t31, t32, t33 := r1[o]-r3[o], r1[o+1]-r3[o+1], r1[o+2]-r3[o+2], r1[o+3]-r3[o+3]
-						k := y*tx + xx
-						// (B^T d) B, row by row: xi = r*4 + s.
-						dst[0*stride+k], dst[1*stride+k], dst[2*stride+k], dst[3*stride+k] = t00-t02, t01+t02, t02-t01, t01-t03
-						dst[4*stride+k], dst[5*stride+k], dst[6*stride+k], dst[7*stride+k] = t10-t12, t11+t12, t12-t11, t11-t13
-						dst[8*stride+k], dst[9*stride+k], dst[10*stride+k], dst[11*stride+k] = t20-t22, t21+t22, t22-t21, t21-t23
-						dst[12*stride+k], dst[13*stride+k], dst[14*stride+k], dst[15*stride+k] = t30-t32, t31+t32, t32-t31, t31-t33
-					}
-				}
+				vec32.WinogradInput(v[c*tiles+j*perImage:], g.C*tiles+winogradSkew, pad, ty, tx)
 			}
 		}
-		putScratch(pad)
 		for xi := 0; xi < 16; xi++ {
 			gemm(blas.NoTrans, blas.NoTrans, g.O, tiles, g.C, 1, u[xi*g.O*g.C:], g.C, v[xi*(g.C*tiles+winogradSkew):], tiles, 0, m[xi*(g.O*tiles+winogradSkew):], tiles)
 		}
 		// Y = A^T M A per tile, cropped at odd edges, plus the bias.
-		stride := g.O*tiles + winogradSkew // between consecutive xi
 		for j := 0; j < n; j++ {
 			out := dst[(b0+j)*g.O*hw:]
 			for o := 0; o < g.O; o++ {
@@ -126,42 +108,7 @@ func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm gem
 				if bias != nil {
 					bv = bias[o]
 				}
-				plane := out[o*hw : (o+1)*hw]
-				src := m[o*tiles+j*perImage:]
-				var rows [16][]float32 // this tile row's entries of each of the 16 matrices
-				for y := 0; y < ty; y++ {
-					for xi := range rows {
-						rows[xi] = src[xi*stride+y*tx : xi*stride+(y+1)*tx]
-					}
-					for xx := 0; xx < tx; xx++ {
-						var mm [16]float32
-						for xi, r := range rows {
-							mm[xi] = r[xx]
-						}
-						// A^T mm (2x4): rows 0+1+2 and 1-2-3.
-						a0 := mm[0] + mm[4] + mm[8]
-						a1 := mm[1] + mm[5] + mm[9]
-						a2 := mm[2] + mm[6] + mm[10]
-						a3 := mm[3] + mm[7] + mm[11]
-						b0 := mm[4] - mm[8] - mm[12]
-						b1 := mm[5] - mm[9] - mm[13]
-						b2 := mm[6] - mm[10] - mm[14]
-						b3 := mm[7] - mm[11] - mm[15]
-						oy, ox := 2*y, 2*xx
-						row := plane[oy*g.W:]
-						row[ox] = a0 + a1 + a2 + bv
-						if ox+1 < g.W {
-							row[ox+1] = a1 - a2 - a3 + bv
-						}
-						if oy+1 < g.H {
-							row = plane[(oy+1)*g.W:]
-							row[ox] = b0 + b1 + b2 + bv
-							if ox+1 < g.W {
-								row[ox+1] = b1 - b2 - b3 + bv
-							}
-						}
-					}
-				}
+				vec32.WinogradOutput(out[o*hw:(o+1)*hw], g.W, g.H, m[o*tiles+j*perImage:], g.O*tiles+winogradSkew, bv)
 			}
 		}
 	}

@@ -5,6 +5,19 @@ import "golang.org/x/sys/cpu"
 // useAsm selects the AVX2 kernels; a variable so tests can compare both.
 var useAsm = cpu.X86.HasAVX2
 
+// useAVX512 selects the AVX-512 kernels (the Winograd transforms).
+var useAVX512 = cpu.X86.HasAVX512F
+
+// winogradInputAVX512 and winogradOutputAVX512 are winogradInputGo and
+// winogradOutputGo for tx <= winogradMaxTiles; idx points at winogradIndex,
+// and the int arguments after it are lane masks.
+//
+//go:noescape
+func winogradInputAVX512(dst *float32, stride int, pad *float32, pw, ty, tx int, idx *int32, lo, hi, store int)
+
+//go:noescape
+func winogradOutputAVX512(plane, m *float32, w, h, stride, ty, tx int, idx *int32, in, lo, hi int, bias float32)
+
 // adamAVX2 is adamGo over n (a multiple of 8) elements.
 //
 //go:noescape

@@ -4,6 +4,17 @@ package vec32
 
 const useAsm = false
 
+// useAVX512 is never set off amd64; tests switch it.
+var useAVX512 = false
+
+func winogradInputAVX512(dst *float32, stride int, pad *float32, pw, ty, tx int, idx *int32, lo, hi, store int) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func winogradOutputAVX512(plane, m *float32, w, h, stride, ty, tx int, idx *int32, in, lo, hi int, bias float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
 func adamAVX2(w, grad, m, v *float32, n int, b1, omb1, b2, omb2, scale, step, sqrtBC2, eps float32) {
 	panic("vec32: no assembly on this architecture")
 }
