@@ -150,11 +150,11 @@ func (tc gemmCase) run(t *testing.T, sgemm func(tA, tB blas.Transpose, m, n, k i
 var transposes = []blas.Transpose{blas.NoTrans, blas.Trans}
 
 // accuracyCases is the full grid for the small sizes plus the edges around
-// the tile and block sizes (mr = 6, nr = 16, mcMax, kcMax).
+// the tile and block sizes (mr = 12, nr = 16, mcMax, kcMax).
 func accuracyCases(short bool) []gemmCase {
-	sizes := []int{0, 1, 2, 3, 5, 7, 13, 17, 31, 64, 65, 127, 130, 257}
+	sizes := []int{0, 1, 2, 3, 5, 7, 11, 12, 13, 17, 24, 25, 31, 64, 65, 127, 130, 257}
 	if short {
-		sizes = []int{0, 1, 2, 7, 17, 65, 130}
+		sizes = []int{0, 1, 2, 7, 13, 17, 30, 65, 130}
 	}
 	var cases []gemmCase
 	i := 0

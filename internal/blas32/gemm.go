@@ -6,13 +6,14 @@ import (
 	"sync/atomic"
 )
 
-// Register tile of the micro-kernel: MR rows of C by NR columns. 6×16 uses
-// 12 of the 16 YMM registers as accumulators (enough independent FMA chains
-// to cover the FMA latency on two pipes) and leaves 4 for the two B vectors
-// and the A broadcasts. NR = 16 also divides every channel count the models
-// use, so most column panels are full.
+// Register tile of the micro-kernel: MR rows of C by NR columns. The AVX-512
+// kernel keeps a 12×16 tile in 12 of the 32 ZMM registers (twelve
+// independent FMA chains cover the FMA latency on two pipes); the AVX2
+// kernel does it as two 6×16 halves in 12 of the 16 YMM registers. NR = 16
+// also divides every channel count the models use, so most column panels
+// are full.
 const (
-	mr = 6
+	mr = 12
 	nr = 16
 )
 
@@ -39,7 +40,7 @@ const (
 	parMinFlops     = 1 << 23
 	parStripFlops   = 1 << 21
 	parMinPanels    = 2
-	parMinTiles     = 16
+	parMinTiles     = 8
 	stripsPerThread = 4
 )
 

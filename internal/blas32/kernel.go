@@ -1,11 +1,14 @@
 package blas32
 
 // checkKernelArgs panics if a kernel call would touch memory outside its
-// slices. The drivers never do that, but the assembly has no bounds checks
-// of its own, so this cheap per-call guard turns a driver bug into a panic
-// instead of silent memory corruption.
+// slices, or has several tiles that do not follow one another at mr rows of
+// A (the AVX2 kernel runs them as 6-row half tiles at one pitch). The
+// drivers never do either, but the assembly has no bounds checks of its own,
+// so this cheap per-call guard turns a driver bug into a panic instead of
+// silent memory corruption.
 func checkKernelArgs(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc, nt int) {
 	if kc <= 0 || nt <= 0 || rsa < 0 || csa < 0 || astep < 0 || ldc < nr ||
+		(nt > 1 && astep != mr*rsa) ||
 		(nt-1)*astep+(mr-1)*rsa+(kc-1)*csa >= len(a) ||
 		kc*nr > len(b) ||
 		(nt*mr-1)*ldc+nr > len(c) {

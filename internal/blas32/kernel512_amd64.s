@@ -1,20 +1,19 @@
 #include "textflag.h"
 
-// kern12x16 is the AVX-512 micro-kernel: kern6x16's contract, for tiles
-// taken two at a time (pairs pairs of row tiles, 12 rows of C each, the
-// second tile of a pair astep elements of A after the first and 6 rows of C
-// below it). With 512-bit vectors a 6x16 tile is only 6 accumulator chains,
-// too few to keep two FMA pipes busy through the FMA latency; a pair of tiles
-// gives 12.
+// kern12x16 is the AVX-512 micro-kernel, with kernelGo's contract for
+// mr = 12: each 12x16 tile of C is computed as rows 0-5 and rows 6-11 of A
+// (6*rsa apart) against the 16-wide B panel. Twelve rows give twelve
+// independent accumulator chains, enough to keep two 512-bit FMA pipes busy
+// through the FMA latency.
 //
 // Register use:
 //   Z0..Z11  accumulators, row r of the pair in Z(r)
 //   Z12      the current 16-wide B panel row; Z13 alpha, Z14 beta
-//   AX, R11  &A[row 0][p] and &A[row 3][p] of the first tile
-//   R10, R13 &A[row 0][p] and &A[row 3][p] of the second tile
+//   AX, R11  &A[row 0][p] and &A[row 3][p]
+//   R10, R13 &A[row 6][p] and &A[row 9][p]
 //   R8, R9   row and column stride of A in bytes
-//   R12      &A[row 0][0] of the pair, BX = B cursor, CX = C of the pair,
-//   DX       ldc in bytes, SI = k counter, DI = pairs left
+//   R12      &A[row 0][0] of the tile, BX = B cursor, CX = C of the tile,
+//   DX       ldc in bytes, SI = k counter, DI = tiles left
 // The A elements are broadcast from memory by the FMAs themselves.
 
 #define STEP512(boff) \
@@ -45,7 +44,7 @@
 	VFMADD231PS addr, Z14, acc; \
 	VMOVUPS     acc, addr
 
-// func kern12x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, pairs int)
+// func kern12x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, nt int)
 TEXT ·kern12x16(SB), NOSPLIT, $0-80
 	MOVQ         rsa+16(FP), R8
 	SHLQ         $2, R8
@@ -55,11 +54,11 @@ TEXT ·kern12x16(SB), NOSPLIT, $0-80
 	MOVQ         c+48(FP), CX
 	MOVQ         ldc+56(FP), DX
 	SHLQ         $2, DX
-	MOVQ         pairs+72(FP), DI
+	MOVQ         nt+72(FP), DI
 	VBROADCASTSS alpha+64(FP), Z13
 	VBROADCASTSS beta+68(FP), Z14
 
-pair:
+tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -75,9 +74,8 @@ pair:
 	MOVQ   R12, AX
 	LEAQ   (R12)(R8*2), R11
 	ADDQ   R8, R11
-	MOVQ   astep+32(FP), R10
-	SHLQ   $2, R10
-	ADDQ   R12, R10
+	LEAQ   (R8)(R8*2), R10
+	LEAQ   (R12)(R10*2), R10
 	LEAQ   (R10)(R8*2), R13
 	ADDQ   R8, R13
 	MOVQ   b+40(FP), BX
@@ -148,14 +146,14 @@ withbeta:
 	ROWB(Z11, (R13)(DX*2))
 
 next:
-	// Next pair: A moves by two tiles, C by 12 rows.
+	// Next tile: A moves by astep, C by 12 rows.
 	MOVQ astep+32(FP), SI
-	SHLQ $3, SI
+	SHLQ $2, SI
 	ADDQ SI, R12
 	LEAQ (R13)(DX*2), CX
 	ADDQ DX, CX
 	DECQ DI
-	JNZ  pair
+	JNZ  tile
 
 	VZEROUPPER
 	RET

@@ -7,35 +7,32 @@ import "golang.org/x/sys/cpu"
 // It is a variable so tests can exercise the Go kernel on the same machine.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// useAVX512 selects kern12x16 for pairs of row tiles. x/sys/cpu checks that
+// useAVX512 selects kern12x16 over kern6x16. x/sys/cpu checks that
 // the OS saves the ZMM and mask state too.
 var useAVX512 = useAsm && cpu.X86.HasAVX512F
 
-// kern6x16 is the assembly version of kernelGo; see its contract. Strides
-// are in elements.
+// kern6x16 is the AVX2 kernel: kernelGo's contract for 6-row tiles (the
+// tiles' height is 6 here, not mr). Strides are in elements.
 //
 //go:noescape
 func kern6x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, nt int)
 
-// kern12x16 is the AVX-512 kernel for pairs of row tiles; see its comment.
+// kern12x16 is the AVX-512 kernel: kernelGo's contract, in assembly.
 //
 //go:noescape
-func kern12x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, pairs int)
+func kern12x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, nt int)
 
 func kernel(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int, alpha, beta float32, nt int) {
 	checkKernelArgs(kc, a, rsa, csa, astep, b, c, ldc, nt)
 	if useAVX512 {
-		if pairs := nt / 2; pairs > 0 {
-			kern12x16(kc, &a[0], rsa, csa, astep, &b[0], &c[0], ldc, alpha, beta, pairs)
-		}
-		if nt%2 == 1 {
-			t := nt - 1
-			kern6x16(kc, &a[t*astep], rsa, csa, astep, &b[0], &c[t*mr*ldc], ldc, alpha, beta, 1)
-		}
+		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], &c[0], ldc, alpha, beta, nt)
 		return
 	}
 	if useAsm {
-		kern6x16(kc, &a[0], rsa, csa, astep, &b[0], &c[0], ldc, alpha, beta, nt)
+		// The AVX2 kernel does 6-row tiles: each 12-row tile is two of
+		// them, 6*rsa apart, and the tiles follow one another at that pitch
+		// (checkKernelArgs), so one call takes them all.
+		kern6x16(kc, &a[0], rsa, csa, 6*rsa, &b[0], &c[0], ldc, alpha, beta, 2*nt)
 		return
 	}
 	kernelGo(kc, a, rsa, csa, astep, b, c, ldc, alpha, beta, nt)
