@@ -24,3 +24,9 @@ func siluAVX2(x, s, y *float32, n int) { panic("vec32: no assembly on this archi
 func siluGradAVX2(x, s, dy, dx *float32, n int) {
 	panic("vec32: no assembly on this architecture")
 }
+
+func siluAVX512(x, s, y *float32, n int) { panic("vec32: no assembly on this architecture") }
+
+func siluGradAVX512(x, s, dy, dx *float32, n int) {
+	panic("vec32: no assembly on this architecture")
+}

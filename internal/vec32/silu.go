@@ -8,9 +8,13 @@ func SiLU(x, s, y []float32) {
 	n := len(x)
 	s, y = s[:n], y[:n]
 	done := 0
-	if useAsm && n >= 8 {
-		done = n &^ 7
-		siluAVX2(&x[0], &s[0], &y[0], done)
+	if useAVX512 && n >= 16 {
+		done = n &^ 15
+		siluAVX512(&x[0], &s[0], &y[0], done)
+	}
+	if useAsm && n-done >= 8 {
+		siluAVX2(&x[done], &s[done], &y[done], 8)
+		done += 8
 	}
 	siluGo(x[done:], s[done:], y[done:])
 }
@@ -21,9 +25,13 @@ func SiLUGrad(x, s, dy, dx []float32) {
 	n := len(x)
 	s, dy, dx = s[:n], dy[:n], dx[:n]
 	done := 0
-	if useAsm && n >= 8 {
-		done = n &^ 7
-		siluGradAVX2(&x[0], &s[0], &dy[0], &dx[0], done)
+	if useAVX512 && n >= 16 {
+		done = n &^ 15
+		siluGradAVX512(&x[0], &s[0], &dy[0], &dx[0], done)
+	}
+	if useAsm && n-done >= 8 {
+		siluGradAVX2(&x[done], &s[done], &dy[done], &dx[done], 8)
+		done += 8
 	}
 	siluGradGo(x[done:], s[done:], dy[done:], dx[done:])
 }

@@ -115,3 +115,104 @@ gloop:
 gdone:
 	VZEROUPPER
 	RET
+
+// The same two kernels on 16-lane vectors, for machines with AVX-512.
+
+// func siluAVX512(x, s, y *float32, n int)
+// Per lane, the operations of siluGo and Exp in order:
+//   u = max(min(-x, 88), -87); k = (u*log2e + R) - R
+//   r = (u - k*ln2Hi) - k*ln2Lo; p = ((((c0 r + c1) r + c2) r + c3) r + c4) r + c5
+//   e = ((p r) r + r) + 1, scaled by 2^k; s = 1/(1+e); y = x*s
+TEXT ·siluAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ s+8(FP), DI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS expconst<>+0(SB), Z8   // hi
+	VBROADCASTSS expconst<>+4(SB), Z9   // lo
+	VBROADCASTSS expconst<>+8(SB), Z10  // log2e
+	VBROADCASTSS expconst<>+12(SB), Z11 // round magic
+	VBROADCASTSS expconst<>+16(SB), Z12 // ln2Hi
+	VBROADCASTSS expconst<>+20(SB), Z13 // ln2Lo
+	VBROADCASTSS expconst<>+48(SB), Z14 // 1
+	VBROADCASTSS expconst<>+52(SB), Z15 // sign bit
+	XORQ AX, AX
+
+zloop:
+	CMPQ AX, CX
+	JGE zdone
+	VMOVUPS (SI)(AX*4), Z0              // x
+	VXORPS Z15, Z0, Z1                  // u = -x
+	VMINPS Z8, Z1, Z1                   // min(u, 88)
+	VMAXPS Z9, Z1, Z1                   // max(., -87)
+	VMULPS Z10, Z1, Z2                  // u*log2e
+	VADDPS Z11, Z2, Z2                  // + R
+	VSUBPS Z11, Z2, Z2                  // - R: k
+	VMULPS Z12, Z2, Z3                  // k*ln2Hi
+	VSUBPS Z3, Z1, Z3                   // r = u - k*ln2Hi
+	VMULPS Z13, Z2, Z4                  // k*ln2Lo
+	VSUBPS Z4, Z3, Z3                   // r -= k*ln2Lo
+	VBROADCASTSS expconst<>+24(SB), Z4  // p = c0
+	VBROADCASTSS expconst<>+28(SB), Z5
+	VMULPS Z3, Z4, Z4
+	VADDPS Z5, Z4, Z4                   // p*r + c1
+	VBROADCASTSS expconst<>+32(SB), Z5
+	VMULPS Z3, Z4, Z4
+	VADDPS Z5, Z4, Z4                   // + c2
+	VBROADCASTSS expconst<>+36(SB), Z5
+	VMULPS Z3, Z4, Z4
+	VADDPS Z5, Z4, Z4                   // + c3
+	VBROADCASTSS expconst<>+40(SB), Z5
+	VMULPS Z3, Z4, Z4
+	VADDPS Z5, Z4, Z4                   // + c4
+	VBROADCASTSS expconst<>+44(SB), Z5
+	VMULPS Z3, Z4, Z4
+	VADDPS Z5, Z4, Z4                   // + c5
+	VMULPS Z3, Z4, Z4                   // p*r
+	VMULPS Z3, Z4, Z4                   // *r
+	VADDPS Z3, Z4, Z4                   // + r
+	VADDPS Z14, Z4, Z4                  // + 1: e
+	VCVTTPS2DQ Z2, Z2                   // int32(k)
+	VPSLLD $23, Z2, Z2
+	VPADDD Z2, Z4, Z4                   // e * 2^k
+	VADDPS Z14, Z4, Z4                  // 1 + e
+	VDIVPS Z4, Z14, Z4                  // s = 1/(1+e)
+	VMOVUPS Z4, (DI)(AX*4)
+	VMULPS Z4, Z0, Z0                   // y = x*s
+	VMOVUPS Z0, (DX)(AX*4)
+	ADDQ $16, AX
+	JMP zloop
+
+zdone:
+	VZEROUPPER
+	RET
+
+// func siluGradAVX512(x, s, dy, dx *float32, n int)
+// dx = ((dy*s) * (1 + x*(1-s))), as siluGradGo.
+TEXT ·siluGradAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ s+8(FP), DI
+	MOVQ dy+16(FP), DX
+	MOVQ dx+24(FP), R8
+	MOVQ n+32(FP), CX
+	VBROADCASTSS expconst<>+48(SB), Z14 // 1
+	XORQ AX, AX
+
+zgloop:
+	CMPQ AX, CX
+	JGE zgdone
+	VMOVUPS (SI)(AX*4), Z0              // x
+	VMOVUPS (DI)(AX*4), Z1              // s
+	VMOVUPS (DX)(AX*4), Z2              // dy
+	VSUBPS Z1, Z14, Z3                  // 1-s
+	VMULPS Z3, Z0, Z3                   // x*(1-s)
+	VADDPS Z3, Z14, Z3                  // 1 + x*(1-s)
+	VMULPS Z1, Z2, Z2                   // dy*s
+	VMULPS Z3, Z2, Z2
+	VMOVUPS Z2, (R8)(AX*4)
+	ADDQ $16, AX
+	JMP zgloop
+
+zgdone:
+	VZEROUPPER
+	RET

@@ -27,15 +27,23 @@ func TestExp(t *testing.T) {
 	}
 }
 
-// TestSiLUKernelsMatchGo requires the AVX2 kernels to give the Go loops'
-// bits, over lengths with and without a tail and inputs spanning the
-// clamped range.
+// TestSiLUKernelsMatchGo requires the AVX2 and AVX-512 kernels to give the
+// Go loops' bits, over lengths with and without a tail and inputs spanning
+// the clamped range.
 func TestSiLUKernelsMatchGo(t *testing.T) {
 	if !useAsm {
 		t.Skip("no AVX2 here: SiLU is the Go loop")
 	}
+	defer func(old bool) { useAVX512 = old }(useAVX512)
+	for _, wide := range []bool{false, useAVX512} {
+		useAVX512 = wide
+		testSiLUKernels(t)
+	}
+}
+
+func testSiLUKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	for _, n := range []int{8, 21, 1024, 3001} {
+	for _, n := range []int{8, 21, 24, 1024, 3001} {
 		x, dy := make([]float32, n), make([]float32, n)
 		for i := range x {
 			x[i] = float32(rng.NormFloat64() * 8)
