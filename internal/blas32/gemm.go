@@ -204,19 +204,28 @@ func gemmSerial(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b
 			if pc > 0 {
 				betaEff = 1
 			}
-			packB(ws.bp, bT, b, ldb, pc, kcb, jc, ncb)
+			// A kernel that reads B's rows at any stride takes the full
+			// panels of an untransposed B where they lie (its rows are
+			// 16 contiguous values): only a ragged last panel is packed.
+			var inPlace []float32
+			if !bT && readsBInPlace() {
+				inPlace = b[pc*ldb+jc:]
+			}
+			packB(ws.bp, bT, b, ldb, pc, kcb, jc, ncb, inPlace != nil)
 			for ic := 0; ic < m; ic += mc {
 				mcb := min(mc, m-ic)
-				macroKernel(ws, aT, a, lda, ic, pc, mcb, kcb, ncb, c[ic*ldc+jc:], ldc, alpha, betaEff)
+				macroKernel(ws, aT, a, lda, ic, pc, mcb, kcb, ncb, inPlace, ldb, c[ic*ldc+jc:], ldc, alpha, betaEff)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies the mcb×kcb block of op(A) at (ic, pc) by the packed
-// kcb×ncb block of op(B) in ws.bp and updates the matching block of C (c
-// starts at its top-left element).
-func macroKernel(ws *workspace, aT bool, a []float32, lda, ic, pc, mcb, kcb, ncb int, c []float32, ldc int, alpha, beta float32) {
+// macroKernel multiplies the mcb×kcb block of op(A) at (ic, pc) by the
+// kcb×ncb block of op(B) and updates the matching block of C (c starts at
+// its top-left element). B's panels are packed in ws.bp, except that full
+// panels are read from inPlace (the block's top-left element of an
+// untransposed B, rows ldb apart) when it is not nil.
+func macroKernel(ws *workspace, aT bool, a []float32, lda, ic, pc, mcb, kcb, ncb int, inPlace []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	full := mcb / mr
 	rem := mcb - full*mr
 
@@ -246,19 +255,22 @@ func macroKernel(ws *workspace, aT bool, a []float32, lda, ic, pc, mcb, kcb, ncb
 
 	for jr := 0; jr < ncb; jr += nr {
 		nrb := min(nr, ncb-jr)
-		bPanel := ws.bp[jr*kcb : jr*kcb+kcb*nr]
+		bPanel, bs := ws.bp[jr*kcb:jr*kcb+kcb*nr], nr
+		if inPlace != nil && nrb == nr {
+			bPanel, bs = inPlace[jr:], ldb
+		}
 		if full > 0 {
 			if nrb == nr {
-				kernel(kcb, aFull, rsa, csa, astep, bPanel, c[jr:], ldc, alpha, beta, full)
+				kernel(kcb, aFull, rsa, csa, astep, bPanel, bs, c[jr:], ldc, alpha, beta, full)
 			} else {
 				for t := 0; t < full; t++ {
-					kernel(kcb, aFull[t*astep:], rsa, csa, astep, bPanel, ws.tile[:], nr, 1, 0, 1)
+					kernel(kcb, aFull[t*astep:], rsa, csa, astep, bPanel, bs, ws.tile[:], nr, 1, 0, 1)
 					mergeTile(&ws.tile, mr, nrb, c[t*mr*ldc+jr:], ldc, alpha, beta)
 				}
 			}
 		}
 		if rem > 0 {
-			kernel(kcb, aRem, 1, mr, mr*kcb, bPanel, ws.tile[:], nr, 1, 0, 1)
+			kernel(kcb, aRem, 1, mr, mr*kcb, bPanel, bs, ws.tile[:], nr, 1, 0, 1)
 			mergeTile(&ws.tile, rem, nrb, c[full*mr*ldc+jr:], ldc, alpha, beta)
 		}
 	}
@@ -285,10 +297,14 @@ func mergeTile(tile *[mr * nr]float32, rows, cols int, c []float32, ldc int, alp
 // packB copies the kcb×ncb block of op(B) at (pc, jc) into dst as a sequence
 // of kcb×nr panels, each stored row by row, padding the last panel's missing
 // columns with zeros. The kernel then reads B with unit stride and the whole
-// panel sits in a few KiB of L1.
-func packB(dst []float32, bT bool, b []float32, ldb, pc, kcb, jc, ncb int) {
+// panel sits in a few KiB of L1. With onlyRagged it packs just a last panel
+// narrower than nr (the kernel reads the others in place).
+func packB(dst []float32, bT bool, b []float32, ldb, pc, kcb, jc, ncb int, onlyRagged bool) {
 	for jr := 0; jr < ncb; jr += nr {
 		nrb := min(nr, ncb-jr)
+		if onlyRagged && nrb == nr {
+			continue
+		}
 		d := dst[jr*kcb : jr*kcb+kcb*nr]
 		switch {
 		case !bT && nrb == nr:

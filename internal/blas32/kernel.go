@@ -6,11 +6,11 @@ package blas32
 // drivers never do either, but the assembly has no bounds checks of its own,
 // so this cheap per-call guard turns a driver bug into a panic instead of
 // silent memory corruption.
-func checkKernelArgs(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc, nt int) {
-	if kc <= 0 || nt <= 0 || rsa < 0 || csa < 0 || astep < 0 || ldc < nr ||
+func checkKernelArgs(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc, nt int) {
+	if kc <= 0 || nt <= 0 || rsa < 0 || csa < 0 || astep < 0 || ldc < nr || bs < nr ||
 		(nt > 1 && astep != mr*rsa) ||
 		(nt-1)*astep+(mr-1)*rsa+(kc-1)*csa >= len(a) ||
-		kc*nr > len(b) ||
+		(kc-1)*bs+nr > len(b) ||
 		(nt*mr-1)*ldc+nr > len(c) {
 		panic("blas32: internal error: kernel arguments out of range")
 	}
@@ -18,7 +18,8 @@ func checkKernelArgs(kc int, a []float32, rsa, csa, astep int, b, c []float32, l
 
 // kernelGo is the portable micro-kernel. For each of nt tiles t it computes
 // the mr×nr product of op(A) rows (element (i, p) at a[t*astep+i*rsa+p*csa])
-// and the packed kc×nr B panel, and stores alpha*AB + beta*C into the tile of
+// and the kc×nr B panel (element (p, j) at b[p*bs+j]; bs = nr when packed),
+// and stores alpha*AB + beta*C into the tile of
 // C at c[t*mr*ldc:], never reading C when beta == 0. The assembly kernel has
 // exactly the same contract.
 //
@@ -26,8 +27,8 @@ func checkKernelArgs(kc int, a []float32, rsa, csa, astep int, b, c []float32, l
 // accumulators, 2 A values and 4 B values all fit in registers; that halves
 // the memory traffic per multiply-add compared with updating a tile array
 // in memory.
-func kernelGo(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int, alpha, beta float32, nt int) {
-	b = b[:kc*nr]
+func kernelGo(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt int) {
+	b = b[:(kc-1)*bs+nr]
 	for t := 0; t < nt; t++ {
 		ao := t * astep
 		for i := 0; i < mr; i += 2 {
@@ -40,7 +41,7 @@ func kernelGo(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int,
 			for j := 0; j < nr; j += 4 {
 				var s00, s01, s02, s03, s10, s11, s12, s13 float32
 				pa0, pa1 := a0, a1
-				for p := j; p < len(b); p += nr {
+				for p := j; p < len(b); p += bs {
 					bq := (*[4]float32)(b[p : p+4])
 					x0, x1 := a[pa0], a[pa1]
 					s00 += x0 * bq[0]

@@ -1,7 +1,8 @@
 #include "textflag.h"
 
 // kern12x16 is the AVX-512 micro-kernel, with kernelGo's contract for
-// mr = 12: each 12x16 tile of C is computed as rows 0-5 and rows 6-11 of A
+// mr = 12 (B's rows bs elements apart: 16 when packed, ldb when read in
+// place): each 12x16 tile of C is computed as rows 0-5 and rows 6-11 of A
 // (6*rsa apart) against the 16-wide B panel. Twelve rows give twelve
 // independent accumulator chains, enough to keep two 512-bit FMA pipes busy
 // through the FMA latency.
@@ -13,11 +14,12 @@
 //   R10, R13 &A[row 6][p] and &A[row 9][p]
 //   R8, R9   row and column stride of A in bytes
 //   R12      &A[row 0][0] of the tile, BX = B cursor, CX = C of the tile,
-//   DX       ldc in bytes, SI = k counter, DI = tiles left
+//   DX       ldc in bytes, SI = k counter, DI = B's row stride in bytes
+// The count of tiles left is kept in the nt argument's slot.
 // The A elements are broadcast from memory by the FMAs themselves.
 
-#define STEP512(boff) \
-	VMOVUPS boff(BX), Z12; \
+#define STEP512 \
+	VMOVUPS (BX), Z12; \
 	VFMADD231PS.BCST (AX), Z12, Z0; \
 	VFMADD231PS.BCST (AX)(R8*1), Z12, Z1; \
 	VFMADD231PS.BCST (AX)(R8*2), Z12, Z2; \
@@ -33,7 +35,8 @@
 	ADDQ R9, AX; \
 	ADDQ R9, R11; \
 	ADDQ R9, R10; \
-	ADDQ R9, R13
+	ADDQ R9, R13; \
+	ADDQ DI, BX
 
 #define ROW0(acc, addr) \
 	VMULPS  Z13, acc, acc; \
@@ -44,19 +47,20 @@
 	VFMADD231PS addr, Z14, acc; \
 	VMOVUPS     acc, addr
 
-// func kern12x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, nt int)
-TEXT ·kern12x16(SB), NOSPLIT, $0-80
+// func kern12x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int)
+TEXT ·kern12x16(SB), NOSPLIT, $0-88
 	MOVQ         rsa+16(FP), R8
 	SHLQ         $2, R8
 	MOVQ         csa+24(FP), R9
 	SHLQ         $2, R9
 	MOVQ         a+8(FP), R12
-	MOVQ         c+48(FP), CX
-	MOVQ         ldc+56(FP), DX
+	MOVQ         bs+48(FP), DI
+	SHLQ         $2, DI
+	MOVQ         c+56(FP), CX
+	MOVQ         ldc+64(FP), DX
 	SHLQ         $2, DX
-	MOVQ         nt+72(FP), DI
-	VBROADCASTSS alpha+64(FP), Z13
-	VBROADCASTSS beta+68(FP), Z14
+	VBROADCASTSS alpha+72(FP), Z13
+	VBROADCASTSS beta+76(FP), Z14
 
 tile:
 	VXORPS Z0, Z0, Z0
@@ -84,11 +88,10 @@ tile:
 	JLT    tail
 
 loop4:
-	STEP512(0)
-	STEP512(64)
-	STEP512(128)
-	STEP512(192)
-	ADDQ $256, BX
+	STEP512
+	STEP512
+	STEP512
+	STEP512
 	SUBQ $4, SI
 	CMPQ SI, $4
 	JGE  loop4
@@ -98,8 +101,7 @@ tail:
 	JZ    store
 
 loop1:
-	STEP512(0)
-	ADDQ $64, BX
+	STEP512
 	DECQ SI
 	JNZ  loop1
 
@@ -112,7 +114,7 @@ store:
 	ADDQ DX, R10
 	LEAQ (R10)(DX*2), R13
 	ADDQ DX, R13
-	MOVL beta+68(FP), SI
+	MOVL beta+76(FP), SI
 
 	// beta == ±0 means "overwrite": test the bits without the sign.
 	ANDL $0x7fffffff, SI
@@ -152,7 +154,7 @@ next:
 	ADDQ SI, R12
 	LEAQ (R13)(DX*2), CX
 	ADDQ DX, CX
-	DECQ DI
+	DECQ nt+80(FP)
 	JNZ  tile
 
 	VZEROUPPER

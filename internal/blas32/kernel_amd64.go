@@ -20,13 +20,20 @@ func kern6x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, a
 // kern12x16 is the AVX-512 kernel: kernelGo's contract, in assembly.
 //
 //go:noescape
-func kern12x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, nt int)
+func kern12x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int)
 
-func kernel(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int, alpha, beta float32, nt int) {
-	checkKernelArgs(kc, a, rsa, csa, astep, b, c, ldc, nt)
+// readsBInPlace reports whether the kernel takes B's rows at any stride, so
+// that full column panels of an untransposed B need no packing.
+func readsBInPlace() bool { return useAVX512 }
+
+func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt int) {
+	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt)
 	if useAVX512 {
-		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], &c[0], ldc, alpha, beta, nt)
+		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt)
 		return
+	}
+	if bs != nr {
+		panic("blas32: internal error: the AVX2 kernel reads packed B only")
 	}
 	if useAsm {
 		// The AVX2 kernel does 6-row tiles: each 12-row tile is two of
@@ -35,7 +42,7 @@ func kernel(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int, a
 		kern6x16(kc, &a[0], rsa, csa, 6*rsa, &b[0], &c[0], ldc, alpha, beta, 2*nt)
 		return
 	}
-	kernelGo(kc, a, rsa, csa, astep, b, c, ldc, alpha, beta, nt)
+	kernelGo(kc, a, rsa, csa, astep, b, bs, c, ldc, alpha, beta, nt)
 }
 
 // packBT16 is the assembly part of packBTrans16: groups blocks of 8 values

@@ -8,9 +8,13 @@ const useAsm = false
 // useAVX512 is never set off amd64; tests switch it.
 var useAVX512 = false
 
-func kernel(kc int, a []float32, rsa, csa, astep int, b, c []float32, ldc int, alpha, beta float32, nt int) {
-	checkKernelArgs(kc, a, rsa, csa, astep, b, c, ldc, nt)
-	kernelGo(kc, a, rsa, csa, astep, b, c, ldc, alpha, beta, nt)
+// readsBInPlace reports whether the kernel takes B's rows at any stride. The
+// Go kernel could, but packed panels are what keep it fast.
+func readsBInPlace() bool { return false }
+
+func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt int) {
+	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt)
+	kernelGo(kc, a, rsa, csa, astep, b, bs, c, ldc, alpha, beta, nt)
 }
 
 func packBTrans16(dst, b []float32, ldb, kc int) { packBTrans16Go(dst, b, ldb, kc) }
