@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/genmodel/genmodel/internal/vec32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -143,12 +144,7 @@ func (op groupNormOp) forward(x, gamma, beta, y []float32) {
 		for i := lo; i < hi; i++ {
 			for grp := range op.groups {
 				k := i*op.groups + grp
-				var sum, sq float64
-				for _, v := range x[k*size : (k+1)*size] {
-					f := float64(v)
-					sum += f
-					sq += f * f
-				}
+				sum, sq := vec32.SumSquares(x[k*size : (k+1)*size])
 				m := sum / float64(size)
 				sv.mean[k] = m
 				sv.invStd[k] = 1 / math.Sqrt(max(0, sq/float64(size)-m*m)+op.eps)
@@ -158,10 +154,7 @@ func (op groupNormOp) forward(x, gamma, beta, y []float32) {
 				scale := float32(float64(gamma[ch]) * sv.invStd[k])
 				shift := beta[ch] - float32(sv.mean[k])*scale
 				lo := (i*c + ch) * s
-				row, out := x[lo:lo+s], y[lo:lo+s]
-				for j, v := range row {
-					out[j] = v*scale + shift
-				}
+				vec32.Affine(x[lo:lo+s], y[lo:lo+s], scale, shift)
 			}
 		}
 	})
@@ -183,11 +176,7 @@ func (op groupNormOp) backward(x, gamma, dy, dx []float32) {
 				k := i*op.groups + ch/cg
 				m := sv.mean[k]
 				at := (i*c + ch) * s
-				var sd, sdx float64
-				for j, d := range dy[at : at+s] {
-					sd += float64(d)
-					sdx += float64(d) * (float64(x[at+j]) - m)
-				}
+				sd, sdx := vec32.SumCentered(dy[at:at+s], x[at:at+s], m)
 				sumDy[i*c+ch], sumDyXhat[i*c+ch] = sd, sdx*sv.invStd[k]
 			}
 			for grp := range op.groups {
@@ -203,10 +192,7 @@ func (op groupNormOp) backward(x, gamma, dy, dx []float32) {
 				for ch := grp * cg; ch < (grp+1)*cg; ch++ {
 					a := float32(inv * float64(gamma[ch]))
 					at := (i*c + ch) * s
-					xs, ds, out := x[at:at+s], dy[at:at+s], dx[at:at+s]
-					for j, d := range ds {
-						out[j] = a*d + bx*(xs[j]-mf) + c0
-					}
+					vec32.NormGrad(dy[at:at+s], x[at:at+s], dx[at:at+s], a, bx, mf, c0)
 				}
 			}
 		}

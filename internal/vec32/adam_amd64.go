@@ -22,3 +22,18 @@ func winogradOutputAVX512(plane, m *float32, w, h, stride, ty, tx int, idx *int3
 //
 //go:noescape
 func adamAVX2(w, grad, m, v *float32, n int, b1, omb1, b2, omb2, scale, step, sqrtBC2, eps float32)
+
+// The normalization kernels of norm.go over n (a positive multiple of 16)
+// elements.
+
+//go:noescape
+func sumSquaresAVX512(x *float32, n int) (sum, sq float64)
+
+//go:noescape
+func sumCenteredAVX512(d, x *float32, n int, m float64) (sd, sdx float64)
+
+//go:noescape
+func affineAVX512(x, y *float32, n int, a, b float32)
+
+//go:noescape
+func normGradAVX512(d, x, dx *float32, n int, a, bx, m, c float32)

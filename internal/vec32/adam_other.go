@@ -30,3 +30,19 @@ func siluAVX512(x, s, y *float32, n int) { panic("vec32: no assembly on this arc
 func siluGradAVX512(x, s, dy, dx *float32, n int) {
 	panic("vec32: no assembly on this architecture")
 }
+
+func sumSquaresAVX512(x *float32, n int) (sum, sq float64) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func sumCenteredAVX512(d, x *float32, n int, m float64) (sd, sdx float64) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func affineAVX512(x, y *float32, n int, a, b float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func normGradAVX512(d, x, dx *float32, n int, a, bx, m, c float32) {
+	panic("vec32: no assembly on this architecture")
+}
