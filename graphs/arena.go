@@ -34,7 +34,11 @@ var (
 // buffer of the running Program's arena when it still has this shape (ops
 // accumulate into their outputs, so it is cleared), else a new one that
 // takes that place.
-func newOutput(shape tensor.Shape) *tensor.Dense {
+func newOutput(shape tensor.Shape) *tensor.Dense { return nextOutput(shape, true) }
+
+// nextOutput is newOutput, which leaves a reused buffer's old values in place
+// unless zero is set.
+func nextOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	a := active
 	if a == nil {
 		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
@@ -44,7 +48,9 @@ func newOutput(shape tensor.Shape) *tensor.Dense {
 	if i < len(a.bufs) {
 		// A tensor Gorgonia reshaped in place no longer matches and is replaced.
 		if t := a.bufs[i]; t.Shape().Eq(shape) {
-			clear(t.Data().([]float32))
+			if zero {
+				clear(t.Data().([]float32))
+			}
 			return t
 		}
 	} else {
@@ -61,5 +67,16 @@ func outputOf(op interface {
 }) (*tensor.Dense, []float32) {
 	shape, _ := op.InferShape()
 	out := newOutput(shape)
+	return out, out.Data().([]float32)
+}
+
+// overwrittenOutputOf is outputOf for an op that writes every element of its
+// output: a reused buffer is not cleared first (clearing the outputs of a
+// UNet's convolutions cost a few percent of a step).
+func overwrittenOutputOf(op interface {
+	InferShape(...G.DimSizer) (tensor.Shape, error)
+}) (*tensor.Dense, []float32) {
+	shape, _ := op.InferShape()
+	out := nextOutput(shape, false)
 	return out, out.Data().([]float32)
 }

@@ -111,7 +111,14 @@ func (op channelOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, dst := outputOf(op)
+	// Every kind but the padding writes every output element.
+	var out *tensor.Dense
+	var dst []float32
+	if op.kind == chanPad {
+		out, dst = outputOf(op)
+	} else {
+		out, dst = overwrittenOutputOf(op)
+	}
 	hw := op.hw
 	switch op.kind {
 	case chanAdd:

@@ -243,7 +243,15 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, dst := outputOf(op)
+	// The forward pass and a same-size input gradient (a forward pass too)
+	// write every output; the others accumulate into zeros.
+	var out *tensor.Dense
+	var dst []float32
+	if op.grad == 0 || (op.grad == 1 && op.g.sameSize()) {
+		out, dst = overwrittenOutputOf(op)
+	} else {
+		out, dst = outputOf(op)
+	}
 	if op.grad == 3 {
 		op.biasGrad(in[2], dst)
 		return out, nil

@@ -111,7 +111,7 @@ func (op groupNormOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, dst := outputOf(op)
+	out, dst := overwrittenOutputOf(op) // every case writes every element
 	sv := op.saved
 	switch op.grad {
 	case 0:

@@ -49,7 +49,7 @@ func (op leakyOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leaky relu: %w", err)
 	}
-	out := newOutput(op.shape)
+	out := nextOutput(op.shape, false) // every element is written
 	y := out.Data().([]float32)[:len(x)]
 	// factor[i] is 1 where x > 0 and the slope elsewhere (PyTorch's
 	// gradient at 0), chosen by the sign and zero-ness of x's bits rather

@@ -58,7 +58,7 @@ func (op siluOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	x := in[0]
-	out := newOutput(op.shape)
+	out := nextOutput(op.shape, false) // every element is written
 	y := out.Data().([]float32)[:len(x)]
 	s := op.saved.sigmoid
 	if op.grad {

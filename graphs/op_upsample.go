@@ -44,7 +44,7 @@ func (op upsampleOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upsample: %w", err)
 	}
-	out, dst := outputOf(op)
+	out, dst := overwrittenOutputOf(op) // every pixel is written, either way
 	planes, h, w := op.b*op.c, op.h, op.w
 	for p := 0; p < planes; p++ {
 		small := p * h * w   // offset of the (h, w) plane

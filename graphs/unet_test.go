@@ -82,3 +82,58 @@ func TestTimestepEmbedding(t *testing.T) {
 		t.Errorf("t=500, i=1: %v, %v; want sin(50), cos(50)", dst[9], dst[13])
 	}
 }
+
+// TestStaleArenaValuesDoNotLeak poisons every reused op output with NaN
+// between two identical runs of a UNet training graph: ops that skip
+// clearing their outputs must write every element, so the loss and every
+// gradient come out the same.
+func TestStaleArenaValuesDoNotLeak(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	m, err := NewUNet(UNetConfig{Ch: 8, TEmb: 8, Groups: 2}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ng, err := BuildNoiseGraph(m, 3, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ng.XT {
+		ng.XT[i] = float32(rng.NormFloat64())
+		ng.Eps[i] = float32(rng.NormFloat64())
+	}
+	TimestepEmbedding(ng.TSin, []int{3, 700, 999}, 8)
+	prog, err := Compile(ng.Bound, ng.Loss, Outputs{ng.Loss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	run := func() (float64, [][]float32) {
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var grads [][]float32
+		for _, g := range prog.Grads() {
+			grads = append(grads, append([]float32(nil), g...))
+		}
+		return prog.Scalar(ng.Loss), grads
+	}
+	loss, grads := run()
+	nan := float32(math.NaN())
+	for _, buf := range prog.arena.bufs {
+		data := buf.Data().([]float32)
+		for i := range data {
+			data[i] = nan
+		}
+	}
+	loss2, grads2 := run()
+	if loss2 != loss {
+		t.Fatalf("loss %v after poisoning the arena, %v before", loss2, loss)
+	}
+	for i, g := range grads {
+		for j, v := range g {
+			if grads2[i][j] != v {
+				t.Fatalf("gradient of %s[%d]: %v after poisoning the arena, %v before", prog.Params()[i].Name, j, grads2[i][j], v)
+			}
+		}
+	}
+}
