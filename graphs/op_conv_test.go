@@ -89,3 +89,36 @@ func TestWinogradMatchesDirect(t *testing.T) {
 		})
 	}
 }
+
+// TestWeightGradSameMatchesIm2col compares the filter gradient from padded
+// windows with im2col's, over kernel sizes, odd and non-square images, and
+// enough small images for several chunks.
+func TestWeightGradSameMatchesIm2col(t *testing.T) {
+	cases := []convGeom{
+		{B: 2, C: 3, H: 6, W: 6, O: 4, K: 3, P: 1},
+		{B: 1, C: 2, H: 7, W: 5, O: 3, K: 3, P: 1},
+		{B: 3, C: 4, H: 5, W: 5, O: 2, K: 1, P: 0},
+		{B: 2, C: 3, H: 4, W: 6, O: 2, K: 5, P: 2},
+		{B: 1, C: 1, H: 1, W: 1, O: 1, K: 3, P: 1},
+		{B: 200, C: 2, H: 3, W: 3, O: 17, K: 3, P: 1},
+	}
+	for _, g := range cases {
+		g.S, g.Ho, g.Wo = 1, g.H, g.W
+		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(g.B), uint64(g.K)))
+			fill := func(n int) []float32 {
+				s := make([]float32, n)
+				for i := range s {
+					s[i] = float32(rng.NormFloat64())
+				}
+				return s
+			}
+			x, w, dy := fill(g.B*g.C*g.H*g.W), fill(g.O*g.C*g.K*g.K), fill(g.B*g.O*g.H*g.W)
+			want := make([]float32, len(w))
+			convOp{g: g, grad: 2}.images([][]float32{x, w, dy}, nil, want, 0, g.B, SgemmSerial)
+			got := make([]float32, len(w))
+			g.weightGradSame(x, dy, got, 0, g.B, SgemmSerial)
+			assertNear(t, "dW", got, want)
+		})
+	}
+}
