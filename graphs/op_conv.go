@@ -306,6 +306,10 @@ func (op convOp) compute(in [][]float32, dst []float32) {
 				g.winogradImages(in[0], winograd, bias, dst, lo, hi, gemm)
 				return
 			}
+			if op.grad == 2 && g.useWinograd() {
+				g.winogradWeightGrad(in[0], in[2], partial[wk], lo, hi, gemm)
+				return
+			}
 			if op.grad == 2 && g.sameSize() {
 				g.weightGradSame(in[0], in[2], partial[wk], lo, hi, gemm)
 				return

@@ -122,3 +122,35 @@ func TestWeightGradSameMatchesIm2col(t *testing.T) {
 		})
 	}
 }
+
+// TestWinogradWeightGradMatchesIm2col compares the filter gradient through
+// F(2x2, 3x3) with im2col's, over even, odd and tiny images and enough
+// images for several chunks.
+func TestWinogradWeightGradMatchesIm2col(t *testing.T) {
+	cases := []convGeom{
+		{B: 2, C: 3, H: 6, W: 6, O: 4},
+		{B: 1, C: 2, H: 7, W: 5, O: 3},
+		{B: 3, C: 8, H: 28, W: 28, O: 8},
+		{B: 2, C: 1, H: 1, W: 1, O: 2},
+		{B: 40, C: 2, H: 7, W: 7, O: 17},
+	}
+	for _, g := range cases {
+		g.K, g.S, g.P, g.Ho, g.Wo = 3, 1, 1, g.H, g.W
+		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(g.B), uint64(g.H)))
+			fill := func(n int) []float32 {
+				s := make([]float32, n)
+				for i := range s {
+					s[i] = float32(rng.NormFloat64())
+				}
+				return s
+			}
+			x, w, dy := fill(g.B*g.C*g.H*g.W), fill(g.O*g.C*9), fill(g.B*g.O*g.H*g.W)
+			want := make([]float32, len(w))
+			convOp{g: g, grad: 2}.images([][]float32{x, w, dy}, nil, want, 0, g.B, SgemmSerial)
+			got := make([]float32, len(w))
+			g.winogradWeightGrad(x, dy, got, 0, g.B, SgemmSerial)
+			assertNear(t, "dW", got, want)
+		})
+	}
+}

@@ -113,3 +113,69 @@ func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm gem
 		}
 	}
 }
+
+// winogradWeightGrad adds the filter gradient of images lo..hi-1 into dw
+// (O, C, 3, 3) through the same transforms: the forward pass is
+// Y = A^T [U . V] A per tile with U = G w G^T, so with dM = A dy A^T (the
+// output transform's adjoint) the gradient of each of the 16 matrices U_xi
+// is dM_xi V_xi^T, summed over tiles (16 products of O x tiles by tiles x C,
+// 4 multiplications per output pixel and channel pair instead of 9), and
+// dw = G^T dU G.
+func (g convGeom) winogradWeightGrad(x, dy, dw []float32, lo, hi int, gemm gemmFunc) {
+	ty, tx := (g.H+1)/2, (g.W+1)/2
+	perImage := ty * tx
+	per := max(1, min(hi-lo, winogradTiles/perImage))
+	v := getScratch(16 * (g.C*per*perImage + winogradSkew))
+	defer putScratch(v)
+	m := getScratch(16 * (g.O*per*perImage + winogradSkew))
+	defer putScratch(m)
+	oc := g.O * g.C
+	du := getScratch(16 * oc)
+	defer putScratch(du)
+	clear(du)
+	hw := g.H * g.W
+	pw := 2*tx + 2
+	pad := getScratch((2*ty + 2) * pw)
+	defer putScratch(pad)
+	clear(pad)
+	for b0 := lo; b0 < hi; b0 += per {
+		n := min(per, hi-b0)
+		tiles := n * perImage
+		vStride, mStride := g.C*tiles+winogradSkew, g.O*tiles+winogradSkew
+		for j := 0; j < n; j++ {
+			img := x[(b0+j)*g.C*hw:]
+			for c := 0; c < g.C; c++ {
+				plane := img[c*hw : (c+1)*hw]
+				for iy := 0; iy < g.H; iy++ {
+					copy(pad[(iy+1)*pw+1:], plane[iy*g.W:(iy+1)*g.W])
+				}
+				vec32.WinogradInput(v[c*tiles+j*perImage:], vStride, pad, ty, tx)
+			}
+			grad := dy[(b0+j)*g.O*hw:]
+			for o := 0; o < g.O; o++ {
+				vec32.WinogradOutputGrad(m[o*tiles+j*perImage:], mStride, grad[o*hw:(o+1)*hw], g.W, g.H)
+			}
+		}
+		for xi := 0; xi < 16; xi++ {
+			gemm(blas.NoTrans, blas.Trans, g.O, g.C, tiles, 1, m[xi*mStride:], tiles, v[xi*vStride:], tiles, 1, du[xi*oc:], g.C)
+		}
+	}
+	// dw = G^T dU G per channel pair, G's rows (1,0,0), (.5,.5,.5),
+	// (.5,-.5,.5), (0,0,1): first down the 4 rows of dU, then along them.
+	for oci := 0; oci < oc; oci++ {
+		var t [3][4]float32
+		for j := 0; j < 4; j++ {
+			d0, d1, d2, d3 := du[(0+j)*oc+oci], du[(4+j)*oc+oci], du[(8+j)*oc+oci], du[(12+j)*oc+oci]
+			t[0][j] = d0 + 0.5*(d1+d2)
+			t[1][j] = 0.5 * (d1 - d2)
+			t[2][j] = 0.5*(d1+d2) + d3
+		}
+		k := dw[oci*9:][:9]
+		for a := 0; a < 3; a++ {
+			d0, d1, d2, d3 := t[a][0], t[a][1], t[a][2], t[a][3]
+			k[a*3+0] += d0 + 0.5*(d1+d2)
+			k[a*3+1] += 0.5 * (d1 - d2)
+			k[a*3+2] += 0.5*(d1+d2) + d3
+		}
+	}
+}

@@ -229,28 +229,35 @@ func macroKernel(ws *workspace, aT bool, a []float32, lda, ic, pc, mcb, kcb, ncb
 	full := mcb / mr
 	rem := mcb - full*mr
 
-	// Full row tiles read op(A) where it lies: the kernel takes a row and a
+	// Row tiles read op(A) where it lies: the kernel takes a row and a
 	// column stride, so both layouts work without a copy. Packing A would
 	// cost a pass over A per B block and, for the small-k shapes that come
 	// from convolutions, more than the multiply itself; the A block is
 	// still reused from L2 across all column panels.
-	var aFull []float32
+	var aBlock []float32
 	var rsa, csa, astep int
-	if full > 0 {
-		if aT {
-			aFull = a[pc*lda+ic:]
-			rsa, csa, astep = 1, lda, mr
-		} else {
-			aFull = a[ic*lda+pc:]
-			rsa, csa, astep = lda, 1, mr*lda
-		}
+	if aT {
+		aBlock = a[pc*lda+ic:]
+		rsa, csa, astep = 1, lda, mr
+	} else {
+		aBlock = a[ic*lda+pc:]
+		rsa, csa, astep = lda, 1, mr*lda
 	}
-	// The ragged last row tile is packed with zero padding so that the
-	// kernel never reads rows beyond m.
+	aFull := aBlock
+	// The ragged last row tile is read in place too when A's storage
+	// reaches a whole tile's rows (the products of the rows beyond m are
+	// computed and discarded), and otherwise packed with zero padding.
 	var aRem []float32
+	remRS, remCS := rsa, csa
 	if rem > 0 {
-		aRem = ws.ap[:mr*kcb]
-		packA(aRem, aT, a, lda, ic+full*mr, pc, rem, kcb)
+		off := full * astep
+		if off+(mr-1)*rsa+(kcb-1)*csa < len(aBlock) {
+			aRem = aBlock[off:]
+		} else {
+			aRem = ws.ap[:mr*kcb]
+			packA(aRem, aT, a, lda, ic+full*mr, pc, rem, kcb)
+			remRS, remCS = 1, mr
+		}
 	}
 
 	for jr := 0; jr < ncb; jr += nr {
@@ -270,7 +277,7 @@ func macroKernel(ws *workspace, aT bool, a []float32, lda, ic, pc, mcb, kcb, ncb
 			}
 		}
 		if rem > 0 {
-			kernel(kcb, aRem, 1, mr, mr*kcb, bPanel, bs, ws.tile[:], nr, 1, 0, 1)
+			kernel(kcb, aRem, remRS, remCS, 0, bPanel, bs, ws.tile[:], nr, 1, 0, 1)
 			mergeTile(&ws.tile, rem, nrb, c[full*mr*ldc+jr:], ldc, alpha, beta)
 		}
 	}

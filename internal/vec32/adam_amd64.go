@@ -16,6 +16,9 @@ var useAVX512 = cpu.X86.HasAVX512F
 func winogradInputAVX512(dst *float32, stride int, pad *float32, pw, ty, tx int, idx *int32, lo, hi, store int)
 
 //go:noescape
+func winogradOutputGradAVX512(m *float32, stride int, dy *float32, w, h, tx int, idx *int32, lo, hi, store int)
+
+//go:noescape
 func winogradOutputAVX512(plane, m *float32, w, h, stride, ty, tx int, idx *int32, in, lo, hi int, bias float32)
 
 // adamAVX2 is adamGo over n (a multiple of 8) elements.

@@ -46,3 +46,7 @@ func affineAVX512(x, y *float32, n int, a, b float32) {
 func normGradAVX512(d, x, dx *float32, n int, a, bx, m, c float32) {
 	panic("vec32: no assembly on this architecture")
 }
+
+func winogradOutputGradAVX512(m *float32, stride int, dy *float32, w, h, tx int, idx *int32, lo, hi, store int) {
+	panic("vec32: no assembly on this architecture")
+}

@@ -39,6 +39,22 @@ func WinogradOutput(plane []float32, w, h int, m []float32, stride int, bias flo
 	winogradOutputGo(plane, w, h, m, stride, bias)
 }
 
+// WinogradOutputGrad is the adjoint of WinogradOutput without the bias:
+// from the gradient dy of a plane of h rows of w values it writes
+// dM = A dy A^T of every tile, m[xi*stride + y*tx + x] as WinogradOutput
+// reads it (the cropped pixels of odd edges count as zeros).
+func WinogradOutputGrad(m []float32, stride int, dy []float32, w, h int) {
+	ty, tx := (h+1)/2, (w+1)/2
+	dy = dy[:w*h]
+	_ = m[15*stride+ty*tx-1]
+	if useAVX512 && tx <= winogradMaxTiles {
+		lo, hi := split16(w)
+		winogradOutputGradAVX512(&m[0], stride, &dy[0], w, h, tx, &winogradIndex[0][0], lo, hi, mask(tx))
+		return
+	}
+	winogradOutputGradGo(m, stride, dy, w, h)
+}
+
 // winogradMaxTiles is the most tiles per row the AVX-512 kernels handle:
 // a row of the padded plane (2tx+2 values) must fit in two vectors, with
 // one lane to spare for the shifted even and odd columns.
@@ -122,6 +138,32 @@ func winogradOutputGo(plane []float32, w, h int, m []float32, stride int, bias f
 				if ox+1 < w {
 					row[ox+1] = b1 - b2 - b3 + bias
 				}
+			}
+		}
+	}
+}
+
+func winogradOutputGradGo(m []float32, stride int, dy []float32, w, h int) {
+	ty, tx := (h+1)/2, (w+1)/2
+	at := func(y, x int) float32 {
+		if y < h && x < w {
+			return dy[y*w+x]
+		}
+		return 0
+	}
+	for y := 0; y < ty; y++ {
+		for xx := 0; xx < tx; xx++ {
+			p, q := at(2*y, 2*xx), at(2*y, 2*xx+1)
+			r, s := at(2*y+1, 2*xx), at(2*y+1, 2*xx+1)
+			// A dy (4x2), then each row (u, v) times A^T: (u, u+v, u-v, -v).
+			u := [4]float32{p, p + r, p - r, -r}
+			v := [4]float32{q, q + s, q - s, -s}
+			k := y*tx + xx
+			for i := range 4 {
+				m[(4*i)*stride+k] = u[i]
+				m[(4*i+1)*stride+k] = u[i] + v[i]
+				m[(4*i+2)*stride+k] = u[i] - v[i]
+				m[(4*i+3)*stride+k] = -v[i]
 			}
 		}
 	}

@@ -178,3 +178,81 @@ skip:
 	JNZ  outrow
 	VZEROUPPER
 	RET
+
+// Store u, u+v, u-v and -v (Z31 holds the sign bit) at BX, BX+stride, ...
+// (R8 = stride in bytes), advancing BX past them.
+#define GRADROW(u, v) \
+	VADDPS  v, u, Z20; \
+	VSUBPS  v, u, Z21; \
+	VXORPS  Z31, v, Z22; \
+	VMOVUPS u, K3, (BX); \
+	ADDQ    R8, BX; \
+	VMOVUPS Z20, K3, (BX); \
+	ADDQ    R8, BX; \
+	VMOVUPS Z21, K3, (BX); \
+	ADDQ    R8, BX; \
+	VMOVUPS Z22, K3, (BX); \
+	ADDQ    R8, BX
+
+// func winogradOutputGradAVX512(m *float32, stride int, dy *float32, w, h, tx int, idx *int32, lo, hi, store int)
+TEXT ·winogradOutputGradAVX512(SB), NOSPLIT, $0-80
+	MOVQ         m+0(FP), DI
+	MOVQ         stride+8(FP), R8
+	SHLQ         $2, R8
+	MOVQ         dy+16(FP), SI
+	MOVQ         w+24(FP), R9
+	SHLQ         $2, R9
+	MOVQ         h+32(FP), DX
+	MOVQ         tx+40(FP), R10
+	SHLQ         $2, R10
+	MOVQ         idx+48(FP), AX
+	VMOVDQU32    (AX), Z24
+	VMOVDQU32    64(AX), Z25
+	MOVQ         lo+56(FP), BX
+	KMOVW        BX, K1
+	MOVQ         hi+64(FP), BX
+	KMOVW        BX, K2
+	MOVQ         store+72(FP), BX
+	KMOVW        BX, K3
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z31
+
+gradrow:
+	// p, q: even and odd columns of row 2y; r, s: of row 2y+1, or zeros
+	// past the plane's last row.
+	VMOVUPS.Z (SI), K1, Z28
+	VMOVUPS.Z 64(SI), K2, Z29
+	VMOVAPS   Z28, Z0
+	VPERMT2PS Z29, Z24, Z0
+	VMOVAPS   Z28, Z1
+	VPERMT2PS Z29, Z25, Z1
+	VXORPS    Z2, Z2, Z2
+	VXORPS    Z3, Z3, Z3
+	CMPQ      DX, $1
+	JLE       rows
+	VMOVUPS.Z (SI)(R9*1), K1, Z28
+	VMOVUPS.Z 64(SI)(R9*1), K2, Z29
+	VMOVAPS   Z28, Z2
+	VPERMT2PS Z29, Z24, Z2
+	VMOVAPS   Z28, Z3
+	VPERMT2PS Z29, Z25, Z3
+
+rows:
+	// A dy: rows (p, q), (p+r, q+s), (p-r, q-s), (-r, -s).
+	VADDPS Z2, Z0, Z4
+	VADDPS Z3, Z1, Z5
+	VSUBPS Z2, Z0, Z6
+	VSUBPS Z3, Z1, Z7
+	VXORPS Z31, Z2, Z8
+	VXORPS Z31, Z3, Z9
+	MOVQ   DI, BX
+	GRADROW(Z0, Z1)
+	GRADROW(Z4, Z5)
+	GRADROW(Z6, Z7)
+	GRADROW(Z8, Z9)
+	ADDQ   R10, DI
+	LEAQ   (SI)(R9*2), SI
+	SUBQ   $2, DX
+	JGT    gradrow
+	VZEROUPPER
+	RET
