@@ -62,6 +62,37 @@ func (g convGeom) winogradFilters(w []float32) []float32 {
 	return u
 }
 
+// winogradPad returns a zeroed buffer for one plane padded to whole tiles
+// (a border of one and enough beyond), which winogradInputs copies each
+// plane into: only the interior is ever written, so the border stays zero
+// from plane to plane and no tile needs bounds tests. The caller returns it
+// with putScratch.
+func (g convGeom) winogradPad() []float32 {
+	ty, tx := (g.H+1)/2, (g.W+1)/2
+	pad := getScratch((2*ty + 2) * (2*tx + 2))
+	clear(pad)
+	return pad
+}
+
+// winogradInputs writes V[xi][c][tile] = (B^T d B)[xi] of the 4x4 input
+// block of every tile of images b0..b0+n-1 into v, the 16 matrices
+// C*tiles+winogradSkew apart.
+func (g convGeom) winogradInputs(x, v, pad []float32, b0, n int) {
+	ty, tx := (g.H+1)/2, (g.W+1)/2
+	perImage, pw, hw := ty*tx, 2*tx+2, g.H*g.W
+	tiles := n * perImage
+	for j := 0; j < n; j++ {
+		img := x[(b0+j)*g.C*hw:]
+		for c := 0; c < g.C; c++ {
+			plane := img[c*hw : (c+1)*hw]
+			for iy := 0; iy < g.H; iy++ {
+				copy(pad[(iy+1)*pw+1:], plane[iy*g.W:(iy+1)*g.W])
+			}
+			vec32.WinogradInput(v[c*tiles+j*perImage:], g.C*tiles+winogradSkew, pad, ty, tx)
+		}
+	}
+}
+
 // winogradImages is the forward pass of images lo..hi-1 into dst, with u
 // from winogradFilters and bias (O values) or nil.
 func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm gemmFunc) {
@@ -76,27 +107,12 @@ func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm gem
 	m := getScratch(16 * (g.O*per*perImage + winogradSkew))
 	defer putScratch(m)
 	hw := g.H * g.W
-	// V's input blocks are read from a zero-padded copy of each plane, so
-	// that no tile needs bounds tests; only the interior is ever written,
-	// so the border stays zero from plane to plane.
-	pw := 2*tx + 2
-	pad := getScratch((2*ty + 2) * pw)
+	pad := g.winogradPad()
 	defer putScratch(pad)
-	clear(pad)
 	for b0 := lo; b0 < hi; b0 += per {
 		n := min(per, hi-b0)
 		tiles := n * perImage
-		// V[xi][c][tile] = (B^T d B)[xi] of the 4x4 input block of the tile.
-		for j := 0; j < n; j++ {
-			img := x[(b0+j)*g.C*hw:]
-			for c := 0; c < g.C; c++ {
-				plane := img[c*hw : (c+1)*hw]
-				for iy := 0; iy < g.H; iy++ {
-					copy(pad[(iy+1)*pw+1:], plane[iy*g.W:(iy+1)*g.W])
-				}
-				vec32.WinogradInput(v[c*tiles+j*perImage:], g.C*tiles+winogradSkew, pad, ty, tx)
-			}
-		}
+		g.winogradInputs(x, v, pad, b0, n)
 		for xi := 0; xi < 16; xi++ {
 			gemm(blas.NoTrans, blas.NoTrans, g.O, tiles, g.C, 1, u[xi*g.O*g.C:], g.C, v[xi*(g.C*tiles+winogradSkew):], tiles, 0, m[xi*(g.O*tiles+winogradSkew):], tiles)
 		}
@@ -134,23 +150,14 @@ func (g convGeom) winogradWeightGrad(x, dy, dw []float32, lo, hi int, gemm gemmF
 	defer putScratch(du)
 	clear(du)
 	hw := g.H * g.W
-	pw := 2*tx + 2
-	pad := getScratch((2*ty + 2) * pw)
+	pad := g.winogradPad()
 	defer putScratch(pad)
-	clear(pad)
 	for b0 := lo; b0 < hi; b0 += per {
 		n := min(per, hi-b0)
 		tiles := n * perImage
 		vStride, mStride := g.C*tiles+winogradSkew, g.O*tiles+winogradSkew
+		g.winogradInputs(x, v, pad, b0, n)
 		for j := 0; j < n; j++ {
-			img := x[(b0+j)*g.C*hw:]
-			for c := 0; c < g.C; c++ {
-				plane := img[c*hw : (c+1)*hw]
-				for iy := 0; iy < g.H; iy++ {
-					copy(pad[(iy+1)*pw+1:], plane[iy*g.W:(iy+1)*g.W])
-				}
-				vec32.WinogradInput(v[c*tiles+j*perImage:], vStride, pad, ty, tx)
-			}
 			grad := dy[(b0+j)*g.O*hw:]
 			for o := 0; o < g.O; o++ {
 				vec32.WinogradOutputGrad(m[o*tiles+j*perImage:], mStride, grad[o*hw:(o+1)*hw], g.W, g.H)
