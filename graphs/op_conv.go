@@ -364,11 +364,17 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int, gemm gemm
 	ckk, hw := g.C*g.K*g.K, g.Ho*g.Wo
 	inSize, outSize := g.C*g.H*g.W, g.O*hw
 	per := max(1, min(hi-lo, convColumns/hw))
-	if hw >= convColumns/4 {
+	// A 1x1 convolution's unrolled columns are the image itself: one image
+	// at a time, it is multiplied where it lies.
+	direct := g.K == 1 && g.S == 1 && g.P == 0 && op.grad != 1
+	if hw >= convColumns/4 || direct {
 		per = 1 // big enough alone: no gathering and scattering
 	}
-	col := getScratch(ckk * per * hw)
-	defer putScratch(col)
+	var col []float32
+	if !direct {
+		col = getScratch(ckk * per * hw)
+		defer putScratch(col)
+	}
 	var mat []float32
 	if per > 1 {
 		mat = getScratch(g.O * per * hw)
@@ -377,7 +383,10 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int, gemm gemm
 	for b0 := lo; b0 < hi; b0 += per {
 		n := min(per, hi-b0)
 		ld := n * hw
-		if op.grad != 1 {
+		switch {
+		case direct:
+			col = x[b0*inSize : (b0+1)*inSize]
+		case op.grad != 1:
 			for j := range n {
 				g.im2col(x[(b0+j)*inSize:], col[j*hw:], ld)
 			}
