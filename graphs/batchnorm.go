@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/genmodel/genmodel/internal/vec32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -56,19 +57,29 @@ func (bn *BatchNorm) Forward(b *Bound, x *G.Node, train bool) *G.Node {
 	if len(s) < 2 || s[1] != bn.C {
 		panic(graphError{fmt.Errorf("batchnorm: input %v has no %d channels on axis 1", s, bn.C)})
 	}
-	op := &batchNormOp{bn: bn, shape: s.Clone(), train: train}
+	op := &batchNormOp{bn: bn, shape: s.Clone(), train: train, saved: new(batchNormSaved)}
 	return must(G.ApplyOp(op, x, b.Node(bn.Weight, 1, bn.C), b.Node(bn.Bias, 1, bn.C)))
 }
 
 // batchNormOp computes y = gamma * (x - mean) / sqrt(var + eps) + beta per
-// channel. grad selects a backward op instead: 1 for dx, 2 for dgamma, 3 for
-// dbeta, each from (x, gamma, dy).
+// channel. grad selects a backward op instead, three of them sharing one pass
+// over the data as GroupNorm's do: 1 computes dx from (x, gamma, dy, y) and
+// saves dgamma and dbeta, which 2 and 3 copy out of saved (their only input,
+// dx, orders them after that pass; y orders dx after the forward pass whose
+// statistics it reads).
 type batchNormOp struct {
 	pureOp
 	bn    *BatchNorm
 	shape tensor.Shape
 	train bool
 	grad  int
+	// saved is shared by one forward node and its backward nodes.
+	saved *batchNormSaved
+}
+
+type batchNormSaved struct {
+	mean, invStd  []float64 // the training forward pass's, per channel
+	dgamma, dbeta []float32
 }
 
 // dims returns batch, channels and the size of the spatial axes.
@@ -80,46 +91,58 @@ func (op *batchNormOp) dims() (b, c, s int) {
 	return
 }
 
+// channelsAtOnce is parallelFor's threshold in channels for this shape.
+func (op *batchNormOp) channelsAtOnce() int {
+	b, _, s := op.dims()
+	return max(1, elementwiseMin/(b*s))
+}
+
 // stats returns the per-channel mean and 1/sqrt(var+eps) of x (the biased
 // batch variance, as PyTorch normalizes with) and the unbiased variance for
-// the running estimate.
+// the running estimate, from one pass of float64 sums (var = E[x^2] -
+// E[x]^2 loses nothing at float32 inputs' precision).
 func (op *batchNormOp) stats(x []float32) (mean, invStd, unbiased []float64) {
 	b, c, s := op.dims()
 	n := float64(b * s)
 	mean, invStd, unbiased = make([]float64, c), make([]float64, c), make([]float64, c)
-	for ch := 0; ch < c; ch++ {
-		var sum, sq float64
-		for i := 0; i < b; i++ {
-			for _, v := range x[(i*c+ch)*s : (i*c+ch+1)*s] {
-				sum += float64(v)
+	parallelFor(c, op.channelsAtOnce(), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var sum, sq float64
+			for i := 0; i < b; i++ {
+				s1, q1 := vec32.SumSquares(x[(i*c+ch)*s : (i*c+ch+1)*s])
+				sum += s1
+				sq += q1
 			}
+			m := sum / n
+			v := max(0, sq/n-m*m)
+			mean[ch] = m
+			invStd[ch] = 1 / math.Sqrt(v+op.bn.Eps)
+			unbiased[ch] = v * n / math.Max(1, n-1)
 		}
-		m := sum / n
-		for i := 0; i < b; i++ {
-			for _, v := range x[(i*c+ch)*s : (i*c+ch+1)*s] {
-				d := float64(v) - m
-				sq += d * d
-			}
-		}
-		mean[ch] = m
-		invStd[ch] = 1 / math.Sqrt(sq/n+op.bn.Eps)
-		unbiased[ch] = sq / math.Max(1, n-1)
-	}
+	})
 	return
 }
 
-func (op *batchNormOp) Arity() int { return 3 }
+func (op *batchNormOp) Arity() int {
+	switch op.grad {
+	case 0:
+		return 3
+	case 1:
+		return 4
+	}
+	return 1
+}
 func (op *batchNormOp) Type() hm.Type {
-	x := G.TensorType{Dims: len(op.shape), Of: hm.TypeVariable('a')}
-	m := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
-	if op.grad == 0 {
+	a := hm.TypeVariable('a')
+	x := G.TensorType{Dims: len(op.shape), Of: a}
+	m := G.TensorType{Dims: 2, Of: a}
+	switch op.grad {
+	case 0:
 		return hm.NewFnType(x, m, m, x) // (x, gamma, beta) -> y
+	case 1:
+		return hm.NewFnType(x, m, x, x, x) // (x, gamma, dy, y) -> dx
 	}
-	out := x
-	if op.grad != 1 {
-		out = m
-	}
-	return hm.NewFnType(x, m, x, out) // (x, gamma, dy) -> gradient
+	return hm.NewFnType(x, m) // dx -> dgamma or dbeta
 }
 func (op *batchNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	if op.grad == 2 || op.grad == 3 {
@@ -129,32 +152,38 @@ func (op *batchNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *batchNormOp) Do(vals ...G.Value) (G.Value, error) {
-	x, err := float32Data(vals[0])
+	in, err := float32Inputs("batchnorm", vals)
 	if err != nil {
-		return nil, fmt.Errorf("batchnorm: %w", err)
+		return nil, err
 	}
-	gamma, err := float32Data(vals[1])
-	if err != nil {
-		return nil, fmt.Errorf("batchnorm: %w", err)
-	}
-	if op.grad != 0 {
-		dy, err := float32Data(vals[2])
-		if err != nil {
-			return nil, fmt.Errorf("batchnorm: %w", err)
+	sv := op.saved
+	out, dst := overwrittenOutputOf(op) // every case writes every element
+	switch op.grad {
+	case 0:
+		op.forward(in[0], in[1], in[2], dst)
+	case 1:
+		if len(sv.mean) != op.bn.C {
+			return nil, fmt.Errorf("batchnorm: backward pass before the training forward pass")
 		}
-		return op.backward(x, gamma, dy), nil
+		op.backward(in[0], in[1], in[2], dst)
+	case 2:
+		copy(dst, sv.dgamma)
+	case 3:
+		copy(dst, sv.dbeta)
 	}
-	beta, err := float32Data(vals[2])
-	if err != nil {
-		return nil, fmt.Errorf("batchnorm: %w", err)
-	}
+	return out, nil
+}
+
+// forward writes y, normalizing with the batch's statistics (kept for the
+// backward pass, and moving the running ones as PyTorch does, once per
+// training forward pass) or with the running statistics.
+func (op *batchNormOp) forward(x, gamma, beta, y []float32) {
 	b, c, s := op.dims()
 	var mean, invStd []float64
 	if op.train {
 		var unbiased []float64
 		mean, invStd, unbiased = op.stats(x)
-		// The running statistics move as PyTorch's do, once per training
-		// forward pass.
+		op.saved.mean, op.saved.invStd = mean, invStd
 		m := op.bn.Momentum
 		for ch := 0; ch < c; ch++ {
 			rm, rv := &op.bn.RunningMean.Data[ch], &op.bn.RunningVar.Data[ch]
@@ -169,83 +198,82 @@ func (op *batchNormOp) Do(vals ...G.Value) (G.Value, error) {
 			invStd[ch] = 1 / math.Sqrt(float64(op.bn.RunningVar.Data[ch])+op.bn.Eps)
 		}
 	}
-	out := newOutput(op.shape)
-	y := out.Data().([]float32)
-	for i := 0; i < b; i++ {
-		for ch := 0; ch < c; ch++ {
+	parallelFor(c, op.channelsAtOnce(), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
 			scale := float32(float64(gamma[ch]) * invStd[ch])
 			shift := beta[ch] - float32(mean[ch])*scale
-			lo := (i*c + ch) * s
-			for j, v := range x[lo : lo+s] {
-				y[lo+j] = v*scale + shift
+			for i := 0; i < b; i++ {
+				at := (i*c + ch) * s
+				vec32.Affine(x[at:at+s], y[at:at+s], scale, shift)
 			}
 		}
-	}
-	return out, nil
+	})
 }
 
-// backward computes one of dx, dgamma, dbeta for the training-mode forward:
-// with xhat = (x - mean) * invStd and N = B*S,
+// backward writes dx and saves dgamma and dbeta: with xhat = (x - mean) *
+// invStd and N = B*S,
 // dx = gamma * invStd / N * (N dy - sum(dy) - xhat * sum(dy xhat)),
 // dgamma = sum(dy xhat), dbeta = sum(dy), sums per channel.
-func (op *batchNormOp) backward(x, gamma, dy []float32) *tensor.Dense {
+func (op *batchNormOp) backward(x, gamma, dy, dx []float32) {
 	b, c, s := op.dims()
-	mean, invStd, _ := op.stats(x)
-	sumDy, sumDyXhat := make([]float64, c), make([]float64, c)
-	for i := 0; i < b; i++ {
-		for ch := 0; ch < c; ch++ {
-			lo := (i*c + ch) * s
-			for j := lo; j < lo+s; j++ {
-				xhat := (float64(x[j]) - mean[ch]) * invStd[ch]
-				sumDy[ch] += float64(dy[j])
-				sumDyXhat[ch] += float64(dy[j]) * xhat
+	sv := op.saved
+	if len(sv.dgamma) != c {
+		sv.dgamma, sv.dbeta = make([]float32, c), make([]float32, c)
+	}
+	n := float64(b * s)
+	parallelFor(c, op.channelsAtOnce(), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			m, inv := sv.mean[ch], sv.invStd[ch]
+			var sumDy, sumDyXc float64
+			for i := 0; i < b; i++ {
+				at := (i*c + ch) * s
+				sd, sdx := vec32.SumCentered(dy[at:at+s], x[at:at+s], m)
+				sumDy += sd
+				sumDyXc += sdx
+			}
+			sumDyXhat := sumDyXc * inv
+			sv.dgamma[ch], sv.dbeta[ch] = float32(sumDyXhat), float32(sumDy)
+			// dx = a dy + bx (x - mean) + c0, in float32 for speed.
+			k := float64(gamma[ch]) * inv / n
+			a, bx, c0, mf := float32(k*n), float32(-k*sumDyXhat*inv), float32(-k*sumDy), float32(m)
+			for i := 0; i < b; i++ {
+				at := (i*c + ch) * s
+				vec32.NormGrad(dy[at:at+s], x[at:at+s], dx[at:at+s], a, bx, mf, c0)
 			}
 		}
-	}
-	out, dst := outputOf(op)
-	switch op.grad {
-	case 2:
-		for ch := range dst {
-			dst[ch] = float32(sumDyXhat[ch])
-		}
-	case 3:
-		for ch := range dst {
-			dst[ch] = float32(sumDy[ch])
-		}
-	default:
-		n := float64(b * s)
-		for i := 0; i < b; i++ {
-			for ch := 0; ch < c; ch++ {
-				k := float64(gamma[ch]) * invStd[ch] / n
-				lo := (i*c + ch) * s
-				for j := lo; j < lo+s; j++ {
-					xhat := (float64(x[j]) - mean[ch]) * invStd[ch]
-					dst[j] = float32(k * (n*float64(dy[j]) - sumDy[ch] - xhat*sumDyXhat[ch]))
-				}
-			}
-		}
-	}
-	return out
+	})
 }
 
 func (op *batchNormOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "BatchNorm(%p,%v,%v,%d)", op.bn, op.shape, op.train, op.grad)
+	fmt.Fprintf(h, "BatchNorm(%p,%v,%v,%d,%p)", op.bn, op.shape, op.train, op.grad, op.saved)
 }
 func (op *batchNormOp) Hashcode() uint32 { return hashOf(op) }
 func (op *batchNormOp) String() string {
 	return fmt.Sprintf("BatchNorm(train=%v,grad=%d)", op.train, op.grad)
 }
-func (op *batchNormOp) DiffWRT(int) []bool {
+func (op *batchNormOp) DiffWRT(n int) []bool {
 	d := op.grad == 0 && op.train
-	return []bool{d, d, d}
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
 }
 func (op *batchNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if !op.train || op.grad != 0 {
 		return nil, fmt.Errorf("batchnorm: only the training forward pass is differentiable")
 	}
-	var out G.Nodes
-	for which := 1; which <= 3; which++ {
-		n, err := G.ApplyOp(&batchNormOp{bn: op.bn, shape: op.shape, train: true, grad: which}, inputs[0], inputs[1], grad)
+	back := *op
+	back.grad = 1
+	dx, err := G.ApplyOp(&back, inputs[0], inputs[1], grad, output)
+	if err != nil {
+		return nil, err
+	}
+	out := G.Nodes{dx}
+	for which := 2; which <= 3; which++ {
+		b := *op
+		b.grad = which
+		n, err := G.ApplyOp(&b, dx)
 		if err != nil {
 			return nil, err
 		}
