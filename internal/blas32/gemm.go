@@ -266,10 +266,16 @@ func macroKernel(ws *workspace, aT bool, a []float32, lda, ic, pc, mcb, kcb, ncb
 		if inPlace != nil && nrb == nr {
 			bPanel, bs = inPlace[jr:], ldb
 		}
+		// Tiles cut by C's edge are stored through a masked kernel where
+		// there is one, else computed into ws.tile and merged.
+		edges := storesEdges()
 		if full > 0 {
-			if nrb == nr {
+			switch {
+			case nrb == nr:
 				kernel(kcb, aFull, rsa, csa, astep, bPanel, bs, c[jr:], ldc, alpha, beta, full)
-			} else {
+			case edges:
+				kernelEdge(kcb, aFull, rsa, csa, astep, bPanel, bs, c[jr:], ldc, alpha, beta, full, mr, nrb)
+			default:
 				for t := 0; t < full; t++ {
 					kernel(kcb, aFull[t*astep:], rsa, csa, astep, bPanel, bs, ws.tile[:], nr, 1, 0, 1)
 					mergeTile(&ws.tile, mr, nrb, c[t*mr*ldc+jr:], ldc, alpha, beta)
@@ -277,8 +283,12 @@ func macroKernel(ws *workspace, aT bool, a []float32, lda, ic, pc, mcb, kcb, ncb
 			}
 		}
 		if rem > 0 {
-			kernel(kcb, aRem, remRS, remCS, 0, bPanel, bs, ws.tile[:], nr, 1, 0, 1)
-			mergeTile(&ws.tile, rem, nrb, c[full*mr*ldc+jr:], ldc, alpha, beta)
+			if edges {
+				kernelEdge(kcb, aRem, remRS, remCS, 0, bPanel, bs, c[full*mr*ldc+jr:], ldc, alpha, beta, 1, rem, nrb)
+			} else {
+				kernel(kcb, aRem, remRS, remCS, 0, bPanel, bs, ws.tile[:], nr, 1, 0, 1)
+				mergeTile(&ws.tile, rem, nrb, c[full*mr*ldc+jr:], ldc, alpha, beta)
+			}
 		}
 	}
 }

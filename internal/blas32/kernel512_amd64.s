@@ -38,17 +38,60 @@
 	ADDQ R9, R13; \
 	ADDQ DI, BX
 
+// Row stores under the column mask K1: C = alpha*acc; C = alpha*acc +
+// beta*C with a fused multiply-add (as the AVX2 kernel's full tiles); and
+// the same unfused (as mergeTile, which the AVX2 path uses for edge tiles),
+// so that both paths give the same bits everywhere.
 #define ROW0(acc, addr) \
 	VMULPS  Z13, acc, acc; \
-	VMOVUPS acc, addr
+	VMOVUPS acc, K1, addr
 
 #define ROWB(acc, addr) \
 	VMULPS      Z13, acc, acc; \
-	VFMADD231PS addr, Z14, acc; \
-	VMOVUPS     acc, addr
+	VMOVUPS.Z   addr, K1, Z15; \
+	VFMADD231PS Z15, Z14, acc; \
+	VMOVUPS     acc, K1, addr
 
-// func kern12x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int)
-TEXT ·kern12x16(SB), NOSPLIT, $0-88
+#define ROWE(acc, addr) \
+	VMULPS    Z13, acc, acc; \
+	VMOVUPS.Z addr, K1, Z15; \
+	VMULPS    Z14, Z15, Z15; \
+	VADDPS    Z15, acc, acc; \
+	VMOVUPS   acc, K1, addr
+
+// Stop storing after row r when the tile has only r rows (SI).
+#define LAST(r) \
+	CMPQ SI, $r; \
+	JLE  next
+
+// The 12 rows of a tile, each stored with the macro st.
+#define ROWS(st) \
+	st(Z0, (AX)); \
+	LAST(1); \
+	st(Z1, (AX)(DX*1)); \
+	LAST(2); \
+	st(Z2, (AX)(DX*2)); \
+	LAST(3); \
+	st(Z3, (R11)); \
+	LAST(4); \
+	st(Z4, (R11)(DX*1)); \
+	LAST(5); \
+	st(Z5, (R11)(DX*2)); \
+	LAST(6); \
+	st(Z6, (R10)); \
+	LAST(7); \
+	st(Z7, (R10)(DX*1)); \
+	LAST(8); \
+	st(Z8, (R10)(DX*2)); \
+	LAST(9); \
+	st(Z9, (R13)); \
+	LAST(10); \
+	st(Z10, (R13)(DX*1)); \
+	LAST(11); \
+	st(Z11, (R13)(DX*2))
+
+// func kern12x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt, rows, unfused, cols int)
+TEXT ·kern12x16(SB), NOSPLIT, $0-112
 	MOVQ         rsa+16(FP), R8
 	SHLQ         $2, R8
 	MOVQ         csa+24(FP), R9
@@ -61,6 +104,8 @@ TEXT ·kern12x16(SB), NOSPLIT, $0-88
 	SHLQ         $2, DX
 	VBROADCASTSS alpha+72(FP), Z13
 	VBROADCASTSS beta+76(FP), Z14
+	MOVQ         cols+104(FP), BX
+	KMOVW        BX, K1
 
 tile:
 	VXORPS Z0, Z0, Z0
@@ -114,38 +159,23 @@ store:
 	ADDQ DX, R10
 	LEAQ (R10)(DX*2), R13
 	ADDQ DX, R13
-	MOVL beta+76(FP), SI
+	MOVQ rows+88(FP), SI
+	MOVL beta+76(FP), BX
 
 	// beta == ±0 means "overwrite": test the bits without the sign.
-	ANDL $0x7fffffff, SI
+	ANDL $0x7fffffff, BX
 	JNZ  withbeta
-	ROW0(Z0, (AX))
-	ROW0(Z1, (AX)(DX*1))
-	ROW0(Z2, (AX)(DX*2))
-	ROW0(Z3, (R11))
-	ROW0(Z4, (R11)(DX*1))
-	ROW0(Z5, (R11)(DX*2))
-	ROW0(Z6, (R10))
-	ROW0(Z7, (R10)(DX*1))
-	ROW0(Z8, (R10)(DX*2))
-	ROW0(Z9, (R13))
-	ROW0(Z10, (R13)(DX*1))
-	ROW0(Z11, (R13)(DX*2))
+	ROWS(ROW0)
 	JMP  next
 
 withbeta:
-	ROWB(Z0, (AX))
-	ROWB(Z1, (AX)(DX*1))
-	ROWB(Z2, (AX)(DX*2))
-	ROWB(Z3, (R11))
-	ROWB(Z4, (R11)(DX*1))
-	ROWB(Z5, (R11)(DX*2))
-	ROWB(Z6, (R10))
-	ROWB(Z7, (R10)(DX*1))
-	ROWB(Z8, (R10)(DX*2))
-	ROWB(Z9, (R13))
-	ROWB(Z10, (R13)(DX*1))
-	ROWB(Z11, (R13)(DX*2))
+	CMPQ unfused+96(FP), $0
+	JNE  edge
+	ROWS(ROWB)
+	JMP  next
+
+edge:
+	ROWS(ROWE)
 
 next:
 	// Next tile: A moves by astep, C by 12 rows.

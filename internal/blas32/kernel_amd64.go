@@ -17,19 +17,43 @@ var useAVX512 = useAsm && cpu.X86.HasAVX512F
 //go:noescape
 func kern6x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, nt int)
 
-// kern12x16 is the AVX-512 kernel: kernelGo's contract, in assembly.
+// kern12x16 is the AVX-512 kernel: kernelGo's contract, in assembly, with
+// stores limited to the first rows rows of each tile and to the columns of
+// the cols lane mask; unfused selects mergeTile's unfused alpha*AB + beta*C
+// instead of a fused multiply-add (see kernelEdge).
 //
 //go:noescape
-func kern12x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int)
+func kern12x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt, rows, unfused, cols int)
 
 // readsBInPlace reports whether the kernel takes B's rows at any stride, so
 // that full column panels of an untransposed B need no packing.
 func readsBInPlace() bool { return useAVX512 }
 
+// storesEdges reports whether kernelEdge can write edge tiles straight into C.
+func storesEdges() bool { return useAVX512 }
+
+// kernelEdge is kernel for nt tiles of which only the first rows rows and
+// the first cols columns are stored (C's rows may then be narrower than a
+// tile), straight into C with masked stores: no tile buffer and no
+// mergeTile. It computes alpha*AB + beta*C as mergeTile does, without a
+// fused multiply-add, so that it matches the other kernels' edge tiles bit
+// for bit. Only the AVX-512 kernel has it (storesEdges).
+func kernelEdge(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt, rows, cols int) {
+	if !useAVX512 || kc <= 0 || nt <= 0 || rsa < 0 || csa < 0 || astep < 0 || bs < nr ||
+		rows < 1 || rows > mr || cols < 1 || cols > nr || ldc < cols ||
+		(nt > 1 && astep != mr*rsa) ||
+		(nt-1)*astep+(mr-1)*rsa+(kc-1)*csa >= len(a) ||
+		(kc-1)*bs+nr > len(b) ||
+		((nt-1)*mr+rows-1)*ldc+cols > len(c) {
+		panic("blas32: internal error: edge kernel arguments out of range")
+	}
+	kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
+}
+
 func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt int) {
 	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt)
 	if useAVX512 {
-		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt)
+		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, mr, 0, 1<<nr-1)
 		return
 	}
 	if bs != nr {

@@ -20,3 +20,11 @@ func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []f
 func packBTrans16(dst, b []float32, ldb, kc int) { packBTrans16Go(dst, b, ldb, kc) }
 
 func setAsm(bool) {}
+
+// storesEdges reports whether kernelEdge can write edge tiles straight into
+// C: only the AVX-512 kernel can.
+func storesEdges() bool { return false }
+
+func kernelEdge(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt, rows, cols int) {
+	panic("blas32: internal error: no edge kernel on this architecture")
+}
