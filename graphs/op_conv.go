@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/chewxy/hm"
+	"github.com/genmodel/genmodel/internal/vec32"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -310,7 +311,10 @@ func (op convOp) compute(in [][]float32, dst []float32) {
 				g.winogradWeightGrad(in[0], in[2], partial[wk], lo, hi, gemm)
 				return
 			}
-			if op.grad == 2 && g.sameSize() {
+			// weightGradSame's products are C rows tall: too few for the
+			// kernel's 12-row tiles with a single input channel, where
+			// im2col's (O, C*K*K) product is the better shape.
+			if op.grad == 2 && g.sameSize() && g.C >= winogradMinChannels {
 				g.weightGradSame(in[0], in[2], partial[wk], lo, hi, gemm)
 				return
 			}
@@ -439,15 +443,15 @@ const convColumns = 2048
 func (op convOp) biasGrad(dy, db []float32) {
 	g := op.g
 	hw := g.Ho * g.Wo
-	for b := 0; b < g.B; b++ {
-		for o := 0; o < g.O; o++ {
-			var s float32
-			for _, v := range dy[(b*g.O+o)*hw : (b*g.O+o+1)*hw] {
-				s += v
+	parallelFor(g.O, max(1, elementwiseMin/(g.B*hw)), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			var s float64
+			for b := 0; b < g.B; b++ {
+				s += vec32.Sum(dy[(b*g.O+o)*hw : (b*g.O+o+1)*hw])
 			}
-			db[o] += s
+			db[o] += float32(s)
 		}
-	}
+	})
 }
 
 func (op convOp) WriteHash(h hash.Hash) {

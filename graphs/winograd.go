@@ -16,8 +16,11 @@ import (
 // add, subtract and halve, so float32 results stay within ~1e-6 relative
 // of the direct convolution's.
 
-// winogradMinChannels keeps small convolutions (the first layer's single
-// input channel) on the direct path, where the transforms would dominate.
+// winogradMinChannels keeps convolutions with few input channels (the first
+// layer's single one) on the direct path, where the transforms would
+// dominate. Few output channels (the last layer's single one) are fine: the
+// output transform is then small, and the 16 products with one row waste
+// less than im2col's single-row product does.
 var winogradMinChannels = 8
 
 // winogradTiles is about how many 2x2 output tiles one set of 16 products
@@ -29,7 +32,7 @@ const winogradSkew = 16
 
 // useWinograd reports whether the forward pass of g goes through F(2x2, 3x3).
 func (g convGeom) useWinograd() bool {
-	return g.K == 3 && g.S == 1 && g.P == 1 && g.sameSize() && g.C >= winogradMinChannels && g.O >= winogradMinChannels
+	return g.K == 3 && g.S == 1 && g.P == 1 && g.sameSize() && g.C >= winogradMinChannels
 }
 
 // winogradFilters returns U (16, O, C): U[xi][o][c] = (G w[o][c] G^T)[xi],

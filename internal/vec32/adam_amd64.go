@@ -30,6 +30,9 @@ func adamAVX2(w, grad, m, v *float32, n int, b1, omb1, b2, omb2, scale, step, sq
 // elements.
 
 //go:noescape
+func sumAVX512(x *float32, n int) (sum float64)
+
+//go:noescape
 func sumSquaresAVX512(x *float32, n int) (sum, sq float64)
 
 //go:noescape

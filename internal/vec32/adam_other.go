@@ -50,3 +50,5 @@ func normGradAVX512(d, x, dx *float32, n int, a, bx, m, c float32) {
 func winogradOutputGradAVX512(m *float32, stride int, dy *float32, w, h, tx int, idx *int32, lo, hi, store int) {
 	panic("vec32: no assembly on this architecture")
 }
+
+func sumAVX512(x *float32, n int) (sum float64) { panic("vec32: no assembly on this architecture") }

@@ -7,6 +7,27 @@ package vec32
 // time: the order of a 16-lane vector loop, so the AVX-512 kernels and the
 // Go loops give the same bits.
 
+// Sum returns the sum of x.
+func Sum(x []float32) float64 {
+	n := len(x) &^ 15
+	var sum float64
+	if useAVX512 && n > 0 {
+		sum = sumAVX512(&x[0], n)
+	} else {
+		var s [16]float64
+		for i := 0; i < n; i += 16 {
+			for l, v := range x[i : i+16] {
+				s[l] += float64(v)
+			}
+		}
+		sum = reduce16(&s)
+	}
+	for _, v := range x[n:] {
+		sum += float64(v)
+	}
+	return sum
+}
+
 // SumSquares returns the sum of x and the sum of its squares.
 func SumSquares(x []float32) (sum, sq float64) {
 	n := len(x) &^ 15

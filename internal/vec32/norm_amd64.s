@@ -11,6 +11,28 @@
 	VPERMILPD      $1, X0, X1; \
 	VADDSD         X1, X0, X0
 
+// func sumAVX512(x *float32, n int) (sum float64)
+TEXT ·sumAVX512(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	XORQ   AX, AX
+
+sloop:
+	VCVTPS2PD (SI)(AX*4), Z4
+	VCVTPS2PD 32(SI)(AX*4), Z5
+	VADDPD    Z4, Z0, Z0
+	VADDPD    Z5, Z1, Z1
+	ADDQ      $16, AX
+	CMPQ      AX, CX
+	JLT       sloop
+
+	REDUCE16
+	MOVSD X0, sum+16(FP)
+	VZEROUPPER
+	RET
+
 // func sumSquaresAVX512(x *float32, n int) (sum, sq float64)
 TEXT ·sumSquaresAVX512(SB), NOSPLIT, $0-32
 	MOVQ   x+0(FP), SI

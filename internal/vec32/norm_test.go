@@ -21,12 +21,13 @@ func TestNormKernelsMatchGo(t *testing.T) {
 			x[i] = float32(rng.NormFloat64()*3 + 1)
 		}
 		type result struct {
-			sum, sq, sd, sdx float64
+			plain, sum, sq, sd, sdx float64
 			y, dx            []float32
 		}
 		run := func(avx bool) result {
 			useAVX512 = avx
 			var r result
+			r.plain = Sum(x)
 			r.sum, r.sq = SumSquares(x)
 			r.sd, r.sdx = SumCentered(d, x, 0.75)
 			r.y, r.dx = make([]float32, n), make([]float32, n)
@@ -35,6 +36,9 @@ func TestNormKernelsMatchGo(t *testing.T) {
 			return r
 		}
 		want, got := run(false), run(true)
+		if got.plain != want.plain || got.plain != want.sum {
+			t.Fatalf("n %d: Sum %v, Go %v, SumSquares' sum %v", n, got.plain, want.plain, want.sum)
+		}
 		if got.sum != want.sum || got.sq != want.sq || got.sd != want.sd || got.sdx != want.sdx {
 			t.Fatalf("n %d: sums %v %v %v %v, Go %v %v %v %v", n, got.sum, got.sq, got.sd, got.sdx, want.sum, want.sq, want.sd, want.sdx)
 		}
