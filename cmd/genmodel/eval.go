@@ -61,7 +61,7 @@ figures at equal --n only.`,
 	addDiffusionFlags(f, &o.Diffusion)
 	f.StringSliceVar(&o.Metrics, "metrics", nil, "extra measurements: nll (a diffusion model's variational bound in bits/dim)")
 	f.IntVar(&o.NLLImages, "nll-images", 100, "test images of --metrics nll (each costs T network evaluations, in batches of 100)")
-	f.Float64Var(&o.Temperature, "temperature", 0, "flows: sample z from N(0, T^2 I) (default: the config's, 1)")
+	f.Float64Var(&o.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
 	f.StringVar(&o.Diffusion.Classifier, "guidance-classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	return cmd
 }

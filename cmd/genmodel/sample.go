@@ -71,7 +71,7 @@ guidance ((1+w) eps(x_t, k) - w eps(x_t), a ddpm trained conditional).`,
 	f.StringVar(&o.Diffusion.Classifier, "classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set data.dir=PATH")
 	addDiffusionFlags(f, &o.Diffusion)
-	f.Float64Var(&o.Temperature, "temperature", 0, "flows: sample z from N(0, T^2 I) (default: the config's, 1)")
+	f.Float64Var(&o.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
 	f.StringVar(&o.Trajectory, "trajectory", "", "diffusion: also write x_t along reverse chains to this PNG")
 	f.StringVar(&o.Forward, "forward", "", "diffusion: also write q(x_t | x_0) of test digits to this PNG")
 	return cmd

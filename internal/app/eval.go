@@ -28,7 +28,7 @@ type EvalOptions struct {
 	Seed       uint64
 	Overrides  []config.Override
 	Diffusion  DiffusionFlags
-	// Temperature, when positive, scales a flow's latent noise.
+	// Temperature, when positive, scales a flow's or a GAN's latent noise.
 	Temperature float64
 	// Metrics lists extra measurements: "nll" (a diffusion model's
 	// variational bound on NLLImages test images).

@@ -28,7 +28,8 @@ type SampleOptions struct {
 	Trajectory string    // diffusion: PNG of x_t along reverse chains
 	Forward    string    // diffusion: PNG of q(x_t | x_0) for test digits
 	Progress   io.Writer // progress bars (nil: none)
-	// Temperature, when positive, scales a flow's latent noise: N(0, T^2 I).
+	// Temperature, when positive, scales a flow's or a GAN's latent noise:
+	// N(0, T^2 I).
 	Temperature float64
 }
 
@@ -147,14 +148,15 @@ func saveGridMkdir(path string, imgs sample.Images, grid sample.GridOptions) err
 	return sample.SaveGrid(path, imgs, grid)
 }
 
-// applyTemperature sets a flow's sampling temperature (0: the config's).
+// applyTemperature sets a flow's or a GAN's sampling temperature (0: keep
+// the model's own, a flow's configured one or a GAN's 1).
 func applyTemperature(m models.Model, model string, t float64) error {
 	if t == 0 {
 		return nil
 	}
 	ts, ok := m.(models.TemperatureSampler)
 	if !ok {
-		return fmt.Errorf("--temperature scales a flow's latent noise; the %s has none", model)
+		return fmt.Errorf("--temperature scales the latent noise of a flow or a GAN; the %s has none", model)
 	}
 	if err := ts.SetTemperature(t); err != nil {
 		return fmt.Errorf("--temperature: %w", err)

@@ -56,6 +56,20 @@ type GAN struct {
 	// ema is an exponential moving average of the generator's tensors
 	// (named "ema.generator..."), which samples come from when ema_decay > 0.
 	ema, gen []*graphs.Param
+	// temp scales the sampling noise z ~ N(0, temp^2 I) (1 unless set):
+	// the truncation trick's trade of diversity for fidelity (Brock et al.
+	// 2019 truncate; scaling is the smooth version).
+	temp float64
+}
+
+// SetTemperature implements TemperatureSampler: samples (not training)
+// draw z from N(0, t^2 I).
+func (m *GAN) SetTemperature(t float64) error {
+	if err := checkTemperature(t); err != nil {
+		return err
+	}
+	m.temp = t
+	return nil
 }
 
 func newGAN(cfg *config.Config, common config.Common) (Model, error) {
@@ -112,7 +126,7 @@ func ganClasses(s ganSection, common config.Common, section string) (int, error)
 
 // newGANModel wraps a network, with the generator's average when asked.
 func newGANModel(net graphs.Adversarial, name string, s ganSection, common config.Common) *GAN {
-	m := &GAN{Net: net, name: name, cfg: s, common: common}
+	m := &GAN{Net: net, name: name, cfg: s, common: common, temp: 1}
 	if s.EMADecay > 0 {
 		for _, p := range net.AllParams().List() {
 			if strings.HasPrefix(p.Name, "generator.") {
@@ -421,6 +435,11 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 	imgs := sample.Images{N: n, H: side, W: side, Pix: make([]float32, n*dim)}
 	for lo := 0; lo < n; lo += chunkSize {
 		fillNormal(z, rng)
+		if m.temp != 1 {
+			for i := range z {
+				z[i] *= float32(m.temp)
+			}
+		}
 		if onehot != nil {
 			clear(onehot)
 			for r := 0; r < chunkSize; r++ {

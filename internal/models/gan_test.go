@@ -266,3 +266,43 @@ func TestRejectionSampling(t *testing.T) {
 		})
 	}
 }
+
+// TestGANTemperature checks that --temperature reaches a GAN's noise: a
+// temperature below 1 changes the samples drawn from the same seed, 1 gives
+// the plain samples back, and non-positive temperatures are refused.
+func TestGANTemperature(t *testing.T) {
+	for _, model := range []string{"gan", "dcgan"} {
+		t.Run(model, func(t *testing.T) {
+			m := loadModel(t, model).(*GAN)
+			plain, err := m.Samples(4, rngFor(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.SetTemperature(0.5); err != nil {
+				t.Fatal(err)
+			}
+			cold, err := m.Samples(4, rngFor(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Equal(plain.Pix, cold.Pix) {
+				t.Error("temperature 0.5 gave the same samples as 1")
+			}
+			if err := m.SetTemperature(1); err != nil {
+				t.Fatal(err)
+			}
+			again, err := m.Samples(4, rngFor(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(plain.Pix, again.Pix) {
+				t.Error("temperature 1 did not give the plain samples back")
+			}
+			for _, bad := range []float64{0, -1, math.Inf(1)} {
+				if m.SetTemperature(bad) == nil {
+					t.Errorf("temperature %v accepted", bad)
+				}
+			}
+		})
+	}
+}
