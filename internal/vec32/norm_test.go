@@ -22,7 +22,7 @@ func TestNormKernelsMatchGo(t *testing.T) {
 		}
 		type result struct {
 			plain, sum, sq, sd, sdx float64
-			y, dx            []float32
+			y, dx                   []float32
 		}
 		run := func(avx bool) result {
 			useAVX512 = avx
