@@ -5,6 +5,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/genmodel/genmodel/internal/vec32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -122,26 +123,27 @@ func (op channelOp) Do(vals ...G.Value) (G.Value, error) {
 	hw := op.hw
 	switch op.kind {
 	case chanAdd:
-		for i, v := range in[1][:op.b*op.c] {
-			src, row := in[0][i*hw:(i+1)*hw], dst[i*hw:(i+1)*hw]
-			for j, x := range src {
-				row[j] = x + v
+		// x*1 + v is exactly x + v.
+		parallelFor(op.b*op.c, max(1, elementwiseMin/hw), func(lo, hi int) {
+			for i, v := range in[1][lo:hi] {
+				p := (lo + i) * hw
+				vec32.Affine(in[0][p:p+hw], dst[p:p+hw], 1, v)
 			}
-		}
+		})
 	case chanSum:
-		for i := range dst {
-			var s float32
-			for _, v := range in[0][i*hw : (i+1)*hw] {
-				s += v
+		parallelFor(op.b*op.c, max(1, elementwiseMin/hw), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dst[i] = float32(vec32.Sum(in[0][i*hw : (i+1)*hw]))
 			}
-			dst[i] = s
-		}
+		})
 	case chanCat:
 		na, nb := op.c*hw, op.c2*hw
-		for i := range op.b {
-			copy(dst[i*(na+nb):], in[0][i*na:(i+1)*na])
-			copy(dst[i*(na+nb)+na:], in[1][i*nb:(i+1)*nb])
-		}
+		parallelFor(op.b, max(1, elementwiseMin/(na+nb)), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				copy(dst[i*(na+nb):], in[0][i*na:(i+1)*na])
+				copy(dst[i*(na+nb)+na:], in[1][i*nb:(i+1)*nb])
+			}
+		})
 	case chanSlice:
 		n := (op.c2 - op.lo) * hw
 		for i := range op.b {

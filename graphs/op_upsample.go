@@ -46,7 +46,15 @@ func (op upsampleOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out, dst := overwrittenOutputOf(op) // every pixel is written, either way
 	planes, h, w := op.b*op.c, op.h, op.w
-	for p := 0; p < planes; p++ {
+	parallelFor(planes, max(1, elementwiseMin/(4*h*w)), func(lo, hi int) { op.planes(src, dst, lo, hi) })
+	return out, nil
+}
+
+// planes upsamples planes lo..hi-1 of src into dst (or sums them back, for
+// the gradient).
+func (op upsampleOp) planes(src, dst []float32, lo, hi int) {
+	h, w := op.h, op.w
+	for p := lo; p < hi; p++ {
 		small := p * h * w   // offset of the (h, w) plane
 		big := p * 4 * h * w // offset of the (2h, 2w) plane
 		for y := 0; y < h; y++ {
@@ -66,7 +74,6 @@ func (op upsampleOp) Do(vals ...G.Value) (G.Value, error) {
 			copy(dst[bottom:bottom+2*w], dst[top:top+2*w])
 		}
 	}
-	return out, nil
 }
 
 func (op upsampleOp) WriteHash(h hash.Hash) {

@@ -39,8 +39,14 @@ func (g convGeom) useWinograd() bool {
 // in a scratch buffer the caller returns with putScratch.
 func (g convGeom) winogradFilters(w []float32) []float32 {
 	u := getScratch(16 * g.O * g.C)
+	parallelFor(g.O, max(1, elementwiseMin/(16*g.C)), func(lo, hi int) { g.winogradFilterRows(w, u, lo, hi) })
+	return u
+}
+
+// winogradFilterRows writes the transformed filters of outputs lo..hi-1.
+func (g convGeom) winogradFilterRows(w, u []float32, lo, hi int) {
 	oc := g.O * g.C
-	for o := 0; o < g.O; o++ {
+	for o := lo; o < hi; o++ {
 		for c := 0; c < g.C; c++ {
 			k := w[(o*g.C+c)*9:][:9]
 			// t = G k (4x3), then t G^T (4x4).
@@ -62,7 +68,6 @@ func (g convGeom) winogradFilters(w []float32) []float32 {
 			}
 		}
 	}
-	return u
 }
 
 // winogradPad returns the scratch plane of WinogradInput's Go version,
