@@ -12,8 +12,15 @@ help:           ## list the targets
 build:          ## build the pure-Go binary into bin/genmodel
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/genmodel
 
-test: lint      ## vet, format check and every test (real MNIST included)
+# The kernel packages again with the CPU features they branch on switched
+# off (x/sys/cpu reads GODEBUG): the AVX2 path, then the pure-Go one, so a
+# machine with AVX-512 still tests what other machines run.
+KERNEL_PKGS = ./internal/blas32 ./internal/vec32 ./graphs
+
+test: lint      ## vet, format check and every test (real MNIST included), then the kernels' AVX2 and pure-Go paths
 	$(GO) test ./...
+	GODEBUG=cpu.avx512f=off $(GO) test $(KERNEL_PKGS)
+	GODEBUG=cpu.avx512f=off,cpu.avx2=off $(GO) test $(KERNEL_PKGS)
 
 lint:           ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
