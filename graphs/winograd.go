@@ -70,8 +70,11 @@ func (g convGeom) winogradFilterRows(w, u []float32, lo, hi int) {
 	}
 }
 
-// winogradPad returns the scratch plane of WinogradInput's Go version,
-// zeroed (the caller returns it with putScratch).
+// winogradPad returns a zeroed buffer for one plane padded to whole tiles
+// (a border of one and enough beyond), which winogradInputs copies each
+// plane into: only the interior is ever written, so the border stays zero
+// from plane to plane and no tile needs bounds tests. The caller returns it
+// with putScratch.
 func (g convGeom) winogradPad() []float32 {
 	ty, tx := (g.H+1)/2, (g.W+1)/2
 	pad := getScratch((2*ty + 2) * (2*tx + 2))
@@ -83,12 +86,17 @@ func (g convGeom) winogradPad() []float32 {
 // block of every tile of images b0..b0+n-1 into v, the 16 matrices
 // C*tiles+winogradSkew apart.
 func (g convGeom) winogradInputs(x, v, pad []float32, b0, n int) {
-	perImage, hw := ((g.H+1)/2)*((g.W+1)/2), g.H*g.W
+	ty, tx := (g.H+1)/2, (g.W+1)/2
+	perImage, pw, hw := ty*tx, 2*tx+2, g.H*g.W
 	tiles := n * perImage
 	for j := 0; j < n; j++ {
 		img := x[(b0+j)*g.C*hw:]
 		for c := 0; c < g.C; c++ {
-			vec32.WinogradInput(v[c*tiles+j*perImage:], g.C*tiles+winogradSkew, img[c*hw:(c+1)*hw], g.W, g.H, pad)
+			plane := img[c*hw : (c+1)*hw]
+			for iy := 0; iy < g.H; iy++ {
+				copy(pad[(iy+1)*pw+1:], plane[iy*g.W:(iy+1)*g.W])
+			}
+			vec32.WinogradInput(v[c*tiles+j*perImage:], g.C*tiles+winogradSkew, pad, ty, tx)
 		}
 	}
 }

@@ -13,7 +13,7 @@ var useAVX512 = cpu.X86.HasAVX512F
 // and the int arguments after it are lane masks.
 //
 //go:noescape
-func winogradInputAVX512(dst *float32, stride int, plane *float32, w, h, tx int, idx *int32, lo, hi, store int)
+func winogradInputAVX512(dst *float32, stride int, pad *float32, pw, ty, tx int, idx *int32, lo, hi, store int)
 
 //go:noescape
 func winogradOutputGradAVX512(m *float32, stride int, dy *float32, w, h, tx int, idx *int32, lo, hi, store int)

@@ -7,7 +7,7 @@ const useAsm = false
 // useAVX512 is never set off amd64; tests switch it.
 var useAVX512 = false
 
-func winogradInputAVX512(dst *float32, stride int, plane *float32, w, h, tx int, idx *int32, lo, hi, store int) {
+func winogradInputAVX512(dst *float32, stride int, pad *float32, pw, ty, tx int, idx *int32, lo, hi, store int) {
 	panic("vec32: no assembly on this architecture")
 }
 

@@ -6,25 +6,19 @@ package vec32
 // (up to 15 tiles, so planes up to 30 pixels wide) and do the Go versions'
 // additions in the same order, so both give bit-identical results.
 
-// WinogradInput writes V = B^T d B of every 4x4 input block of a plane of h
-// rows of w values, zero-padded by one: dst[xi*stride + y*tx + x] for the 16
-// entries xi of the tile at tile row y, column x (ty = (h+1)/2 rows, tx =
-// (w+1)/2 columns of tiles). pad is scratch for the Go version, (2ty+2) rows
-// of 2tx+2 values that the caller zeroed once: it copies the plane into
-// pad's interior and leaves the border alone. The AVX-512 version reads the
-// plane where it lies, the border coming from masked loads.
-func WinogradInput(dst []float32, stride int, plane []float32, w, h int, pad []float32) {
-	ty, tx := (h+1)/2, (w+1)/2
-	plane = plane[:w*h]
-	_ = dst[15*stride+ty*tx-1]
-	if useAVX512 && tx <= winogradMaxTiles {
-		winogradInputAVX512(&dst[0], stride, &plane[0], w, h, tx, &winogradIndex[0][0], mask(min(w, 15))<<1, mask(max(0, w-15)), mask(tx))
-		return
-	}
+// WinogradInput writes V = B^T d B of every 4x4 input block of a plane:
+// dst[xi*stride + y*tx + x] for the 16 entries xi of the tile at tile row y,
+// column x (ty rows, tx columns of tiles). pad is the plane with one zero
+// row and column before it and enough zeros after: (2ty+2) rows of pw =
+// 2tx+2 values.
+func WinogradInput(dst []float32, stride int, pad []float32, ty, tx int) {
 	pw := 2*tx + 2
 	pad = pad[:(2*ty+2)*pw]
-	for iy := 0; iy < h; iy++ {
-		copy(pad[(iy+1)*pw+1:], plane[iy*w:(iy+1)*w])
+	_ = dst[15*stride+ty*tx-1]
+	if useAVX512 && tx <= winogradMaxTiles {
+		lo, hi := split16(pw)
+		winogradInputAVX512(&dst[0], stride, &pad[0], pw, ty, tx, &winogradIndex[0][0], lo, hi, mask(tx))
+		return
 	}
 	winogradInputGo(dst, stride, pad, ty, tx)
 }

@@ -4,6 +4,20 @@
 // per 16-lane vector: lane x holds tile column x. Masks keep loads and
 // stores inside the plane and the tile row.
 
+// Load one row of the padded plane at AX (two vectors, masks K1 and K2) and
+// pick its columns 2x, 2x+1, 2x+2 and 2x+3 for every tile x.
+#define LOADROW(c0, c1, c2, c3) \
+	VMOVUPS.Z (AX), K1, Z28; \
+	VMOVUPS.Z 64(AX), K2, Z29; \
+	VMOVAPS   Z28, c0; \
+	VPERMT2PS Z29, Z24, c0; \
+	VMOVAPS   Z28, c1; \
+	VPERMT2PS Z29, Z25, c1; \
+	VMOVAPS   Z28, c2; \
+	VPERMT2PS Z29, Z26, c2; \
+	VMOVAPS   Z28, c3; \
+	VPERMT2PS Z29, Z27, c3
+
 // B^T's rows for column s: t0 = r0-r2, t1 = r1+r2, t2 = r2-r1, t3 = r1-r3,
 // with r0..r3 in r0..r3 (t0 over r0, t1 over r1, t2 into t2, t3 over r3).
 #define VERTICAL(r0, r1, r2, r3, t2) \
@@ -28,51 +42,17 @@
 	VMOVUPS Z23, K3, (BX); \
 	ADDQ    R8, BX
 
-// One of a tile row's 4 rows of the padded plane, image row r = DX+i (AX:
-// its first value): its 4 column vectors, or zeros above and below the
-// image. The loads start one value before the row, lane 0 being the left
-// border, and their masks (K1, K2) stop at the right border.
-#define PADROW(i, c0, c1, c2, c3, zero, done) \
-	LEAQ      i(DX), BX; \
-	CMPQ      BX, $0; \
-	JLT       zero; \
-	CMPQ      BX, R11; \
-	JGE       zero; \
-	VMOVUPS.Z -4(AX), K1, Z28; \
-	VMOVUPS.Z 60(AX), K2, Z29; \
-	VMOVAPS   Z28, c0; \
-	VPERMT2PS Z29, Z24, c0; \
-	VMOVAPS   Z28, c1; \
-	VPERMT2PS Z29, Z25, c1; \
-	VMOVAPS   Z28, c2; \
-	VPERMT2PS Z29, Z26, c2; \
-	VMOVAPS   Z28, c3; \
-	VPERMT2PS Z29, Z27, c3; \
-	JMP       done; \
-zero: \
-	VXORPS    c0, c0, c0; \
-	VXORPS    c1, c1, c1; \
-	VXORPS    c2, c2, c2; \
-	VXORPS    c3, c3, c3; \
-done: \
-	ADDQ      R9, AX
-
-// func winogradInputAVX512(dst *float32, stride int, plane *float32, w, h, tx int, idx *int32, lo, hi, store int)
+// func winogradInputAVX512(dst *float32, stride int, pad *float32, pw, ty, tx int, idx *int32, lo, hi, store int)
 TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-80
 	MOVQ      dst+0(FP), DI
 	MOVQ      stride+8(FP), R8
 	SHLQ      $2, R8
-	MOVQ      w+24(FP), R9
+	MOVQ      pad+16(FP), SI
+	MOVQ      pw+24(FP), R9
 	SHLQ      $2, R9
-	MOVQ      plane+16(FP), SI
-	SUBQ      R9, SI                // image row -1
-	MOVQ      h+32(FP), R11
+	MOVQ      ty+32(FP), CX
 	MOVQ      tx+40(FP), R10
 	SHLQ      $2, R10
-	MOVQ      R11, CX
-	INCQ      CX
-	SHRQ      $1, CX                // ty
-	MOVQ      $-1, DX               // image row of the tile row's first row
 	MOVQ      idx+48(FP), AX
 	VMOVDQU32 (AX), Z24
 	VMOVDQU32 64(AX), Z25
@@ -87,10 +67,13 @@ TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-80
 
 inrow:
 	MOVQ SI, AX
-	PADROW(0, Z0, Z1, Z2, Z3, zero0, done0)
-	PADROW(1, Z4, Z5, Z6, Z7, zero1, done1)
-	PADROW(2, Z8, Z9, Z10, Z11, zero2, done2)
-	PADROW(3, Z12, Z13, Z14, Z15, zero3, done3)
+	LOADROW(Z0, Z1, Z2, Z3)
+	ADDQ R9, AX
+	LOADROW(Z4, Z5, Z6, Z7)
+	ADDQ R9, AX
+	LOADROW(Z8, Z9, Z10, Z11)
+	ADDQ R9, AX
+	LOADROW(Z12, Z13, Z14, Z15)
 	VERTICAL(Z0, Z4, Z8, Z12, Z16)
 	VERTICAL(Z1, Z5, Z9, Z13, Z17)
 	VERTICAL(Z2, Z6, Z10, Z14, Z18)
@@ -102,7 +85,6 @@ inrow:
 	HORIZONTAL(Z12, Z13, Z14, Z15)
 	ADDQ R10, DI
 	LEAQ (SI)(R9*2), SI
-	ADDQ $2, DX
 	DECQ CX
 	JNZ  inrow
 	VZEROUPPER

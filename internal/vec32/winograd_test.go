@@ -22,9 +22,9 @@ func TestWinogradKernelsMatchGo(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(w), uint64(h)))
 			ty, tx := (h+1)/2, (w+1)/2
 			stride := ty*tx + 5
-			img := make([]float32, w*h)
-			for i := range img {
-				img[i] = float32(r.NormFloat64())
+			pad := make([]float32, (2*ty+2)*(2*tx+2))
+			for i := range pad {
+				pad[i] = float32(r.NormFloat64())
 			}
 			run := func(avx bool) (v, plane []float32) {
 				useAVX512 = avx
@@ -32,7 +32,7 @@ func TestWinogradKernelsMatchGo(t *testing.T) {
 				for i := range v {
 					v[i] = guard
 				}
-				WinogradInput(v, stride, img, w, h, make([]float32, (2*ty+2)*(2*tx+2)))
+				WinogradInput(v, stride, pad, ty, tx)
 				plane = make([]float32, w*h+3)
 				for i := range plane {
 					plane[i] = guard
