@@ -1,8 +1,10 @@
-// Package vec32 holds elementwise float32 kernels that the training loop
-// runs over every parameter each step, in AVX2 assembly on amd64 with a Go
-// version elsewhere. Each assembly kernel performs the Go version's
-// operations in the same order with the same roundings (no fused
-// multiply-adds), so both give bit-identical results; tests check that.
+// Package vec32 holds the float32 vector kernels of the hot loops outside
+// the matrix multiply: Adam's update, SiLU, the Winograd F(2x2, 3x3) tile
+// transforms and the normalization layers' sums and affine maps. Each is a
+// Go loop, with AVX-512 and/or AVX2 assembly on amd64 chosen at run time.
+// Each assembly kernel performs the Go version's operations in the same
+// order with the same roundings (no fused multiply-adds; sums in the same
+// lane order), so every path gives bit-identical results; tests check that.
 package vec32
 
 import "math"

@@ -2,6 +2,9 @@
 
 package vec32
 
+// Without the amd64 assembly every kernel is its Go loop; these stubs only
+// satisfy the compiler.
+
 const useAsm = false
 
 // useAVX512 is never set off amd64; tests switch it.
