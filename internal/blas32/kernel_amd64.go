@@ -56,10 +56,10 @@ func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []f
 		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, mr, 0, 1<<nr-1)
 		return
 	}
-	if bs != nr {
-		panic("blas32: internal error: the AVX2 kernel reads packed B only")
-	}
 	if useAsm {
+		if bs != nr {
+			panic("blas32: internal error: the AVX2 kernel reads packed B only")
+		}
 		// The AVX2 kernel does 6-row tiles: each 12-row tile is two of
 		// them, 6*rsa apart, and the tiles follow one another at that pitch
 		// (checkKernelArgs), so one call takes them all.
