@@ -93,6 +93,10 @@ func (g convGeom) im2col(x, col []float32, ld int) {
 		for ky := 0; ky < g.K; ky++ {
 			for kx := 0; kx < g.K; kx++ {
 				row := col[((c*g.K+ky)*g.K+kx)*ld:][:hw]
+				if g.S == 2 {
+					vec32.Im2colStride2(row, plane, g.H, g.W, g.Ho, g.Wo, ky, kx, g.P)
+					continue
+				}
 				lo, hi := g.validRange(kx)
 				off := kx - g.P
 				for oy := 0; oy < g.Ho; oy++ {

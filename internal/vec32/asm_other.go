@@ -55,3 +55,7 @@ func winogradOutputGradAVX512(m *float32, stride int, dy *float32, w, h, tx int,
 }
 
 func sumAVX512(x *float32, n int) (sum float64) { panic("vec32: no assembly on this architecture") }
+
+func im2colStride2AVX512(dst, plane *float32, h, w, ho, wo, iy0 int, idx *int32, lo, hi, valid, store int) {
+	panic("vec32: no assembly on this architecture")
+}
