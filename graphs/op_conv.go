@@ -428,10 +428,7 @@ func (op convOp) images(in [][]float32, dst, dw []float32, lo, hi int, gemm gemm
 						copy(y, mat[o*ld+j*hw:][:hw])
 					}
 					if g.bias {
-						v := in[2][o]
-						for i := range y {
-							y[i] += v
-						}
+						vec32.Affine(y, y, 1, in[2][o]) // y*1 + v is exactly y + v
 					}
 				}
 			}
