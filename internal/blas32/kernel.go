@@ -2,16 +2,18 @@ package blas32
 
 // checkKernelArgs panics if a kernel call would touch memory outside its
 // slices, or has several tiles that do not follow one another at mr rows of
-// A (the AVX2 kernel runs them as 6-row half tiles at one pitch). The
-// drivers never do either, but the assembly has no bounds checks of its own,
-// so this cheap per-call guard turns a driver bug into a panic instead of
-// silent memory corruption.
-func checkKernelArgs(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc, nt int) {
-	if kc <= 0 || nt <= 0 || rsa < 0 || csa < 0 || astep < 0 || ldc < nr || bs < nr ||
+// A (the AVX2 kernel runs them as 6-row half tiles at one pitch). rows and
+// cols are how much of each tile is stored into C: mr and nr, except for
+// kernelEdge. The drivers never break these rules, but the assembly has no
+// bounds checks of its own, so this cheap per-call guard turns a driver bug
+// into a panic instead of silent memory corruption.
+func checkKernelArgs(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc, nt, rows, cols int) {
+	if kc <= 0 || nt <= 0 || rsa < 0 || csa < 0 || astep < 0 || bs < nr ||
+		rows < 1 || rows > mr || cols < 1 || cols > nr || ldc < cols ||
 		(nt > 1 && astep != mr*rsa) ||
 		(nt-1)*astep+(mr-1)*rsa+(kc-1)*csa >= len(a) ||
 		(kc-1)*bs+nr > len(b) ||
-		(nt*mr-1)*ldc+nr > len(c) {
+		((nt-1)*mr+rows-1)*ldc+cols > len(c) {
 		panic("blas32: internal error: kernel arguments out of range")
 	}
 }

@@ -39,19 +39,15 @@ func storesEdges() bool { return useAVX512 }
 // fused multiply-add, so that it matches the other kernels' edge tiles bit
 // for bit. Only the AVX-512 kernel has it (storesEdges).
 func kernelEdge(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt, rows, cols int) {
-	if !useAVX512 || kc <= 0 || nt <= 0 || rsa < 0 || csa < 0 || astep < 0 || bs < nr ||
-		rows < 1 || rows > mr || cols < 1 || cols > nr || ldc < cols ||
-		(nt > 1 && astep != mr*rsa) ||
-		(nt-1)*astep+(mr-1)*rsa+(kc-1)*csa >= len(a) ||
-		(kc-1)*bs+nr > len(b) ||
-		((nt-1)*mr+rows-1)*ldc+cols > len(c) {
-		panic("blas32: internal error: edge kernel arguments out of range")
+	if !useAVX512 {
+		panic("blas32: internal error: no edge kernel without AVX-512")
 	}
+	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt, rows, cols)
 	kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
 }
 
 func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt int) {
-	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt)
+	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt, mr, nr)
 	if useAVX512 {
 		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, mr, 0, 1<<nr-1)
 		return

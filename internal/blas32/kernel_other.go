@@ -13,7 +13,7 @@ var useAVX512 = false
 func readsBInPlace() bool { return false }
 
 func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt int) {
-	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt)
+	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt, mr, nr)
 	kernelGo(kc, a, rsa, csa, astep, b, bs, c, ldc, alpha, beta, nt)
 }
 
