@@ -101,26 +101,45 @@ func (g convGeom) winogradInputs(x, v, pad []float32, b0, n int) {
 	}
 }
 
+// winogradWork is one call's buffers for images taken per at a time: V and
+// M (C and O rows of per*perImage tiles for each of their 16 matrices) and
+// the padded plane of the input transform. The 16 matrices start
+// winogradSkew floats apart beyond their sizes: with sizes of whole 4 KB
+// pages, the 16 streams a tile writes would share the same L1 sets and
+// evict one another.
+type winogradWork struct {
+	perImage, per int
+	v, m, pad     []float32
+}
+
+// newWinogradWork takes the buffers for a call over images images from the
+// scratch pool; release returns them.
+func (g convGeom) newWinogradWork(images int) winogradWork {
+	perImage := ((g.H + 1) / 2) * ((g.W + 1) / 2)
+	per := max(1, min(images, winogradTiles/perImage))
+	return winogradWork{perImage: perImage, per: per,
+		v:   getScratch(16 * (g.C*per*perImage + winogradSkew)),
+		m:   getScratch(16 * (g.O*per*perImage + winogradSkew)),
+		pad: g.winogradPad()}
+}
+
+func (w winogradWork) release() {
+	putScratch(w.v)
+	putScratch(w.m)
+	putScratch(w.pad)
+}
+
 // winogradImages is the forward pass of images lo..hi-1 into dst, with u
 // from winogradFilters and bias (O values) or nil.
 func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm gemmFunc) {
-	ty, tx := (g.H+1)/2, (g.W+1)/2
-	perImage := ty * tx
-	per := max(1, min(hi-lo, winogradTiles/perImage))
-	// The 16 matrices of V (and of M) start winogradSkew floats apart beyond
-	// their sizes: with sizes of whole 4 KB pages, the 16 streams a tile
-	// writes would share the same L1 sets and evict one another.
-	v := getScratch(16 * (g.C*per*perImage + winogradSkew))
-	defer putScratch(v)
-	m := getScratch(16 * (g.O*per*perImage + winogradSkew))
-	defer putScratch(m)
+	work := g.newWinogradWork(hi - lo)
+	defer work.release()
+	v, m, per, perImage := work.v, work.m, work.per, work.perImage
 	hw := g.H * g.W
-	pad := g.winogradPad()
-	defer putScratch(pad)
 	for b0 := lo; b0 < hi; b0 += per {
 		n := min(per, hi-b0)
 		tiles := n * perImage
-		g.winogradInputs(x, v, pad, b0, n)
+		g.winogradInputs(x, v, work.pad, b0, n)
 		for xi := 0; xi < 16; xi++ {
 			gemm(blas.NoTrans, blas.NoTrans, g.O, tiles, g.C, 1, u[xi*g.O*g.C:], g.C, v[xi*(g.C*tiles+winogradSkew):], tiles, 0, m[xi*(g.O*tiles+winogradSkew):], tiles)
 		}
@@ -146,25 +165,19 @@ func (g convGeom) winogradImages(x, u, bias, dst []float32, lo, hi int, gemm gem
 // 4 multiplications per output pixel and channel pair instead of 9), and
 // dw = G^T dU G.
 func (g convGeom) winogradWeightGrad(x, dy, dw []float32, lo, hi int, gemm gemmFunc) {
-	ty, tx := (g.H+1)/2, (g.W+1)/2
-	perImage := ty * tx
-	per := max(1, min(hi-lo, winogradTiles/perImage))
-	v := getScratch(16 * (g.C*per*perImage + winogradSkew))
-	defer putScratch(v)
-	m := getScratch(16 * (g.O*per*perImage + winogradSkew))
-	defer putScratch(m)
+	work := g.newWinogradWork(hi - lo)
+	defer work.release()
+	v, m, per, perImage := work.v, work.m, work.per, work.perImage
 	oc := g.O * g.C
 	du := getScratch(16 * oc)
 	defer putScratch(du)
 	clear(du)
 	hw := g.H * g.W
-	pad := g.winogradPad()
-	defer putScratch(pad)
 	for b0 := lo; b0 < hi; b0 += per {
 		n := min(per, hi-b0)
 		tiles := n * perImage
 		vStride, mStride := g.C*tiles+winogradSkew, g.O*tiles+winogradSkew
-		g.winogradInputs(x, v, pad, b0, n)
+		g.winogradInputs(x, v, work.pad, b0, n)
 		for j := 0; j < n; j++ {
 			grad := dy[(b0+j)*g.O*hw:]
 			for o := 0; o < g.O; o++ {
