@@ -26,21 +26,25 @@
 	VSUBPS r3, r1, r3; \
 	VADDPS r2, r1, r1
 
-// Multiply one row (a, b, c, d) of B^T d by B and store the 4 results at
-// BX, BX+stride, ... (R8 = stride in bytes), advancing BX past them.
-#define HORIZONTAL(a, b, c, d) \
-	VSUBPS  c, a, Z20; \
-	VADDPS  c, b, Z21; \
-	VSUBPS  b, c, Z22; \
-	VSUBPS  d, b, Z23; \
-	VMOVUPS Z20, K3, (BX); \
+// Store 4 rows of tiles (lanes K3) at BX, BX+stride, ... (R8 = stride in
+// bytes), advancing BX past them: 4 consecutive entries xi of the output.
+#define STORE4(a, b, c, d) \
+	VMOVUPS a, K3, (BX); \
 	ADDQ    R8, BX; \
-	VMOVUPS Z21, K3, (BX); \
+	VMOVUPS b, K3, (BX); \
 	ADDQ    R8, BX; \
-	VMOVUPS Z22, K3, (BX); \
+	VMOVUPS c, K3, (BX); \
 	ADDQ    R8, BX; \
-	VMOVUPS Z23, K3, (BX); \
+	VMOVUPS d, K3, (BX); \
 	ADDQ    R8, BX
+
+// Multiply one row (a, b, c, d) of B^T d by B and store the 4 results.
+#define HORIZONTAL(a, b, c, d) \
+	VSUBPS c, a, Z20; \
+	VADDPS c, b, Z21; \
+	VSUBPS b, c, Z22; \
+	VSUBPS d, b, Z23; \
+	STORE4(Z20, Z21, Z22, Z23)
 
 // func winogradInputAVX512(dst *float32, stride int, pad *float32, pw, ty, tx int, idx *int32, lo, hi, store int)
 TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-80
@@ -179,20 +183,12 @@ skip:
 	VZEROUPPER
 	RET
 
-// Store u, u+v, u-v and -v (Z31 holds the sign bit) at BX, BX+stride, ...
-// (R8 = stride in bytes), advancing BX past them.
+// Store u, u+v, u-v and -v (Z31 holds the sign bit) with STORE4.
 #define GRADROW(u, v) \
-	VADDPS  v, u, Z20; \
-	VSUBPS  v, u, Z21; \
-	VXORPS  Z31, v, Z22; \
-	VMOVUPS u, K3, (BX); \
-	ADDQ    R8, BX; \
-	VMOVUPS Z20, K3, (BX); \
-	ADDQ    R8, BX; \
-	VMOVUPS Z21, K3, (BX); \
-	ADDQ    R8, BX; \
-	VMOVUPS Z22, K3, (BX); \
-	ADDQ    R8, BX
+	VADDPS v, u, Z20; \
+	VSUBPS v, u, Z21; \
+	VXORPS Z31, v, Z22; \
+	STORE4(u, Z20, Z21, Z22)
 
 // func winogradOutputGradAVX512(m *float32, stride int, dy *float32, w, h, tx int, idx *int32, lo, hi, store int)
 TEXT ·winogradOutputGradAVX512(SB), NOSPLIT, $0-80
