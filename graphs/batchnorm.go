@@ -62,11 +62,8 @@ func (bn *BatchNorm) Forward(b *Bound, x *G.Node, train bool) *G.Node {
 }
 
 // batchNormOp computes y = gamma * (x - mean) / sqrt(var + eps) + beta per
-// channel. grad selects a backward op instead, three of them sharing one pass
-// over the data as GroupNorm's do: 1 computes dx from (x, gamma, dy, y) and
-// saves dgamma and dbeta, which 2 and 3 copy out of saved (their only input,
-// dx, orders them after that pass; y orders dx after the forward pass whose
-// statistics it reads).
+// channel. grad selects one of the three backward ops instead (1 dx, 2
+// dgamma, 3 dbeta), which share one pass over the data as normOp describes.
 type batchNormOp struct {
 	pureOp
 	bn    *BatchNorm
@@ -152,26 +149,17 @@ func (op *batchNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *batchNormOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := float32Inputs("batchnorm", vals)
-	if err != nil {
-		return nil, err
-	}
-	sv := op.saved
-	out, dst := overwrittenOutputOf(op) // every case writes every element
-	switch op.grad {
-	case 0:
-		op.forward(in[0], in[1], in[2], dst)
-	case 1:
-		if len(sv.mean) != op.bn.C {
-			return nil, fmt.Errorf("batchnorm: backward pass before the training forward pass")
-		}
-		op.backward(in[0], in[1], in[2], dst)
-	case 2:
-		copy(dst, sv.dgamma)
-	case 3:
-		copy(dst, sv.dbeta)
-	}
-	return out, nil
+	return doNorm(op, "batchnorm", op.grad, vals)
+}
+
+func (op *batchNormOp) haveStats() bool { return len(op.saved.mean) == op.bn.C }
+func (op *batchNormOp) savedGrads() (dgamma, dbeta []float32) {
+	return op.saved.dgamma, op.saved.dbeta
+}
+func (op *batchNormOp) withGrad(grad int) normOp {
+	back := *op
+	back.grad = grad
+	return &back
 }
 
 // forward writes y, normalizing with the batch's statistics (kept for the
@@ -263,21 +251,5 @@ func (op *batchNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 	if !op.train || op.grad != 0 {
 		return nil, fmt.Errorf("batchnorm: only the training forward pass is differentiable")
 	}
-	back := *op
-	back.grad = 1
-	dx, err := G.ApplyOp(&back, inputs[0], inputs[1], grad, output)
-	if err != nil {
-		return nil, err
-	}
-	out := G.Nodes{dx}
-	for which := 2; which <= 3; which++ {
-		b := *op
-		b.grad = which
-		n, err := G.ApplyOp(&b, dx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, nil
+	return symDiffNorm(op, inputs, output, grad)
 }

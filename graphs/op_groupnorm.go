@@ -47,10 +47,8 @@ func (gn *GroupNorm) Forward(b *Bound, x *G.Node) *G.Node {
 }
 
 // groupNormOp computes y = gamma * (x - mean_g) / sqrt(var_g + eps) + beta.
-// Its backward is three ops sharing one pass over the data: dx (from x,
-// gamma, dy and y) also computes dgamma and dbeta into saved, and the dgamma
-// and dbeta ops, whose only input is dx, copy them out. y is an input of dx
-// and dx of the other two only to order them after the passes they read.
+// Its backward is three ops sharing one pass over the data, as normOp
+// describes.
 type groupNormOp struct {
 	pureOp
 	groups int
@@ -107,26 +105,16 @@ func (op groupNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op groupNormOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := float32Inputs("groupnorm", vals)
-	if err != nil {
-		return nil, err
-	}
-	out, dst := overwrittenOutputOf(op) // every case writes every element
-	sv := op.saved
-	switch op.grad {
-	case 0:
-		op.forward(in[0], in[1], in[2], dst)
-	case 1:
-		if len(sv.mean) != op.shape[0]*op.groups {
-			return nil, fmt.Errorf("groupnorm: backward pass before the forward pass")
-		}
-		op.backward(in[0], in[1], in[2], dst)
-	case 2:
-		copy(dst, sv.dgamma)
-	case 3:
-		copy(dst, sv.dbeta)
-	}
-	return out, nil
+	return doNorm(op, "groupnorm", op.grad, vals)
+}
+
+func (op groupNormOp) haveStats() bool { return len(op.saved.mean) == op.shape[0]*op.groups }
+func (op groupNormOp) savedGrads() (dgamma, dbeta []float32) {
+	return op.saved.dgamma, op.saved.dbeta
+}
+func (op groupNormOp) withGrad(grad int) normOp {
+	op.grad = grad
+	return op
 }
 
 // forward computes each (image, group)'s mean and variance in one pass of
@@ -227,20 +215,5 @@ func (op groupNormOp) DiffWRT(n int) []bool {
 	return d
 }
 func (op groupNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	back := op
-	back.grad = 1
-	dx, err := G.ApplyOp(back, inputs[0], inputs[1], grad, output)
-	if err != nil {
-		return nil, err
-	}
-	out := G.Nodes{dx}
-	for which := 2; which <= 3; which++ {
-		back.grad = which
-		n, err := G.ApplyOp(back, dx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, nil
+	return symDiffNorm(op, inputs, output, grad)
 }
