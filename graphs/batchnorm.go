@@ -120,32 +120,10 @@ func (op *batchNormOp) stats(x []float32) (mean, invStd, unbiased []float64) {
 	return
 }
 
-func (op *batchNormOp) Arity() int {
-	switch op.grad {
-	case 0:
-		return 3
-	case 1:
-		return 4
-	}
-	return 1
-}
-func (op *batchNormOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	x := G.TensorType{Dims: len(op.shape), Of: a}
-	m := G.TensorType{Dims: 2, Of: a}
-	switch op.grad {
-	case 0:
-		return hm.NewFnType(x, m, m, x) // (x, gamma, beta) -> y
-	case 1:
-		return hm.NewFnType(x, m, x, x, x) // (x, gamma, dy, y) -> dx
-	}
-	return hm.NewFnType(x, m) // dx -> dgamma or dbeta
-}
+func (op *batchNormOp) Arity() int    { return normArity(op.grad) }
+func (op *batchNormOp) Type() hm.Type { return normType(len(op.shape), op.grad) }
 func (op *batchNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	if op.grad == 2 || op.grad == 3 {
-		return tensor.Shape{1, op.bn.C}, nil
-	}
-	return op.shape.Clone(), nil
+	return normShape(op.shape, op.grad), nil
 }
 
 func (op *batchNormOp) Do(vals ...G.Value) (G.Value, error) {

@@ -3,7 +3,9 @@ package graphs
 import (
 	"fmt"
 
+	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // normOp is what the normalization layers' ops (GroupNorm's and
@@ -64,4 +66,39 @@ func symDiffNorm(op normOp, inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// normArity is a normalization op's input count for grad: (x, gamma, beta),
+// (x, gamma, dy, y), or dx alone.
+func normArity(grad int) int {
+	switch grad {
+	case 0:
+		return 3
+	case 1:
+		return 4
+	}
+	return 1
+}
+
+// normType is a normalization op's type for grad, x having dims axes.
+func normType(dims, grad int) hm.Type {
+	a := hm.TypeVariable('a')
+	x := G.TensorType{Dims: dims, Of: a}
+	m := G.TensorType{Dims: 2, Of: a}
+	switch grad {
+	case 0:
+		return hm.NewFnType(x, m, m, x) // (x, gamma, beta) -> y
+	case 1:
+		return hm.NewFnType(x, m, x, x, x) // (x, gamma, dy, y) -> dx
+	}
+	return hm.NewFnType(x, m) // dx -> dgamma or dbeta
+}
+
+// normShape is a normalization op's output shape for grad: x's, or (1, C)
+// for dgamma and dbeta.
+func normShape(x tensor.Shape, grad int) tensor.Shape {
+	if grad == 2 || grad == 3 {
+		return tensor.Shape{1, x[1]}
+	}
+	return x.Clone()
 }

@@ -77,31 +77,10 @@ func (op groupNormOp) imagesAtOnce() int {
 	return max(1, elementwiseMin/(c*s))
 }
 
-func (op groupNormOp) Arity() int {
-	switch op.grad {
-	case 0:
-		return 3
-	case 1:
-		return 4
-	}
-	return 1
-}
-func (op groupNormOp) Type() hm.Type {
-	x := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
-	m := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
-	switch op.grad {
-	case 0:
-		return hm.NewFnType(x, m, m, x) // (x, gamma, beta) -> y
-	case 1:
-		return hm.NewFnType(x, m, x, x, x) // (x, gamma, dy, y) -> dx
-	}
-	return hm.NewFnType(x, m) // dx -> dgamma or dbeta
-}
+func (op groupNormOp) Arity() int    { return normArity(op.grad) }
+func (op groupNormOp) Type() hm.Type { return normType(4, op.grad) }
 func (op groupNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	if op.grad == 2 || op.grad == 3 {
-		return tensor.Shape{1, op.shape[1]}, nil
-	}
-	return op.shape.Clone(), nil
+	return normShape(op.shape, op.grad), nil
 }
 
 func (op groupNormOp) Do(vals ...G.Value) (G.Value, error) {
