@@ -320,8 +320,8 @@ func (m *GAN) Samples(n int, rng *rand.Rand) (sample.Images, error) {
 // 2019, without their recalibration of D): G draws n/sample_keep images and
 // the n that D scores most real are kept, class by class.
 func (m *GAN) generate(n, k int, rng *rand.Rand) (sample.Images, error) {
-	keep := m.cfg.SampleKeep
-	if keep <= 0 || keep >= 1 || n == 0 {
+	keep := m.cfg.SampleKeep // in (0, 1], as decodeGANSection checks
+	if keep == 1 || n == 0 {
 		return m.render(n, k, rng)
 	}
 	pool, err := m.render(int(math.Ceil(float64(n)/keep)), k, rng)

@@ -21,16 +21,22 @@ func Im2colStride2(dst, plane []float32, h, w, ho, wo, ky, kx, p int) {
 		im2colStride2AVX512(&dst[0], &plane[0], h, w, ho, wo, ky-p, &idx[0], lo, hi, valid, mask(wo))
 		return
 	}
+	// The output columns whose source column is inside the row: [lo, hi).
+	off := kx - p
+	lo := min(wo, max(0, (1-off)/2))
+	hi := max(lo, min(wo, (w-off+1)/2))
 	for oy := 0; oy < ho; oy++ {
 		out := dst[oy*wo : (oy+1)*wo]
 		iy := 2*oy + ky - p
-		for ox := range out {
-			ix := 2*ox + kx - p
-			if iy < 0 || iy >= h || ix < 0 || ix >= w {
-				out[ox] = 0
-				continue
-			}
-			out[ox] = plane[iy*w+ix]
+		if iy < 0 || iy >= h {
+			clear(out)
+			continue
+		}
+		src := plane[iy*w : (iy+1)*w]
+		clear(out[:lo])
+		clear(out[hi:])
+		for ox := lo; ox < hi; ox++ {
+			out[ox] = src[2*ox+off]
 		}
 	}
 }
