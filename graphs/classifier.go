@@ -75,8 +75,7 @@ func (c *Classifier) BuildLoss(batch int) (*ClassifierTrainGraph, error) {
 		y, t.OneHot = Input(g, "onehot", batch, 10)
 		mask, t.DropMask = Input(g, "dropmask", batch, ClassifierFeatures)
 		_, t.Logits = c.Forward(t.Bound, x, mask)
-		logp := must(G.LogSoftMax(t.Logits))
-		t.Loss = must(G.HadamardProd(must(G.Sum(must(G.HadamardProd(logp, y)))), scalar(-1/float32(batch))))
+		t.Loss = SoftmaxCrossEntropy(t.Logits, y)
 	})
 	if err != nil {
 		return nil, err

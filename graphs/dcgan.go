@@ -40,6 +40,16 @@ import (
 // logit = fc(h) + <embed(y), h> over D's last features h
 // (discriminator.label_emb.weight, Classes x 2c*7*7).
 //
+// Codes > 0 adds the categorical latent code of InfoGAN (Chen et al. 2016):
+// G takes a one-hot code c, drawn uniformly, concatenated to z, and D gets a
+// second head Q (discriminator.q, a linear map of D's last features h to
+// code logits) trained, with G, to recover c from G(z, c). Maximizing this
+// lower bound on the mutual information of c and G(z, c) makes G give each
+// code a mode of its own (on MNIST, mostly a digit each) without labels: the
+// generator's image is then a union of separate pieces, as the data's is,
+// rather than one connected piece that must pass through non-digits between
+// classes.
+//
 // Parameter names are those of a PyTorch module with these attributes under
 // `generator` and `discriminator`.
 type DCGAN struct {
@@ -57,6 +67,7 @@ type DCGAN struct {
 	DFC              *Linear
 	SN               []*spectralNorm // D's conv1, conv2 and fc with SpectralNorm
 	GEmbed, DEmbed   *Param          // label embeddings of a conditional DCGAN
+	DQ               *Linear         // InfoGAN's code head, with Codes > 0
 }
 
 // DCGANConfig sizes a DCGAN.
@@ -68,6 +79,7 @@ type DCGANConfig struct {
 	Classes      int     // 0, or the number of classes of a conditional DCGAN
 	DiscBase     int     // D's channels c (0: Base), so D can be wider than G
 	DDropout     float64 // dropout after each of D's LeakyReLUs (0: none)
+	Codes        int     // 0, or the categories of an InfoGAN code (exclusive with Classes)
 }
 
 // discBase is D's channel count c: D goes c -> 2c.
@@ -90,6 +102,9 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	if latent <= 0 || base < 2 || base%2 != 0 || cfg.Classes < 0 || cfg.DiscBase < 0 {
 		return nil, fmt.Errorf("dcgan: latent_dim must be positive and base_channels an even number >= 2")
 	}
+	if cfg.Codes < 0 || cfg.Codes > 0 && cfg.Classes > 0 {
+		return nil, fmt.Errorf("dcgan: info_codes must not be negative, and a model is either conditional or has info_codes, not both")
+	}
 	if cfg.DDropout < 0 || cfg.DDropout >= 1 {
 		return nil, fmt.Errorf("dcgan: d_dropout must be in [0, 1), got %g", cfg.DDropout)
 	}
@@ -104,6 +119,7 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 		normalInit(m.GEmbed, 1, rng) // nn.Embedding's N(0, 1)
 		latent += cfg.Classes
 	}
+	latent += cfg.Codes // the code's one-hot goes to G as it is, as InfoGAN's does
 	if cfg.Upsample == UpsampleTransposed {
 		m.GFC = NewLinear(ps, "generator.fc", latent, 4*base*49, rng)
 		normalInit(m.GFC.Weight, std, rng)
@@ -129,6 +145,11 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	if cfg.Classes > 0 {
 		m.DEmbed = ps.Add("discriminator.label_emb.weight", cfg.Classes, 2*base*49)
 		normalInit(m.DEmbed, std, rng)
+	}
+	if cfg.Codes > 0 {
+		m.DQ = NewLinear(ps, "discriminator.q", 2*base*49, cfg.Codes, rng)
+		normalInit(m.DQ.Weight, std, rng)
+		clear(m.DQ.Bias.Data)
 	}
 	if cfg.SpectralNorm {
 		m.DConv1 = m.spectralConv(ps, "discriminator.conv1", 1, base, rng)
@@ -190,6 +211,9 @@ func (m *DCGAN) DiscParams() []*Param {
 	if m.DEmbed != nil {
 		ps = append(ps, m.DEmbed)
 	}
+	if m.DQ != nil {
+		ps = append(ps, m.DQ.Weight, m.DQ.Bias)
+	}
 	ps = append(ps, m.DConv1.Weight, m.DConv1.Bias, m.DConv2.Weight)
 	if m.DBN2 != nil {
 		ps = append(ps, m.DBN2.Trainable()...)
@@ -212,6 +236,9 @@ func (m *DCGAN) LatentDim() int { return m.Latent }
 // Classes implements Adversarial.
 func (m *DCGAN) Classes() int { return m.DCGANConfig.Classes }
 
+// Codes implements Adversarial.
+func (m *DCGAN) Codes() int { return m.DCGANConfig.Codes }
+
 // ImageShape implements Adversarial: (B, 1, 28, 28).
 func (m *DCGAN) ImageShape(batch int) []int { return []int{batch, 1, 28, 28} }
 
@@ -231,6 +258,9 @@ func (m *DCGAN) Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node {
 	if m.GEmbed != nil {
 		z = must(G.Concat(1, z, must(G.Mul(onehot, b.Node(m.GEmbed)))))
 	}
+	if m.DCGANConfig.Codes > 0 {
+		z = must(G.Concat(1, z, onehot))
+	}
 	if m.Upsample == UpsampleTransposed {
 		h := Reshape(m.GFC.Forward(b, z), batch, 4*m.Base, 7, 7)
 		h = ReLU(m.GBN0.Forward(b, h, train))
@@ -247,7 +277,7 @@ func (m *DCGAN) Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node {
 }
 
 // Discriminator implements Adversarial.
-func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, train bool) *G.Node {
+func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, train bool) (logit, code *G.Node) {
 	c := m.discBase()
 	batch, features := x.Shape()[0], 2*c*49
 	h := LeakyReLU(m.DConv1.Forward(b, x), m.Slope)
@@ -262,11 +292,14 @@ func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, trai
 	if masks != nil {
 		h = must(G.HadamardProd(h, masks[1]))
 	}
-	logit := m.DFC.Forward(b, h)
+	logit = m.DFC.Forward(b, h)
+	if m.DQ != nil {
+		code = m.DQ.Forward(b, h)
+	}
 	if m.DEmbed == nil {
-		return logit
+		return logit, code
 	}
 	// The projection term <embed(y), h>, one per image.
 	proj := must(G.Sum(must(G.HadamardProd(must(G.Mul(onehot, b.Node(m.DEmbed))), h)), 1))
-	return must(G.Add(logit, Reshape(proj, batch, 1)))
+	return must(G.Add(logit, Reshape(proj, batch, 1))), code
 }

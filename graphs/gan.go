@@ -155,8 +155,8 @@ func (m *GAN) Generator(b *Bound, z, onehot *G.Node, _ bool) *G.Node {
 // Discriminator implements Adversarial: it maps images x (B, ImageDim) to
 // logits (B, 1). masks holds one dropout mask per hidden layer (entries 0 or
 // 1/(1-p)), or is nil for no dropout; the caller draws them, so training
-// stays reproducible.
-func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool) *G.Node {
+// stays reproducible. The MLP GAN has no code head.
+func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool) (logit, code *G.Node) {
 	h := x
 	if m.DEmbed != nil {
 		h = must(G.Concat(1, x, must(G.Mul(onehot, b.Node(m.DEmbed)))))
@@ -170,7 +170,7 @@ func (m *GAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, _ bool
 			}
 		}
 	}
-	return h
+	return h, nil
 }
 
 // GANLosses returns the discriminator's and the generator's loss from the
@@ -214,6 +214,9 @@ func (m *GAN) LatentDim() int { return m.Config.LatentDim }
 
 // Classes implements Adversarial.
 func (m *GAN) Classes() int { return m.Config.Classes }
+
+// Codes implements Adversarial: the MLP GAN has no InfoGAN code.
+func (m *GAN) Codes() int { return 0 }
 
 // ImageShape implements Adversarial: flat images.
 func (m *GAN) ImageShape(batch int) []int { return []int{batch, m.Config.ImageDim} }

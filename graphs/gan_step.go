@@ -16,15 +16,19 @@ type Adversarial interface {
 	PowerIteration()
 	LatentDim() int
 	Classes() int // 0 for an unconditional model
+	// Codes is the number of categories of an InfoGAN code (0: none). G
+	// takes the code's one-hot where a conditional G takes labels.
+	Codes() int
 	// ImageShape is the shape of a batch of images as G makes them and D
 	// takes them.
 	ImageShape(batch int) []int
 	// Generator maps z (and one-hot labels) to images in [-1, 1]; train
 	// selects batch statistics in normalization layers.
 	Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node
-	// Discriminator maps images (and labels) to logits (B, 1); masks are
-	// its dropout masks, shaped by DropoutWidths.
-	Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, train bool) *G.Node
+	// Discriminator maps images (and labels) to logits (B, 1) and, with
+	// Codes > 0, to code logits (B, Codes) (else nil); masks are its
+	// dropout masks, shaped by DropoutWidths.
+	Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, train bool) (logit, code *G.Node)
 	DropoutWidths() []int
 }
 
@@ -34,7 +38,8 @@ type Adversarial interface {
 type GANStep struct {
 	Bound *Bound
 	// Inputs. Real is unused by the generator step; OneHot* are nil for an
-	// unconditional GAN; Noise* (instance noise added to D's inputs) are nil
+	// unconditional GAN, except that OneHotFake holds the codes G is given
+	// when it has an InfoGAN code (Codes wide); Noise* (instance noise added to D's inputs) are nil
 	// when it is off; Masks are D's dropout masks, one per hidden layer and
 	// D pass (real pass first), nil without dropout.
 	Real, Z, OneHotReal, OneHotFake []float32
@@ -42,6 +47,7 @@ type GANStep struct {
 	Masks                           [][]float32
 	// Outputs.
 	Loss                   *G.Node
+	CodeLoss               *G.Node // InfoGAN's code cross-entropy on the generated batch (nil without codes)
 	RealLogits, FakeLogits *G.Node
 	DReal, DFake           *G.Node // mean D output (a probability for BCE-type losses, the critic value otherwise)
 }
@@ -51,6 +57,9 @@ type GANStepOptions struct {
 	Loss           string
 	LabelSmoothing float64
 	InstanceNoise  bool
+	// InfoWeight is InfoGAN's lambda: both steps add InfoWeight times the
+	// cross-entropy of D's code head on the generated batch to their loss.
+	InfoWeight float64
 }
 
 // BuildGANStep builds the discriminator step (disc true) or the generator
@@ -63,8 +72,8 @@ func BuildGANStep(m Adversarial, batch int, disc bool, opt GANStepOptions) (*GAN
 		s.Bound = b
 		var z, ohFake, ohReal *G.Node
 		z, s.Z = Input(g, "z", batch, m.LatentDim())
-		if m.Classes() > 0 {
-			ohFake, s.OneHotFake = Input(g, "onehot_fake", batch, m.Classes())
+		if width := generatorOneHotWidth(m); width > 0 {
+			ohFake, s.OneHotFake = Input(g, "onehot_fake", batch, width)
 		}
 		img := m.ImageShape(batch)
 		fake := m.Generator(b, z, ohFake, true)
@@ -73,7 +82,12 @@ func BuildGANStep(m Adversarial, batch int, disc bool, opt GANStepOptions) (*GAN
 			n, s.NoiseFake = Input(g, "noise_fake", img...)
 			fake = must(G.Add(fake, n))
 		}
-		s.FakeLogits = m.Discriminator(b, fake, ohFake, maskInputs(m, g, s, batch, "fake"), true)
+		dLabels := ohFake
+		if m.Classes() == 0 {
+			dLabels = nil // codes are G's alone
+		}
+		var codeLogits *G.Node
+		s.FakeLogits, codeLogits = m.Discriminator(b, fake, dLabels, maskInputs(m, g, s, batch, "fake"), true)
 		if disc {
 			var real *G.Node
 			real, s.Real = Input(g, "real", img...)
@@ -85,7 +99,7 @@ func BuildGANStep(m Adversarial, batch int, disc bool, opt GANStepOptions) (*GAN
 				n, s.NoiseReal = Input(g, "noise_real", img...)
 				real = must(G.Add(real, n))
 			}
-			s.RealLogits = m.Discriminator(b, real, ohReal, maskInputs(m, g, s, batch, "real"), true)
+			s.RealLogits, _ = m.Discriminator(b, real, ohReal, maskInputs(m, g, s, batch, "real"), true)
 		}
 		probe := func(l *G.Node) *G.Node {
 			if opt.Loss == LossBCE || opt.Loss == LossMinimax {
@@ -107,6 +121,10 @@ func BuildGANStep(m Adversarial, batch int, disc bool, opt GANStepOptions) (*GAN
 		if disc {
 			s.Loss = dLoss
 		}
+		if codeLogits != nil {
+			s.CodeLoss = SoftmaxCrossEntropy(codeLogits, ohFake)
+			s.Loss = must(G.Add(s.Loss, must(G.HadamardProd(s.CodeLoss, scalar(float32(opt.InfoWeight))))))
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -125,6 +143,20 @@ func maskInputs(m Adversarial, g *G.ExprGraph, s *GANStep, batch int, pass strin
 	return nodes
 }
 
+// generatorOneHotWidth is the width of G's one-hot input: its classes, its
+// InfoGAN code's categories, or 0 when it takes neither.
+func generatorOneHotWidth(m Adversarial) int {
+	return max(m.Classes(), m.Codes())
+}
+
+// SoftmaxCrossEntropy is the batch mean of -sum_k y_k log softmax(logits)_k
+// for logits and targets y of shape (B, K).
+func SoftmaxCrossEntropy(logits, y *G.Node) *G.Node {
+	batch := logits.Shape()[0]
+	logp := must(G.LogSoftMax(logits))
+	return must(G.HadamardProd(must(G.Sum(must(G.HadamardProd(logp, y)))), scalar(-1/float32(batch))))
+}
+
 // BuildGANGenerator builds the sampling graph: z (and labels) to images in
 // [-1,1], with normalization layers in evaluation mode, or with each batch's
 // own statistics when batchStats is set (an averaged generator, whose
@@ -135,8 +167,8 @@ func BuildGANGenerator(m Adversarial, batch int, batchStats bool) (b *Bound, z, 
 		b = Bind(g)
 		var zn, oh *G.Node
 		zn, z = Input(g, "z", batch, m.LatentDim())
-		if m.Classes() > 0 {
-			oh, onehot = Input(g, "onehot", batch, m.Classes())
+		if width := generatorOneHotWidth(m); width > 0 {
+			oh, onehot = Input(g, "onehot", batch, width)
 		}
 		out = m.Generator(b, zn, oh, batchStats)
 	})
@@ -155,7 +187,7 @@ func BuildGANCritic(m Adversarial, batch int) (b *Bound, x, onehot []float32, lo
 		if m.Classes() > 0 {
 			oh, onehot = Input(g, "onehot", batch, m.Classes())
 		}
-		logits = m.Discriminator(b, xn, oh, nil, false)
+		logits, _ = m.Discriminator(b, xn, oh, nil, false)
 	})
 	return b, x, onehot, logits, err
 }

@@ -153,6 +153,8 @@ func TestDCGANGradients(t *testing.T) {
 		{"transposed+conditional", DCGANConfig{Upsample: UpsampleTransposed, Classes: 3}},
 		{"resize+sn+conditional", DCGANConfig{Upsample: UpsampleResize, SpectralNorm: true, Classes: 3}},
 		{"resize+dropout", DCGANConfig{Upsample: UpsampleResize, DDropout: 0.3}},
+		{"resize+codes", DCGANConfig{Upsample: UpsampleResize, Codes: 3}},
+		{"transposed+sn+codes", DCGANConfig{Upsample: UpsampleTransposed, SpectralNorm: true, Codes: 3}},
 	}
 	for _, v := range variants {
 		for _, disc := range []bool{true, false} {
@@ -168,7 +170,7 @@ func TestDCGANGradients(t *testing.T) {
 				// of step 3e-3 (the slopes 1e-3 apart differ by 10%); weights of
 				// a trained scale keep the check meaningful.
 				for _, p := range m.Params.List() {
-					if (strings.HasSuffix(p.Name, ".weight") || strings.HasSuffix(p.Name, ".weight_orig")) && !strings.Contains(p.Name, ".bn") && !strings.Contains(p.Name, "label_emb") && p.Name != "discriminator.fc.weight" {
+					if (strings.HasSuffix(p.Name, ".weight") || strings.HasSuffix(p.Name, ".weight_orig")) && !strings.Contains(p.Name, ".bn") && !strings.Contains(p.Name, "label_emb") && p.Name != "discriminator.fc.weight" && p.Name != "discriminator.q.weight" {
 						for i := range p.Data {
 							p.Data[i] *= 15
 						}
@@ -179,7 +181,7 @@ func TestDCGANGradients(t *testing.T) {
 				for range 20 {
 					m.PowerIteration()
 				}
-				checkGANStep(t, m, 3, disc, GANStepOptions{Loss: LossBCE}, 6)
+				checkGANStep(t, m, 3, disc, GANStepOptions{Loss: LossBCE, InfoWeight: 0.7}, 6)
 			})
 		}
 	}
@@ -323,5 +325,109 @@ func TestDCGANDropoutMasks(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestSoftmaxCrossEntropyValues(t *testing.T) {
+	cases := []struct {
+		name   string
+		logits []float32 // 2 rows of 3
+		target []float32
+	}{
+		{"uniform", []float32{0, 0, 0, 0, 0, 0}, []float32{1, 0, 0, 0, 0, 1}},
+		{"confident", []float32{9, -3, 0, 0.5, 2, -1}, []float32{1, 0, 0, 0, 1, 0}},
+		{"large logits", []float32{90, 100, 80, -50, -60, -55}, []float32{0, 0, 1, 1, 0, 0}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var want float64
+			for r := range 2 {
+				row := c.logits[r*3 : r*3+3]
+				hi := float64(slices.Max(row))
+				var sum float64
+				for _, v := range row {
+					sum += math.Exp(float64(v) - hi)
+				}
+				for k, y := range c.target[r*3 : r*3+3] {
+					want -= float64(y) * (float64(row[k]) - hi - math.Log(sum)) / 2
+				}
+			}
+			var loss *G.Node
+			var bnd *Bound
+			if err := Build("cross-entropy", func() {
+				g := G.NewGraph()
+				bnd = Bind(g)
+				l, lv := Input(g, "logits", 2, 3)
+				y, yv := Input(g, "y", 2, 3)
+				copy(lv, c.logits)
+				copy(yv, c.target)
+				loss = SoftmaxCrossEntropy(l, y)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			prog, err := Compile(bnd, nil, Outputs{loss})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer prog.Close()
+			if err := prog.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if got := prog.Scalar(loss); math.Abs(got-want) > 1e-4*max(1, math.Abs(want)) {
+				t.Errorf("loss %.6f, want %.6f", got, want)
+			}
+		})
+	}
+}
+
+// TestDCGANInfoCodes checks the InfoGAN wiring: the code goes to G (its
+// first layer takes latent + codes inputs), D's code head adds
+// InfoWeight x cross-entropy to both steps' losses, and labels and codes
+// are not both allowed.
+func TestDCGANInfoCodes(t *testing.T) {
+	cfg := DCGANConfig{Latent: 5, Base: 4, Slope: 0.2, Upsample: UpsampleResize, Codes: 3}
+	m, err := NewDCGAN(cfg, rand.New(rand.NewPCG(3, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.GFC.Weight.Shape; !slices.Equal(got, []int{4 * 2 * 49, 8}) {
+		t.Errorf("G's first weight %v, want [392 8]: z and the code's one-hot", got)
+	}
+	if m.DQ == nil || !slices.Contains(m.DiscParams(), m.DQ.Weight) {
+		t.Fatalf("the code head is missing from D's parameters")
+	}
+	for _, disc := range []bool{true, false} {
+		losses := map[float64]float64{}
+		var codeLoss float64
+		for _, w := range []float64{0, 2} {
+			s, err := BuildGANStep(m, 4, disc, GANStepOptions{Loss: LossBCE, InfoWeight: w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.OneHotFake) != 4*3 || s.OneHotReal != nil || s.CodeLoss == nil {
+				t.Fatalf("disc=%v: one-hot inputs %d and %d wide, code loss %v; want codes for G only", disc, len(s.OneHotFake), len(s.OneHotReal), s.CodeLoss)
+			}
+			prog, err := Compile(s.Bound, nil, Outputs{s.Loss, s.CodeLoss})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fillGANInputs(s, rand.New(rand.NewPCG(2, 2)))
+			if err := prog.Run(); err != nil {
+				t.Fatal(err)
+			}
+			losses[w], codeLoss = prog.Scalar(s.Loss), prog.Scalar(s.CodeLoss)
+			prog.Close()
+		}
+		// Near initialization the head is nearly uniform: about log 3.
+		if math.Abs(codeLoss-math.Log(3)) > 0.2 {
+			t.Errorf("disc=%v: code loss %.4f, want about log 3 = %.4f", disc, codeLoss, math.Log(3))
+		}
+		if got := losses[2] - losses[0]; math.Abs(got-2*codeLoss) > 1e-4 {
+			t.Errorf("disc=%v: weight 2 adds %.6f to the loss, want 2 x %.6f", disc, got, codeLoss)
+		}
+	}
+	cfg.Classes = 3
+	if _, err := NewDCGAN(cfg, rand.New(rand.NewPCG(3, 1))); err == nil {
+		t.Errorf("NewDCGAN accepted both classes and codes")
 	}
 }

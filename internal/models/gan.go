@@ -38,6 +38,8 @@ type ganSection struct {
 	BaseChannels       int     `mapstructure:"base_channels"` // dcgan only
 	DChannels          int     `mapstructure:"d_channels"`    // dcgan only
 	Upsample           string  `mapstructure:"upsample"`      // dcgan only
+	InfoCodes          int     `mapstructure:"info_codes"`    // dcgan only
+	InfoWeight         float64 `mapstructure:"info_weight"`   // dcgan only
 }
 
 // GAN trains a generator/discriminator pair (the seed's MLP GAN or the
@@ -104,8 +106,15 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case s.InfoCodes < 0 || s.InfoWeight < 0:
+		return nil, fmt.Errorf("config: dcgan.info_codes and dcgan.info_weight must not be negative")
+	case s.InfoCodes > 0 && s.Conditional:
+		return nil, fmt.Errorf("config: dcgan.info_codes and dcgan.conditional exclude each other (codes are learned labels); set one of them")
+	}
 	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
-		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels, DDropout: s.DDropout}, InitRNG(common.Seed))
+		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels, DDropout: s.DDropout,
+		Codes: s.InfoCodes}, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -193,7 +202,7 @@ func (m *GAN) Optimizers() []checkpoint.Named {
 }
 
 func (m *GAN) build(batch int) error {
-	opt := graphs.GANStepOptions{Loss: m.cfg.Loss, LabelSmoothing: m.cfg.LabelSmoothing, InstanceNoise: m.cfg.InstanceNoise > 0}
+	opt := graphs.GANStepOptions{Loss: m.cfg.Loss, LabelSmoothing: m.cfg.LabelSmoothing, InstanceNoise: m.cfg.InstanceNoise > 0, InfoWeight: m.cfg.InfoWeight}
 	var err error
 	if m.dStep, err = graphs.BuildGANStep(m.Net, batch, true, opt); err != nil {
 		return err
@@ -201,19 +210,27 @@ func (m *GAN) build(batch int) error {
 	if m.gStep, err = graphs.BuildGANStep(m.Net, batch, false, opt); err != nil {
 		return err
 	}
-	if m.dProg, err = graphs.CompileWRT(m.dStep.Bound, m.dStep.Loss, graphs.Outputs{m.dStep.Loss, m.dStep.DReal, m.dStep.DFake}, m.Net.DiscParams()); err != nil {
+	dOut, gOut := graphs.Outputs{m.dStep.Loss, m.dStep.DReal, m.dStep.DFake}, graphs.Outputs{m.gStep.Loss, m.gStep.DFake}
+	if m.dStep.CodeLoss != nil {
+		dOut = append(dOut, m.dStep.CodeLoss)
+	}
+	if m.dProg, err = graphs.CompileWRT(m.dStep.Bound, m.dStep.Loss, dOut, m.Net.DiscParams()); err != nil {
 		return err
 	}
-	m.gProg, err = graphs.CompileWRT(m.gStep.Bound, m.gStep.Loss, graphs.Outputs{m.gStep.Loss, m.gStep.DFake}, m.Net.GenParams())
+	m.gProg, err = graphs.CompileWRT(m.gStep.Bound, m.gStep.Loss, gOut, m.Net.GenParams())
 	return err
 }
+
+// oneHotWidth is the width of G's one-hot input: the classes of a
+// conditional GAN or the values of an InfoGAN code (0: none).
+func (m *GAN) oneHotWidth() int { return max(m.Net.Classes(), m.Net.Codes()) }
 
 // fillStepInputs draws the noise of one graph run from rng: z, labels of the
 // generated batch, dropout masks and instance noise.
 func (m *GAN) fillStepInputs(s *graphs.GANStep, step int64, rng *rand.Rand) {
 	fillNormal(s.Z, rng)
 	if s.OneHotFake != nil {
-		fillOneHot(s.OneHotFake, 10, rng)
+		fillOneHot(s.OneHotFake, m.oneHotWidth(), rng)
 	}
 	keep := float32(1 / (1 - m.cfg.DDropout))
 	for _, mask := range s.Masks {
@@ -298,6 +315,11 @@ func (m *GAN) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metr
 		train.Metric{Name: "d_x", Value: m.dProg.Scalar(d.DReal)},
 		train.Metric{Name: "d_g_z1", Value: m.dProg.Scalar(d.DFake)},
 		train.Metric{Name: "d_g_z2", Value: m.lastG[1]})
+	if d.CodeLoss != nil {
+		// How well D's head recovers G's codes: near log(codes) while G
+		// ignores them, near 0 once each code makes images of its own.
+		m.metrics = append(m.metrics, train.Metric{Name: "loss_info", Value: m.dProg.Scalar(d.CodeLoss)})
+	}
 	return m.metrics, nil
 }
 
@@ -336,16 +358,19 @@ func (m *GAN) generate(n, k int, rng *rand.Rand) (sample.Images, error) {
 }
 
 // classOf says which class generate gives its i-th image: k, or with k < 0
-// the classes in turn for a conditional model (0 for an unconditional one).
+// the classes in turn for a conditional model, the codes in turn for one
+// with an InfoGAN code (so rejection sampling keeps the codes balanced), and
+// 0 for a plain unconditional one.
 func (m *GAN) classOf(k int) func(i int) int {
+	width := m.oneHotWidth()
 	return func(i int) int {
 		switch {
-		case m.Net.Classes() == 0:
+		case width == 0:
 			return 0
 		case k >= 0:
 			return k
 		}
-		return i % m.Net.Classes()
+		return i % width
 	}
 }
 
@@ -422,6 +447,7 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 		}()
 	}
 	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize, m.ema != nil)
+	classOf := m.classOf(k)
 	if err != nil {
 		return sample.Images{}, err
 	}
@@ -442,12 +468,9 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 		}
 		if onehot != nil {
 			clear(onehot)
+			width := m.oneHotWidth()
 			for r := 0; r < chunkSize; r++ {
-				c := k
-				if c < 0 {
-					c = (lo + r) % 10
-				}
-				onehot[r*10+c] = 1
+				onehot[r*width+classOf(lo+r)] = 1
 			}
 		}
 		if err := prog.Run(); err != nil {
@@ -561,11 +584,11 @@ func imageSize(net graphs.Adversarial) int {
 }
 
 // GridOptions lays out sample grids: a conditional model draws the classes
-// in turn, so its grid has one class per column.
+// (an InfoGAN model its codes) in turn, so its grid has one per column.
 func (m *GAN) GridOptions() sample.GridOptions {
 	opt := sample.DefaultGridOptions()
-	if m.Net.Classes() > 0 {
-		opt.NRow = m.Net.Classes()
+	if w := m.oneHotWidth(); w > 0 {
+		opt.NRow = w
 	}
 	return opt
 }

@@ -55,7 +55,7 @@ func TestGANWarnings(t *testing.T) {
 }
 
 func TestGANConfigErrors(t *testing.T) {
-	for _, o := range [][2]string{{"gan.loss", "lsgan"}, {"gan.n_critic", "0"}, {"gan.label_smoothing", "1"}, {"gan.d_dropout", "1"}, {"gan.weight_clip", "-1"}, {"gan.sample_keep", "0"}, {"dcgan.sample_keep", "1.5"}, {"dcgan.d_dropout", "-0.1"}} {
+	for _, o := range [][2]string{{"gan.loss", "lsgan"}, {"gan.n_critic", "0"}, {"gan.label_smoothing", "1"}, {"gan.d_dropout", "1"}, {"gan.weight_clip", "-1"}, {"gan.sample_keep", "0"}, {"dcgan.sample_keep", "1.5"}, {"dcgan.d_dropout", "-0.1"}, {"dcgan.info_codes", "-1"}, {"dcgan.info_weight", "-0.5"}} {
 		model, _, _ := strings.Cut(o[0], ".")
 		cfg, err := loadConfig(model, set(o[0], o[1]))
 		if err != nil {
@@ -64,6 +64,65 @@ func TestGANConfigErrors(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s=%s accepted", o[0], o[1])
 		}
+	}
+}
+
+func TestInfoCodesExcludeLabels(t *testing.T) {
+	cfg, err := loadConfig("dcgan", set("dcgan.info_codes", "10"), set("dcgan.conditional", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "info_codes") {
+		t.Errorf("conditional with info_codes: error %v, want one naming info_codes", err)
+	}
+}
+
+// TestInfoGANCodes trains a DCGAN with an InfoGAN code one step and checks
+// what the code reaches: G's noise input (the codes in turn when sampling,
+// one per grid column), D's code head (a loss_info metric near log 4 at
+// the start), and no --class.
+func TestInfoGANCodes(t *testing.T) {
+	m := loadModel(t, "dcgan", set("dcgan.info_codes", "4"), set("dcgan.base_channels", "8")).(*GAN)
+	metrics, err := m.TrainStep(randomBatch(8), 0, rngFor(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info float64
+	for _, mt := range metrics {
+		if mt.Name == "loss_info" {
+			info = mt.Value
+		}
+	}
+	if math.Abs(info-math.Log(4)) > 0.3 {
+		t.Errorf("loss_info %v after one step, want about log 4 = %.3f", info, math.Log(4))
+	}
+	if got := m.GridOptions().NRow; got != 4 {
+		t.Errorf("grid rows of %d, want one column per code (4)", got)
+	}
+	for i, want := range []int{0, 1, 2, 3, 0, 1} {
+		if got := m.classOf(-1)(i); got != want {
+			t.Errorf("sample %d gets code %d, want %d (codes in turn)", i, got, want)
+		}
+	}
+	// The same noise with the codes in turn, against all code 0: the images
+	// differ where the code does.
+	a, err := m.render(8, -1, rngFor(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.render(8, 0, rngFor(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dim := a.H * a.W
+	for i := range 8 {
+		same := slices.Equal(a.Pix[i*dim:(i+1)*dim], b.Pix[i*dim:(i+1)*dim])
+		if same != (i%4 == 0) {
+			t.Errorf("image %d identical %v with code %d against code 0", i, same, i%4)
+		}
+	}
+	if _, _, err := m.Draw(DrawRequest{Kind: "prior", N: 4, Class: 1}, nil, rngFor(1)); err == nil {
+		t.Error("a model with codes (no labels) accepted --class")
 	}
 }
 
