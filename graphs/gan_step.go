@@ -39,9 +39,10 @@ type GANStep struct {
 	Bound *Bound
 	// Inputs. Real is unused by the generator step; OneHot* are nil for an
 	// unconditional GAN, except that OneHotFake holds the codes G is given
-	// when it has an InfoGAN code (Codes wide); Noise* (instance noise added to D's inputs) are nil
-	// when it is off; Masks are D's dropout masks, one per hidden layer and
-	// D pass (real pass first), nil without dropout.
+	// when it has an InfoGAN code (Codes wide); Noise* (instance noise
+	// added to D's inputs) are nil when it is off; Masks are D's dropout
+	// masks, one per hidden layer and D pass (real pass first), nil without
+	// dropout.
 	Real, Z, OneHotReal, OneHotFake []float32
 	NoiseReal, NoiseFake            []float32
 	Masks                           [][]float32
@@ -72,7 +73,7 @@ func BuildGANStep(m Adversarial, batch int, disc bool, opt GANStepOptions) (*GAN
 		s.Bound = b
 		var z, ohFake, ohReal *G.Node
 		z, s.Z = Input(g, "z", batch, m.LatentDim())
-		if width := generatorOneHotWidth(m); width > 0 {
+		if width := GeneratorOneHotWidth(m); width > 0 {
 			ohFake, s.OneHotFake = Input(g, "onehot_fake", batch, width)
 		}
 		img := m.ImageShape(batch)
@@ -143,9 +144,9 @@ func maskInputs(m Adversarial, g *G.ExprGraph, s *GANStep, batch int, pass strin
 	return nodes
 }
 
-// generatorOneHotWidth is the width of G's one-hot input: its classes, its
+// GeneratorOneHotWidth is the width of G's one-hot input: its classes, its
 // InfoGAN code's categories, or 0 when it takes neither.
-func generatorOneHotWidth(m Adversarial) int {
+func GeneratorOneHotWidth(m Adversarial) int {
 	return max(m.Classes(), m.Codes())
 }
 
@@ -167,7 +168,7 @@ func BuildGANGenerator(m Adversarial, batch int, batchStats bool) (b *Bound, z, 
 		b = Bind(g)
 		var zn, oh *G.Node
 		zn, z = Input(g, "z", batch, m.LatentDim())
-		if width := generatorOneHotWidth(m); width > 0 {
+		if width := GeneratorOneHotWidth(m); width > 0 {
 			oh, onehot = Input(g, "onehot", batch, width)
 		}
 		out = m.Generator(b, zn, oh, batchStats)

@@ -223,7 +223,7 @@ func (m *GAN) build(batch int) error {
 
 // oneHotWidth is the width of G's one-hot input: the classes of a
 // conditional GAN or the values of an InfoGAN code (0: none).
-func (m *GAN) oneHotWidth() int { return max(m.Net.Classes(), m.Net.Codes()) }
+func (m *GAN) oneHotWidth() int { return graphs.GeneratorOneHotWidth(m.Net) }
 
 // fillStepInputs draws the noise of one graph run from rng: z, labels of the
 // generated batch, dropout masks and instance noise.
