@@ -103,7 +103,7 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 		return nil, fmt.Errorf("dcgan: latent_dim must be positive and base_channels an even number >= 2")
 	}
 	if cfg.Codes < 0 || cfg.Codes > 0 && cfg.Classes > 0 {
-		return nil, fmt.Errorf("dcgan: info_codes must not be negative, and a model is either conditional or has info_codes, not both")
+		return nil, fmt.Errorf("dcgan: info_codes must not be negative, and excludes conditional (codes are learned labels); set one of them")
 	}
 	if cfg.DDropout < 0 || cfg.DDropout >= 1 {
 		return nil, fmt.Errorf("dcgan: d_dropout must be in [0, 1), got %g", cfg.DDropout)

@@ -106,11 +106,8 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case s.InfoCodes < 0 || s.InfoWeight < 0:
-		return nil, fmt.Errorf("config: dcgan.info_codes and dcgan.info_weight must not be negative")
-	case s.InfoCodes > 0 && s.Conditional:
-		return nil, fmt.Errorf("config: dcgan.info_codes and dcgan.conditional exclude each other (codes are learned labels); set one of them")
+	if s.InfoWeight < 0 { // info_codes is NewDCGAN's to check
+		return nil, fmt.Errorf("config: dcgan.info_weight must not be negative, got %g", s.InfoWeight)
 	}
 	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
 		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels, DDropout: s.DDropout,
@@ -447,7 +444,6 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 		}()
 	}
 	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize, m.ema != nil)
-	classOf := m.classOf(k)
 	if err != nil {
 		return sample.Images{}, err
 	}
@@ -468,7 +464,7 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 		}
 		if onehot != nil {
 			clear(onehot)
-			width := m.oneHotWidth()
+			width, classOf := m.oneHotWidth(), m.classOf(k)
 			for r := 0; r < chunkSize; r++ {
 				onehot[r*width+classOf(lo+r)] = 1
 			}
