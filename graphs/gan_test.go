@@ -243,6 +243,34 @@ func TestDCGANParamNames(t *testing.T) {
 }
 
 // TestGANLossValues checks each loss's formula on one pair of logits.
+// scalarsOf builds a graph with build, runs it once, and returns the values
+// of the scalar nodes build returns.
+func scalarsOf(t *testing.T, build func(g *G.ExprGraph) []*G.Node) []float64 {
+	t.Helper()
+	var bnd *Bound
+	var nodes []*G.Node
+	if err := Build("scalars", func() {
+		g := G.NewGraph()
+		bnd = Bind(g)
+		nodes = build(g)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(bnd, nil, Outputs(nodes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	values := make([]float64, len(nodes))
+	for i, n := range nodes {
+		values[i] = prog.Scalar(n)
+	}
+	return values
+}
+
 func TestGANLossValues(t *testing.T) {
 	sp := func(x float64) float64 { return math.Log1p(math.Exp(x)) }
 	const a, b = 2.0, -0.5 // D's logit for a real and for a generated image
@@ -259,29 +287,17 @@ func TestGANLossValues(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/smooth=%g", c.loss, c.smooth), func(t *testing.T) {
-			var dLoss, gLoss *G.Node
-			var bnd *Bound
-			if err := Build("loss values", func() {
-				g := G.NewGraph()
-				bnd = Bind(g)
+			got := scalarsOf(t, func(g *G.ExprGraph) []*G.Node {
 				real, rv := Input(g, "real", 1, 1)
 				fake, fv := Input(g, "fake", 1, 1)
 				rv[0], fv[0] = a, b
-				var err error
-				if dLoss, gLoss, err = GANLosses(c.loss, real, fake, c.smooth); err != nil {
+				dLoss, gLoss, err := GANLosses(c.loss, real, fake, c.smooth)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}); err != nil {
-				t.Fatal(err)
-			}
-			prog, err := Compile(bnd, nil, Outputs{dLoss, gLoss})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := prog.Run(); err != nil {
-				t.Fatal(err)
-			}
-			if d, g := prog.Scalar(dLoss), prog.Scalar(gLoss); math.Abs(d-c.wantD) > 1e-5 || math.Abs(g-c.wantG) > 1e-5 {
+				return []*G.Node{dLoss, gLoss}
+			})
+			if d, g := got[0], got[1]; math.Abs(d-c.wantD) > 1e-5 || math.Abs(g-c.wantG) > 1e-5 {
 				t.Errorf("D loss %.6f G loss %.6f, want %.6f %.6f", d, g, c.wantD, c.wantG)
 			}
 		})
@@ -352,28 +368,14 @@ func TestSoftmaxCrossEntropyValues(t *testing.T) {
 					want -= float64(y) * (float64(row[k]) - hi - math.Log(sum)) / 2
 				}
 			}
-			var loss *G.Node
-			var bnd *Bound
-			if err := Build("cross-entropy", func() {
-				g := G.NewGraph()
-				bnd = Bind(g)
+			got := scalarsOf(t, func(g *G.ExprGraph) []*G.Node {
 				l, lv := Input(g, "logits", 2, 3)
 				y, yv := Input(g, "y", 2, 3)
 				copy(lv, c.logits)
 				copy(yv, c.target)
-				loss = SoftmaxCrossEntropy(l, y)
-			}); err != nil {
-				t.Fatal(err)
-			}
-			prog, err := Compile(bnd, nil, Outputs{loss})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer prog.Close()
-			if err := prog.Run(); err != nil {
-				t.Fatal(err)
-			}
-			if got := prog.Scalar(loss); math.Abs(got-want) > 1e-4*max(1, math.Abs(want)) {
+				return []*G.Node{SoftmaxCrossEntropy(l, y)}
+			})[0]
+			if math.Abs(got-want) > 1e-4*max(1, math.Abs(want)) {
 				t.Errorf("loss %.6f, want %.6f", got, want)
 			}
 		})
