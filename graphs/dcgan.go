@@ -3,6 +3,7 @@ package graphs
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 )
@@ -40,6 +41,17 @@ import (
 // logit = fc(h) + <embed(y), h> over D's last features h
 // (discriminator.label_emb.weight, Classes x 2c*7*7).
 //
+// GHidden and DHidden add fully connected hidden layers, the shape of the
+// MNIST GANs of InfoGAN (Chen et al. 2016) and of the original DCGAN code,
+// which put one of 1024 units on each side: in G between z and fc, each
+// followed by batch normalization and ReLU (generator.hidden.i,
+// generator.hidden_bn.i); in D between the flattened conv2 features and fc,
+// each followed by batch normalization (none with SpectralNorm) and
+// LeakyReLU (discriminator.hidden.i, discriminator.hidden_bn.i). D's heads
+// (fc, q, the projection) then read the last hidden layer. Without them G's
+// 7x7 layout is one linear map of z, so nearby z can only blend between
+// digits; a hidden layer lets G switch sharply from one digit to another.
+//
 // Codes > 0 adds the categorical latent code of InfoGAN (Chen et al. 2016):
 // G takes a one-hot code c, drawn uniformly, concatenated to z, and D gets a
 // second head Q (discriminator.q, a linear map of D's last features h to
@@ -68,6 +80,10 @@ type DCGAN struct {
 	SN               []*spectralNorm // D's conv1, conv2 and fc with SpectralNorm
 	GEmbed, DEmbed   *Param          // label embeddings of a conditional DCGAN
 	DQ               *Linear         // InfoGAN's code head, with Codes > 0
+	GHiddenFC        []*Linear       // G's hidden layers (GHidden)
+	GHiddenBN        []*BatchNorm
+	DHiddenFC        []*Linear    // D's hidden layers (DHidden)
+	DHiddenBN        []*BatchNorm // nil with SpectralNorm
 }
 
 // DCGANConfig sizes a DCGAN.
@@ -80,6 +96,8 @@ type DCGANConfig struct {
 	DiscBase     int     // D's channels c (0: Base), so D can be wider than G
 	DDropout     float64 // dropout after each of D's LeakyReLUs (0: none)
 	Codes        int     // 0, or the categories of an InfoGAN code (exclusive with Classes)
+	GHidden      []int   // widths of G's hidden fully connected layers, before fc (none: fc reads z)
+	DHidden      []int   // widths of D's hidden fully connected layers, after conv2
 }
 
 // discBase is D's channel count c: D goes c -> 2c.
@@ -105,6 +123,9 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	if cfg.Codes < 0 || cfg.Codes > 0 && cfg.Classes > 0 {
 		return nil, fmt.Errorf("dcgan: info_codes must not be negative, and excludes conditional (codes are learned labels); set one of them")
 	}
+	if slices.ContainsFunc(cfg.GHidden, nonPositive) || slices.ContainsFunc(cfg.DHidden, nonPositive) {
+		return nil, fmt.Errorf("dcgan: g_hidden and d_hidden must list positive widths, got %v and %v", cfg.GHidden, cfg.DHidden)
+	}
 	if cfg.DDropout < 0 || cfg.DDropout >= 1 {
 		return nil, fmt.Errorf("dcgan: d_dropout must be in [0, 1), got %g", cfg.DDropout)
 	}
@@ -120,6 +141,11 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 		latent += cfg.Classes
 	}
 	latent += cfg.Codes // the code's one-hot goes to G as it is, as InfoGAN's does
+	for i, width := range cfg.GHidden {
+		m.GHiddenFC = append(m.GHiddenFC, normalLinear(ps, fmt.Sprintf("generator.hidden.%d", i), latent, width, std, rng))
+		m.GHiddenBN = append(m.GHiddenBN, NewBatchNorm(ps, fmt.Sprintf("generator.hidden_bn.%d", i), width, std, rng))
+		latent = width
+	}
 	if cfg.Upsample == UpsampleTransposed {
 		m.GFC = NewLinear(ps, "generator.fc", latent, 4*base*49, rng)
 		normalInit(m.GFC.Weight, std, rng)
@@ -142,22 +168,26 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 		clear(m.GConv3.Bias.Data)
 	}
 	base = m.discBase()
+	features := 2 * base * 49 // what D's heads read: conv2's, or the last hidden layer's
+	if n := len(cfg.DHidden); n > 0 {
+		features = cfg.DHidden[n-1]
+	}
 	if cfg.Classes > 0 {
-		m.DEmbed = ps.Add("discriminator.label_emb.weight", cfg.Classes, 2*base*49)
+		m.DEmbed = ps.Add("discriminator.label_emb.weight", cfg.Classes, features)
 		normalInit(m.DEmbed, std, rng)
 	}
 	if cfg.Codes > 0 {
-		m.DQ = NewLinear(ps, "discriminator.q", 2*base*49, cfg.Codes, rng)
-		normalInit(m.DQ.Weight, std, rng)
-		clear(m.DQ.Bias.Data)
+		m.DQ = normalLinear(ps, "discriminator.q", features, cfg.Codes, std, rng)
 	}
 	if cfg.SpectralNorm {
 		m.DConv1 = m.spectralConv(ps, "discriminator.conv1", 1, base, rng)
 		m.DConv2 = m.spectralConv(ps, "discriminator.conv2", base, 2*base, rng)
-		m.DFC = &Linear{In: 2 * base * 49, Out: 1, Weight: ps.Add("discriminator.fc.weight_orig", 1, 2*base*49), Bias: ps.Add("discriminator.fc.bias", 1)}
-		normalInit(m.DFC.Weight, std, rng)
-		m.DFC.sn = newSpectralNorm(ps, "discriminator.fc", m.DFC.Weight, rng)
-		m.SN = append(m.SN, m.DFC.sn)
+		in := 2 * base * 49
+		for i, width := range cfg.DHidden {
+			m.DHiddenFC = append(m.DHiddenFC, m.spectralLinear(ps, fmt.Sprintf("discriminator.hidden.%d", i), in, width, rng))
+			in = width
+		}
+		m.DFC = m.spectralLinear(ps, "discriminator.fc", features, 1, rng)
 		return m, nil
 	}
 	m.DConv1 = NewConv2d(ps, "discriminator.conv1", 1, base, 4, 2, 1, rng)
@@ -165,10 +195,35 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	clear(m.DConv1.Bias.Data)
 	m.DConv2 = NewConv2dNoBias(ps, "discriminator.conv2", base, 2*base, 4, 2, 1, std, rng)
 	m.DBN2 = NewBatchNorm(ps, "discriminator.bn2", 2*base, std, rng)
-	m.DFC = NewLinear(ps, "discriminator.fc", 2*base*49, 1, rng)
-	normalInit(m.DFC.Weight, std, rng)
-	clear(m.DFC.Bias.Data)
+	in := 2 * base * 49
+	for i, width := range cfg.DHidden {
+		m.DHiddenFC = append(m.DHiddenFC, normalLinear(ps, fmt.Sprintf("discriminator.hidden.%d", i), in, width, std, rng))
+		m.DHiddenBN = append(m.DHiddenBN, NewBatchNorm(ps, fmt.Sprintf("discriminator.hidden_bn.%d", i), width, std, rng))
+		in = width
+	}
+	m.DFC = normalLinear(ps, "discriminator.fc", features, 1, std, rng)
 	return m, nil
+}
+
+func nonPositive(n int) bool { return n <= 0 }
+
+// normalLinear adds a linear layer with the DCGAN recipe's N(0, std) weights
+// and a zero bias.
+func normalLinear(ps *ParamSet, name string, in, out int, std float64, rng *rand.Rand) *Linear {
+	l := NewLinear(ps, name, in, out, rng)
+	normalInit(l.Weight, std, rng)
+	clear(l.Bias.Data)
+	return l
+}
+
+// spectralLinear adds one of D's linear layers with a spectrally normalized
+// weight (name.weight_orig, N(0, 0.02)) and a zero bias.
+func (m *DCGAN) spectralLinear(ps *ParamSet, name string, in, out int, rng *rand.Rand) *Linear {
+	l := &Linear{In: in, Out: out, Weight: ps.Add(name+".weight_orig", out, in), Bias: ps.Add(name+".bias", out)}
+	normalInit(l.Weight, 0.02, rng)
+	l.sn = newSpectralNorm(ps, name, l.Weight, rng)
+	m.SN = append(m.SN, l.sn)
+	return l
 }
 
 // spectralConv adds one of D's 4x4 stride-2 convolutions with a spectrally
@@ -190,6 +245,10 @@ func (m *DCGAN) GenParams() []*Param {
 	var ps []*Param
 	if m.GEmbed != nil {
 		ps = append(ps, m.GEmbed)
+	}
+	for i, l := range m.GHiddenFC {
+		ps = append(ps, l.Weight, l.Bias)
+		ps = append(ps, m.GHiddenBN[i].Trainable()...)
 	}
 	ps = append(ps, m.GFC.Weight, m.GFC.Bias)
 	ps = append(ps, m.GBN0.Trainable()...)
@@ -220,6 +279,12 @@ func (m *DCGAN) DiscParams() []*Param {
 	} else {
 		ps = append(ps, m.DConv2.Bias)
 	}
+	for i, l := range m.DHiddenFC {
+		ps = append(ps, l.Weight, l.Bias)
+		if m.DHiddenBN != nil {
+			ps = append(ps, m.DHiddenBN[i].Trainable()...)
+		}
+	}
 	return append(ps, m.DFC.Weight, m.DFC.Bias)
 }
 
@@ -243,13 +308,14 @@ func (m *DCGAN) Codes() int { return m.DCGANConfig.Codes }
 func (m *DCGAN) ImageShape(batch int) []int { return []int{batch, 1, 28, 28} }
 
 // DropoutWidths implements Adversarial: with DDropout, one mask after each of
-// D's two LeakyReLUs, over all its features (c x 14 x 14, then 2c x 7 x 7).
+// D's LeakyReLUs, over all its features (c x 14 x 14, then 2c x 7 x 7, then
+// each hidden layer's).
 func (m *DCGAN) DropoutWidths() []int {
 	if m.DDropout == 0 {
 		return nil
 	}
 	c := m.discBase()
-	return []int{c * 14 * 14, 2 * c * 7 * 7}
+	return append([]int{c * 14 * 14, 2 * c * 7 * 7}, m.DHidden...)
 }
 
 // Generator implements Adversarial.
@@ -260,6 +326,9 @@ func (m *DCGAN) Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node {
 	}
 	if m.DCGANConfig.Codes > 0 {
 		z = must(G.Concat(1, z, onehot))
+	}
+	for i, l := range m.GHiddenFC {
+		z = ReLU(m.GHiddenBN[i].Forward(b, l.Forward(b, z), train))
 	}
 	if m.Upsample == UpsampleTransposed {
 		h := Reshape(m.GFC.Forward(b, z), batch, 4*m.Base, 7, 7)
@@ -291,6 +360,16 @@ func (m *DCGAN) Discriminator(b *Bound, x, onehot *G.Node, masks []*G.Node, trai
 	h = Reshape(LeakyReLU(h, m.Slope), batch, features)
 	if masks != nil {
 		h = must(G.HadamardProd(h, masks[1]))
+	}
+	for i, l := range m.DHiddenFC {
+		h = l.Forward(b, h)
+		if m.DHiddenBN != nil {
+			h = m.DHiddenBN[i].Forward(b, h, train)
+		}
+		h = LeakyReLU(h, m.Slope)
+		if masks != nil {
+			h = must(G.HadamardProd(h, masks[2+i]))
+		}
 	}
 	logit = m.DFC.Forward(b, h)
 	if m.DQ != nil {

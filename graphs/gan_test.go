@@ -155,6 +155,9 @@ func TestDCGANGradients(t *testing.T) {
 		{"resize+dropout", DCGANConfig{Upsample: UpsampleResize, DDropout: 0.3}},
 		{"resize+codes", DCGANConfig{Upsample: UpsampleResize, Codes: 3}},
 		{"transposed+sn+codes", DCGANConfig{Upsample: UpsampleTransposed, SpectralNorm: true, Codes: 3}},
+		{"resize+hidden", DCGANConfig{Upsample: UpsampleResize, GHidden: []int{6, 5}, DHidden: []int{7}}},
+		{"resize+hidden+dropout+codes", DCGANConfig{Upsample: UpsampleResize, GHidden: []int{6}, DHidden: []int{7, 5}, DDropout: 0.3, Codes: 3}},
+		{"transposed+sn+hidden+conditional", DCGANConfig{Upsample: UpsampleTransposed, SpectralNorm: true, GHidden: []int{6}, DHidden: []int{7}, Classes: 3}},
 	}
 	for _, v := range variants {
 		for _, disc := range []bool{true, false} {
@@ -170,7 +173,7 @@ func TestDCGANGradients(t *testing.T) {
 				// of step 3e-3 (the slopes 1e-3 apart differ by 10%); weights of
 				// a trained scale keep the check meaningful.
 				for _, p := range m.Params.List() {
-					if (strings.HasSuffix(p.Name, ".weight") || strings.HasSuffix(p.Name, ".weight_orig")) && !strings.Contains(p.Name, ".bn") && !strings.Contains(p.Name, "label_emb") && p.Name != "discriminator.fc.weight" && p.Name != "discriminator.q.weight" {
+					if (strings.HasSuffix(p.Name, ".weight") || strings.HasSuffix(p.Name, ".weight_orig")) && !strings.Contains(p.Name, "bn") && !strings.Contains(p.Name, "label_emb") && p.Name != "discriminator.fc.weight" && p.Name != "discriminator.q.weight" {
 						for i := range p.Data {
 							p.Data[i] *= 15
 						}
@@ -240,9 +243,64 @@ func TestDCGANParamNames(t *testing.T) {
 	if _, err := NewDCGAN(DCGANConfig{Latent: 100, Base: 32, Upsample: "bilinear"}, rand.New(rand.NewPCG(0, 0))); err == nil {
 		t.Error("upsample bilinear accepted")
 	}
+	for _, widths := range [][]int{{0}, {-3}, {1024, 0}} {
+		if _, err := NewDCGAN(DCGANConfig{Latent: 100, Base: 32, Upsample: UpsampleResize, DHidden: widths}, rand.New(rand.NewPCG(0, 0))); err == nil {
+			t.Errorf("d_hidden %v accepted", widths)
+		}
+	}
 }
 
-// TestGANLossValues checks each loss's formula on one pair of logits.
+// TestDCGANHiddenLayers checks the shapes and names of the hidden layers,
+// and that the heads of D read the last one.
+func TestDCGANHiddenLayers(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  DCGANConfig
+		want []string
+	}{
+		{"batch norm", DCGANConfig{GHidden: []int{1024}, DHidden: []int{512, 256}, Codes: 10}, []string{
+			"generator.hidden.0.weight[1024 110]", "generator.hidden_bn.0.running_mean[1024]", "generator.fc.weight[3136 1024]",
+			"discriminator.hidden.0.weight[512 3136]", "discriminator.hidden_bn.0.weight[512]",
+			"discriminator.hidden.1.weight[256 512]", "discriminator.hidden_bn.1.bias[256]",
+			"discriminator.fc.weight[1 256]", "discriminator.q.weight[10 256]"}},
+		{"spectral norm", DCGANConfig{DHidden: []int{1024}, SpectralNorm: true, Classes: 10}, []string{
+			"generator.fc.weight[3136 110]", "discriminator.hidden.0.weight_orig[1024 3136]", "discriminator.hidden.0.weight_u[1024]",
+			"discriminator.hidden.0.weight_v[3136]", "discriminator.hidden.0.bias[1024]",
+			"discriminator.fc.weight_orig[1 1024]", "discriminator.label_emb.weight[10 1024]"}},
+	}
+	for _, c := range cases {
+		cfg := c.cfg
+		cfg.Latent, cfg.Base, cfg.Slope, cfg.Upsample = 100, 32, 0.2, UpsampleResize
+		m, err := NewDCGAN(cfg, rand.New(rand.NewPCG(0, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, p := range m.Params.List() {
+			have[fmt.Sprintf("%s%v", p.Name, p.Shape)] = true
+		}
+		for _, want := range c.want {
+			if !have[want] {
+				t.Errorf("%s: no parameter %s", c.name, want)
+			}
+		}
+		if cfg.SpectralNorm && (len(m.SN) != 4 || m.DHiddenBN != nil || have["discriminator.hidden_bn.0.weight[1024]"]) {
+			t.Errorf("%s: %d spectral norms (want 4) and hidden batch norms %v", c.name, len(m.SN), m.DHiddenBN)
+		}
+		// Every trainable parameter belongs to exactly one network.
+		trained := map[*Param]int{}
+		for _, p := range append(m.GenParams(), m.DiscParams()...) {
+			trained[p]++
+		}
+		for _, p := range m.Params.List() {
+			stat := strings.Contains(p.Name, "running_") || strings.Contains(p.Name, "num_batches") || strings.HasSuffix(p.Name, "_u") || strings.HasSuffix(p.Name, "_v")
+			if n := trained[p]; n != 1 && !stat || n != 0 && stat {
+				t.Errorf("%s: %s is in %d optimizer lists", c.name, p.Name, n)
+			}
+		}
+	}
+}
+
 // scalarsOf builds a graph with build, runs it once, and returns the values
 // of the scalar nodes build returns.
 func scalarsOf(t *testing.T, build func(g *G.ExprGraph) []*G.Node) []float64 {
@@ -271,6 +329,7 @@ func scalarsOf(t *testing.T, build func(g *G.ExprGraph) []*G.Node) []float64 {
 	return values
 }
 
+// TestGANLossValues checks each loss's formula on one pair of logits.
 func TestGANLossValues(t *testing.T) {
 	sp := func(x float64) float64 { return math.Log1p(math.Exp(x)) }
 	const a, b = 2.0, -0.5 // D's logit for a real and for a generated image

@@ -111,7 +111,7 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 	}
 	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
 		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels, DDropout: s.DDropout,
-		Codes: s.InfoCodes}, InitRNG(common.Seed))
+		Codes: s.InfoCodes, GHidden: s.GHidden, DHidden: s.DHidden}, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

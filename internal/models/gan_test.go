@@ -55,7 +55,7 @@ func TestGANWarnings(t *testing.T) {
 }
 
 func TestGANConfigErrors(t *testing.T) {
-	for _, o := range [][2]string{{"gan.loss", "lsgan"}, {"gan.n_critic", "0"}, {"gan.label_smoothing", "1"}, {"gan.d_dropout", "1"}, {"gan.weight_clip", "-1"}, {"gan.sample_keep", "0"}, {"dcgan.sample_keep", "1.5"}, {"dcgan.d_dropout", "-0.1"}, {"dcgan.info_codes", "-1"}, {"dcgan.info_weight", "-0.5"}} {
+	for _, o := range [][2]string{{"gan.loss", "lsgan"}, {"gan.n_critic", "0"}, {"gan.label_smoothing", "1"}, {"gan.d_dropout", "1"}, {"gan.weight_clip", "-1"}, {"gan.sample_keep", "0"}, {"dcgan.sample_keep", "1.5"}, {"dcgan.d_dropout", "-0.1"}, {"dcgan.info_codes", "-1"}, {"dcgan.info_weight", "-0.5"}, {"dcgan.g_hidden", "[0]"}, {"dcgan.d_hidden", "[512, -1]"}} {
 		model, _, _ := strings.Cut(o[0], ".")
 		cfg, err := loadConfig(model, set(o[0], o[1]))
 		if err != nil {
@@ -200,6 +200,28 @@ func TestGANTrainingOptions(t *testing.T) {
 					t.Fatalf("%s holds %v after clipping to 0.01", p.Name, v)
 				}
 			}
+		}
+	})
+	t.Run("hidden layers", func(t *testing.T) {
+		m := loadModel(t, "dcgan", set("dcgan.base_channels", "8"), set("dcgan.g_hidden", "[16]"), set("dcgan.d_hidden", "[12, 8]")).(*GAN)
+		hidden := func(ps []*graphs.Param) []*graphs.Param {
+			return slices.DeleteFunc(slices.Clone(ps), func(p *graphs.Param) bool { return !strings.Contains(p.Name, "hidden") })
+		}
+		gen, disc := hidden(m.Net.GenParams()), hidden(m.Net.DiscParams())
+		if len(gen) != 4 || len(disc) != 8 {
+			t.Fatalf("%d G and %d D hidden-layer tensors trained, want 4 (fc, bn) and 8 (2 x fc, bn)", len(gen), len(disc))
+		}
+		before := snapshot(append(gen, disc...))
+		if _, err := m.TrainStep(batch, 0, rngFor(1)); err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range append(gen, disc...) {
+			if slices.Equal(before[i], p.Data) {
+				t.Errorf("%s unchanged by a training step", p.Name)
+			}
+		}
+		if _, _, err := m.Draw(DrawRequest{Kind: "prior", N: 4, Class: -1}, nil, rngFor(1)); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("instance_noise", func(t *testing.T) {
