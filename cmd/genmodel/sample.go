@@ -40,6 +40,7 @@ guidance ((1+w) eps(x_t, k) - w eps(x_t), a ddpm trained conditional).`,
   genmodel sample --model vae --checkpoint runs/vae --n 1000 --out-dir vae-samples
   genmodel sample --model vae --checkpoint runs/vae --kind interp --n 10 --out interp.png
   genmodel sample --model gan --checkpoint runs/cgan --class 7 --n 64 --out sevens.png
+  genmodel sample --model dcgan --checkpoint runs/infogan --code 3 --n 64 --out code3.png
   genmodel sample --model ddpm --checkpoint runs/ddpm --steps 1000 --out ddpm.png
   genmodel sample --model ddpm --checkpoint runs/ddpm --steps 50 --trajectory reverse.png --forward forward.png
   genmodel sample --model ddpm --checkpoint runs/ddpm --guidance classifier --classifier runs/noisy-classifier --class 3 --scale 2
@@ -68,6 +69,7 @@ guidance ((1+w) eps(x_t, k) - w eps(x_t), a ddpm trained conditional).`,
 	f.StringVar(&o.OutDir, "out-dir", "", "write N single PNGs into this folder instead")
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the sampling noise")
 	f.IntVar(&o.Class, "class", -1, "digit to draw, for a class-conditional or guided model")
+	f.IntVar(&o.Code, "code", -1, "dcgan trained with info_codes: draw this InfoGAN code only (default: the codes in turn, one per column)")
 	f.StringVar(&o.Diffusion.Classifier, "classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set data.dir=PATH")
 	addDiffusionFlags(f, &o.Diffusion)

@@ -23,6 +23,7 @@ type SampleOptions struct {
 	OutDir     string // N single PNGs instead of a grid
 	Seed       uint64
 	Class      int // a digit for a conditional model, -1 for none
+	Code       int // an InfoGAN code of a dcgan trained with info_codes, -1 for all in turn
 	Overrides  []config.Override
 	Diffusion  DiffusionFlags
 	Trajectory string    // diffusion: PNG of x_t along reverse chains
@@ -57,6 +58,15 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	}
 	if err := applyTemperature(m, ck.Meta.Model, o.Temperature); err != nil {
 		return err
+	}
+	if o.Code >= 0 {
+		cs, ok := m.(models.CodeSampler)
+		if !ok {
+			return fmt.Errorf("--code picks an InfoGAN code of a GAN; the %s has none", ck.Meta.Model)
+		}
+		if err := cs.SetCode(o.Code); err != nil {
+			return fmt.Errorf("--code: %w (checkpoint %s)", err, ck.Path)
+		}
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x53414d50)) // "SAMP"
 	common, err := cfg.Common()

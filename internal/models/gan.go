@@ -62,6 +62,28 @@ type GAN struct {
 	// the truncation trick's trade of diversity for fidelity (Brock et al.
 	// 2019 truncate; scaling is the smooth version).
 	temp float64
+	// code is the one InfoGAN code that samples take, or -1 for the codes in
+	// turn.
+	code int
+}
+
+// CodeSampler is a model with an unsupervised categorical code (InfoGAN)
+// whose samples can be asked for one value of it.
+type CodeSampler interface {
+	SetCode(k int) error
+}
+
+// SetCode implements CodeSampler: samples (not training) take code k.
+func (m *GAN) SetCode(k int) error {
+	codes := m.Net.Codes()
+	if codes == 0 {
+		return fmt.Errorf("the %s has no InfoGAN code: train a dcgan with dcgan.info_codes=10", m.name)
+	}
+	if k < 0 || k >= codes {
+		return fmt.Errorf("the model's codes are 0 to %d, got %d", codes-1, k)
+	}
+	m.code = k
+	return nil
 }
 
 // SetTemperature implements TemperatureSampler: samples (not training)
@@ -132,7 +154,7 @@ func ganClasses(s ganSection, common config.Common, section string) (int, error)
 
 // newGANModel wraps a network, with the generator's average when asked.
 func newGANModel(net graphs.Adversarial, name string, s ganSection, common config.Common) *GAN {
-	m := &GAN{Net: net, name: name, cfg: s, common: common, temp: 1}
+	m := &GAN{Net: net, name: name, cfg: s, common: common, temp: 1, code: -1}
 	if s.EMADecay > 0 {
 		for _, p := range net.AllParams().List() {
 			if strings.HasPrefix(p.Name, "generator.") {
@@ -497,9 +519,13 @@ func (m *GAN) Draw(req DrawRequest, _ *data.Dataset, rng *rand.Rand) (sample.Ima
 	if req.Class >= m.Net.Classes() && req.Class >= 0 {
 		return sample.Images{}, sample.GridOptions{}, fmt.Errorf("--class %d: the model knows classes 0 to %d", req.Class, m.Net.Classes()-1)
 	}
-	imgs, err := m.generate(req.N, req.Class, rng)
+	k := req.Class
+	if m.code >= 0 {
+		k = m.code // a model with codes has no classes
+	}
+	imgs, err := m.generate(req.N, k, rng)
 	opt := sample.DefaultGridOptions()
-	if req.Class < 0 {
+	if k < 0 {
 		opt = m.GridOptions()
 	}
 	return imgs, opt, err

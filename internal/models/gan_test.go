@@ -124,6 +124,31 @@ func TestInfoGANCodes(t *testing.T) {
 	if _, _, err := m.Draw(DrawRequest{Kind: "prior", N: 4, Class: 1}, nil, rngFor(1)); err == nil {
 		t.Error("a model with codes (no labels) accepted --class")
 	}
+	// --code k: every sample takes code k.
+	for _, bad := range []int{-1, 4} {
+		if err := m.SetCode(bad); err == nil {
+			t.Errorf("code %d of 4 accepted", bad)
+		}
+	}
+	if err := m.SetCode(2); err != nil {
+		t.Fatal(err)
+	}
+	drawn, grid, err := m.Draw(DrawRequest{Kind: "prior", N: 8, Class: -1}, nil, rngFor(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.render(8, 2, rngFor(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(drawn.Pix, want.Pix) || grid.NRow == 4 {
+		t.Errorf("with code 2 set, samples equal code 2's %v, grid rows %d (want the default grid)",
+			slices.Equal(drawn.Pix, want.Pix), grid.NRow)
+	}
+	plain := loadModel(t, "dcgan", set("dcgan.base_channels", "8")).(*GAN)
+	if err := plain.SetCode(0); err == nil || !strings.Contains(err.Error(), "info_codes") {
+		t.Errorf("a dcgan without codes: SetCode error %v, want one naming info_codes", err)
+	}
 }
 
 // TestConditionalSamplesFollowTheClass checks the plumbing of --class: the
