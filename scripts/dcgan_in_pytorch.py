@@ -9,6 +9,11 @@ SAMPLES_DIR-trainmode, for `genmodel eval --images`.
 
     SAMPLES_DIR=/tmp/dcgan-pt /usr/bin/python3 scripts/dcgan_in_pytorch.py MNIST_DIR EPOCHS THREADS
 
+HIDDEN=1024 adds the hidden layers of `--set 'dcgan.g_hidden=[1024]' --set
+'dcgan.d_hidden=[1024]'`: a linear layer of that width with batch norm and
+ReLU between z and G's fc, and one with batch norm and LeakyReLU(0.2)
+between D's flattened convolutions and its fc.
+
 MNIST_DIR holds the four IDX files (`make` prints it as MNIST_DIR);
 ../shared/bench provides the loader and the PNG writer.
 """
@@ -18,20 +23,23 @@ import mnist
 torch.set_num_threads(int(sys.argv[3])); torch.manual_seed(0)
 xtr, _ = mnist.load(sys.argv[1], "train"); xtr = torch.from_numpy(xtr).reshape(-1, 1, 28, 28) * 2 - 1
 Z, c, B = 100, 64, 64
+H = int(os.environ.get("HIDDEN", "0"))
 def init(m):
     if isinstance(m, (nn.Conv2d, nn.Linear)):
         nn.init.normal_(m.weight, 0, 0.02)
         if m.bias is not None: nn.init.zeros_(m.bias)
-    if isinstance(m, nn.BatchNorm2d):
+    if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
         nn.init.normal_(m.weight, 1, 0.02); nn.init.zeros_(m.bias)
 class Gen(nn.Module):
     def __init__(s):
         super().__init__()
-        s.fc = nn.Linear(Z, 2*c*49); s.bn0 = nn.BatchNorm2d(2*c)
+        s.fc = nn.Linear(H or Z, 2*c*49); s.bn0 = nn.BatchNorm2d(2*c)
+        if H: s.hid = nn.Linear(Z, H); s.bnh = nn.BatchNorm1d(H)
         s.conv1 = nn.Conv2d(2*c, c, 3, 1, 1, bias=False); s.bn1 = nn.BatchNorm2d(c)
         s.conv2 = nn.Conv2d(c, c//2, 3, 1, 1, bias=False); s.bn2 = nn.BatchNorm2d(c//2)
         s.conv3 = nn.Conv2d(c//2, 1, 3, 1, 1)
     def forward(s, z):
+        if H: z = F.relu(s.bnh(s.hid(z)))
         h = F.relu(s.bn0(s.fc(z).view(-1, 2*c, 7, 7)))
         h = F.relu(s.bn1(s.conv1(F.interpolate(h, scale_factor=2, mode="nearest"))))
         h = F.relu(s.bn2(s.conv2(F.interpolate(h, scale_factor=2, mode="nearest"))))
@@ -40,11 +48,14 @@ class Disc(nn.Module):
     def __init__(s):
         super().__init__()
         s.conv1 = nn.Conv2d(1, c, 4, 2, 1); s.conv2 = nn.Conv2d(c, 2*c, 4, 2, 1, bias=False)
-        s.bn2 = nn.BatchNorm2d(2*c); s.fc = nn.Linear(2*c*49, 1)
+        s.bn2 = nn.BatchNorm2d(2*c); s.fc = nn.Linear(H or 2*c*49, 1)
+        if H: s.hid = nn.Linear(2*c*49, H); s.bnh = nn.BatchNorm1d(H)
     def forward(s, x):
         h = F.leaky_relu(s.conv1(x), 0.2)
         h = F.leaky_relu(s.bn2(s.conv2(h)), 0.2)
-        return s.fc(h.flatten(1))
+        h = h.flatten(1)
+        if H: h = F.leaky_relu(s.bnh(s.hid(h)), 0.2)
+        return s.fc(h)
 G, D = Gen(), Disc(); G.apply(init); D.apply(init)
 oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
 oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
