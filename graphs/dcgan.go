@@ -307,6 +307,15 @@ func (m *DCGAN) Codes() int { return m.DCGANConfig.Codes }
 // ImageShape implements Adversarial: (B, 1, 28, 28).
 func (m *DCGAN) ImageShape(batch int) []int { return []int{batch, 1, 28, 28} }
 
+// GenNorms implements Adversarial.
+func (m *DCGAN) GenNorms() []*BatchNorm {
+	norms := append(slices.Clone(m.GHiddenBN), m.GBN0, m.GBN1)
+	if m.GBN2 != nil {
+		norms = append(norms, m.GBN2)
+	}
+	return norms
+}
+
 // DropoutWidths implements Adversarial: with DDropout, one mask after each of
 // D's LeakyReLUs, over all its features (c x 14 x 14, then 2c x 7 x 7, then
 // each hidden layer's).

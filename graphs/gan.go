@@ -221,6 +221,9 @@ func (m *GAN) Codes() int { return 0 }
 // ImageShape implements Adversarial: flat images.
 func (m *GAN) ImageShape(batch int) []int { return []int{batch, m.Config.ImageDim} }
 
+// GenNorms implements Adversarial: the MLP GAN's G has no normalization.
+func (m *GAN) GenNorms() []*BatchNorm { return nil }
+
 // DropoutWidths implements Adversarial: one mask per hidden layer of D.
 func (m *GAN) DropoutWidths() []int {
 	if m.Config.DDropout == 0 {

@@ -25,6 +25,9 @@ type Adversarial interface {
 	// Generator maps z (and one-hot labels) to images in [-1, 1]; train
 	// selects batch statistics in normalization layers.
 	Generator(b *Bound, z, onehot *G.Node, train bool) *G.Node
+	// GenNorms are G's batch normalizations (none for the MLP GAN), whose
+	// statistics a sampler may recompute for other weights.
+	GenNorms() []*BatchNorm
 	// Discriminator maps images (and labels) to logits (B, 1) and, with
 	// Codes > 0, to code logits (B, Codes) (else nil); masks are its
 	// dropout masks, shaped by DropoutWidths.

@@ -454,8 +454,7 @@ func (m *GAN) critic(imgs sample.Images, k int) ([]float32, error) {
 func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 	if m.ema != nil {
 		// The averaged tensors stand in for the generator's while the
-		// sampling graph binds them; batch normalization then uses each
-		// batch's statistics, the running ones being the trained weights'.
+		// sampling graph binds them, with standing statistics.
 		for i, p := range m.gen {
 			p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
 		}
@@ -464,8 +463,13 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 				p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
 			}
 		}()
+		restore, err := m.standingStats()
+		if err != nil {
+			return sample.Images{}, err
+		}
+		defer restore()
 	}
-	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize, m.ema != nil)
+	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize, false)
 	if err != nil {
 		return sample.Images{}, err
 	}
@@ -501,6 +505,76 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 	}
 	return imgs, nil
 }
+
+// standingStats sets the statistics of G's batch normalizations to their
+// means over standingBatches batches of z ~ N(0, I), the "standing
+// statistics" of BigGAN (Brock et al. 2019), for the weights now bound (the
+// average's). The running statistics belong to the trained weights, not the
+// average, and a batch's own statistics would make each image depend on the
+// others of its batch and normalize a temperature away. The noise comes from
+// a fixed seed, so samples depend on the caller's noise alone. restore puts
+// the previous statistics back.
+func (m *GAN) standingStats() (restore func(), err error) {
+	norms := m.Net.GenNorms()
+	var saved [][]float32
+	for _, bn := range norms {
+		for _, p := range []*graphs.Param{bn.RunningMean, bn.RunningVar, bn.NumBatchesTracked} {
+			saved = append(saved, slices.Clone(p.Data))
+		}
+	}
+	restore = func() {
+		i := 0
+		for _, bn := range norms {
+			for _, p := range []*graphs.Param{bn.RunningMean, bn.RunningVar, bn.NumBatchesTracked} {
+				copy(p.Data, saved[i])
+				i++
+			}
+		}
+	}
+	if len(norms) == 0 {
+		return restore, nil
+	}
+	momentum := norms[0].Momentum
+	defer func() {
+		for _, bn := range norms {
+			bn.Momentum = momentum
+		}
+	}()
+	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize, true)
+	if err != nil {
+		return restore, err
+	}
+	prog, err := graphs.Compile(b, nil, graphs.Outputs{out})
+	if err != nil {
+		return restore, err
+	}
+	defer prog.Close()
+	rng := rand.New(rand.NewPCG(standingSeed, 0))
+	width, classOf := m.oneHotWidth(), m.classOf(-1)
+	for i := range standingBatches {
+		for _, bn := range norms {
+			bn.Momentum = 1 / float64(i+1) // the running value becomes the mean of the batches' values
+		}
+		fillNormal(z, rng)
+		if onehot != nil {
+			clear(onehot)
+			for r := range chunkSize {
+				onehot[r*width+classOf(i*chunkSize+r)] = 1
+			}
+		}
+		if err := prog.Run(); err != nil {
+			return restore, err
+		}
+	}
+	return restore, nil
+}
+
+// standingBatches batches of chunkSize images give the standing statistics,
+// from noise of seed standingSeed.
+const (
+	standingBatches = 20
+	standingSeed    = 0x5354414e // "STAN"
+)
 
 // chunkSize is the batch of sampling graphs.
 const chunkSize = 100

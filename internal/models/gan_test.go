@@ -306,6 +306,78 @@ func TestGeneratorAverage(t *testing.T) {
 	}
 }
 
+// TestStandingStatistics checks how an averaged DCGAN samples: its batch
+// normalizations use standing statistics, the exact means over the fixed
+// standing batches (checked on the hidden layer, whose pre-activation mean is
+// W mean(z) + b), put back afterwards; so sampling is repeatable and a
+// temperature reaches the images (with each batch's statistics, the hidden
+// layer's normalization would undo it).
+func TestStandingStatistics(t *testing.T) {
+	m := loadModel(t, "dcgan", set("dcgan.base_channels", "8"), set("dcgan.g_hidden", "[16]"), set("dcgan.ema_decay", "0.9")).(*GAN)
+	if _, err := m.TrainStep(randomBatch(16), 0, rngFor(1)); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(append(slices.Clone(m.gen), m.ema...))
+	a, err := m.render(8, -1, rngFor(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed(before, append(slices.Clone(m.gen), m.ema...)) {
+		t.Error("sampling changed the generator's tensors or their average")
+	}
+	b, err := m.render(8, -1, rngFor(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Pix, b.Pix) {
+		t.Error("the same noise gave different samples")
+	}
+	if err := m.SetTemperature(0.5); err != nil {
+		t.Fatal(err)
+	}
+	cold, err := m.render(8, -1, rngFor(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved float64
+	for i := range a.Pix {
+		moved += math.Abs(float64(a.Pix[i]-cold.Pix[i])) / float64(len(a.Pix))
+	}
+	if moved < 1e-3 {
+		t.Errorf("temperature 0.5 moved pixels by %.2g on average: it hardly reaches the samples", moved)
+	}
+
+	net := m.Net.(*graphs.DCGAN)
+	fc, bn := net.GHiddenFC[0], net.GHiddenBN[0]
+	tracked := bn.NumBatchesTracked.Data[0]
+	restore, err := m.standingStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	rng := rand.New(rand.NewPCG(standingSeed, 0))
+	meanZ := make([]float64, fc.In)
+	z := make([]float32, chunkSize*fc.In)
+	for range standingBatches {
+		fillNormal(z, rng)
+		for i, v := range z {
+			meanZ[i%fc.In] += float64(v) / float64(standingBatches*chunkSize)
+		}
+	}
+	for o := range fc.Out {
+		want := float64(fc.Bias.Data[o])
+		for i, zi := range meanZ {
+			want += float64(fc.Weight.Data[o*fc.In+i]) * zi
+		}
+		if got := float64(bn.RunningMean.Data[o]); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+			t.Errorf("hidden unit %d: standing mean %v, want %v", o, got, want)
+		}
+	}
+	if got := bn.NumBatchesTracked.Data[0]; got != tracked+standingBatches {
+		t.Errorf("num_batches_tracked %v after %d standing batches from %v", got, standingBatches, tracked)
+	}
+}
+
 func TestKeepBest(t *testing.T) {
 	// Image i of the pool is one pixel of value i; scores rank them.
 	pool := sample.Images{N: 6, H: 1, W: 1, Pix: []float32{0, 1, 2, 3, 4, 5}}
