@@ -29,7 +29,7 @@ func loadTrained(model, path string, overrides []config.Override) (models.Model,
 	if err := models.Check(ck.Meta.Model); err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", file, err)
 	}
-	cfg, err := config.LoadFrom(ck.Meta.Model, file+" (its saved config)", []byte(ck.Meta.Config), overrides)
+	cfg, err := config.LoadSaved(ck.Meta.Model, file+" (its saved config)", []byte(ck.Meta.Config), overrides)
 	if err != nil {
 		return nil, nil, nil, err
 	}

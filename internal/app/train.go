@@ -37,7 +37,11 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(model, configPath, o.Overrides)
+	load := config.Load
+	if o.Resume && configPath != "" {
+		load = config.LoadSavedFile // the run's config, written with its weights
+	}
+	cfg, err := load(model, configPath, o.Overrides)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -88,9 +89,70 @@ func Load(model, path string, overrides []Override) (*Config, error) {
 	return LoadFrom(model, path, body, overrides)
 }
 
+// changedDefaults are the keys whose built-in default changed, with the value
+// that a configuration saved before the key existed meant: such a saved
+// configuration (a checkpoint's, a run's config.yaml) lacks the key, and the
+// new default would rebuild another architecture than its weights'.
+var changedDefaults = map[string][]Override{
+	"dcgan": {
+		{Key: "dcgan.g_hidden", Value: "[]", Source: "the default before 2026-11-26"},
+		{Key: "dcgan.d_hidden", Value: "[]", Source: "the default before 2026-11-26"},
+		{Key: "dcgan.ema_decay", Value: "0", Source: "the default before 2026-11-26"},
+	},
+}
+
+// LoadSaved is LoadFrom for a configuration genmodel saved (every key
+// resolved): a key of changedDefaults that it lacks takes the value it meant
+// when it was written, not today's default.
+func LoadSaved(model, source string, body []byte, overrides []Override) (*Config, error) {
+	doc, err := parseYAMLMapping(source, body)
+	if err != nil {
+		return nil, err
+	}
+	saved, err := flatten(doc.Content[0], "", source)
+	if err != nil {
+		return nil, err
+	}
+	var before []Override
+	for _, o := range changedDefaults[model] {
+		if !slices.ContainsFunc(saved, func(s Override) bool { return s.Key == o.Key }) {
+			before = append(before, o)
+		}
+	}
+	// The old values go first, so the saved keys and the overrides still win.
+	return load(model, append(append(before, saved...), overrides...))
+}
+
+// LoadSavedFile is LoadSaved of the file at path.
+func LoadSavedFile(model, path string, overrides []Override) (*Config, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return LoadSaved(model, path, body, overrides)
+}
+
 // LoadFrom is Load with the YAML file's content given as body (nil for none)
 // and source naming it in errors (a checkpoint's embedded config, say).
 func LoadFrom(model, source string, body []byte, overrides []Override) (*Config, error) {
+	var all []Override
+	if body != nil {
+		doc, err := parseYAMLMapping(source, body)
+		if err != nil {
+			return nil, err
+		}
+		fileOverrides, err := flatten(doc.Content[0], "", source)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, fileOverrides...)
+	}
+	return load(model, append(all, overrides...))
+}
+
+// load resolves model's configuration from the embedded defaults and the
+// overrides, applied in order.
+func load(model string, all []Override) (*Config, error) {
 	raw, err := DefaultYAML(model)
 	if err != nil {
 		return nil, err
@@ -105,20 +167,6 @@ func LoadFrom(model, source string, body []byte, overrides []Override) (*Config,
 		return nil, fmt.Errorf("embedded configs/%s.yaml: %w", model, err)
 	}
 	schema := defaults.Content[0]
-
-	var all []Override
-	if body != nil {
-		doc, err := parseYAMLMapping(source, body)
-		if err != nil {
-			return nil, err
-		}
-		fileOverrides, err := flatten(doc.Content[0], "", source)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, fileOverrides...)
-	}
-	all = append(all, overrides...)
 	for _, o := range all {
 		val, err := checkOverride(schema, o)
 		if err != nil {

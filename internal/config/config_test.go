@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -166,5 +168,54 @@ func TestDecodeKeepsDefaultsBesideOverride(t *testing.T) {
 	}
 	if s.LatentDim != 8 || len(s.Hidden) != 2 || s.Hidden[0] != 256 {
 		t.Errorf("decoded %+v, want latent 8 and hidden [256 128]", s)
+	}
+}
+
+// TestSavedConfigKeepsOldDefaults checks that a configuration genmodel saved
+// before a key's default changed rebuilds the architecture its weights have:
+// LoadSaved gives a missing changed key its old value, while a saved value,
+// an override and a user's own file (Load) are untouched.
+func TestSavedConfigKeepsOldDefaults(t *testing.T) {
+	cfg, err := Load("dcgan", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := cfg.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A config saved before g_hidden, d_hidden and a default ema_decay existed.
+	var old []string
+	for _, line := range strings.Split(string(full), "\n") {
+		key := strings.TrimSpace(strings.SplitN(line, ":", 2)[0])
+		if key != "g_hidden" && key != "d_hidden" && key != "ema_decay" {
+			old = append(old, line)
+		}
+	}
+	oldBody := []byte(strings.Join(old, "\n"))
+	withHidden := []byte(strings.Replace(strings.Join(old, "\n"), "dcgan:\n", "dcgan:\n  g_hidden: [64]\n", 1))
+	cases := []struct {
+		name      string
+		load      func() (*Config, error)
+		g, d, ema string
+	}{
+		{"saved before the keys", func() (*Config, error) { return LoadSaved("dcgan", "ck", oldBody, nil) }, "[]", "[]", "0"},
+		{"saved with g_hidden", func() (*Config, error) { return LoadSaved("dcgan", "ck", withHidden, nil) }, "[64]", "[]", "0"},
+		{"saved today", func() (*Config, error) { return LoadSaved("dcgan", "ck", full, nil) }, "[1024]", "[1024]", "0.999"},
+		{"override wins", func() (*Config, error) {
+			return LoadSaved("dcgan", "ck", oldBody, []Override{{Key: "dcgan.ema_decay", Value: "0.5", Source: "--set"}})
+		}, "[]", "[]", "0.5"},
+		{"a user's file takes today's defaults", func() (*Config, error) { return LoadFrom("dcgan", "mine.yaml", oldBody, nil) }, "[1024]", "[1024]", "0.999"},
+	}
+	for _, c := range cases {
+		cfg, err := c.load()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got := []string{fmt.Sprint(cfg.v.Get("dcgan.g_hidden")), fmt.Sprint(cfg.v.Get("dcgan.d_hidden")), fmt.Sprint(cfg.Float("dcgan.ema_decay"))}
+		want := []string{strings.ReplaceAll(c.g, ",", ""), c.d, c.ema}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: g_hidden, d_hidden, ema_decay = %v, want %v", c.name, got, want)
+		}
 	}
 }
