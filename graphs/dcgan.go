@@ -179,29 +179,33 @@ func NewDCGAN(cfg DCGANConfig, rng *rand.Rand) (*DCGAN, error) {
 	if cfg.Codes > 0 {
 		m.DQ = normalLinear(ps, "discriminator.q", features, cfg.Codes, std, rng)
 	}
+	// D's linear layers: spectrally normalized, or N(0, std) with batch
+	// normalization after each hidden one.
+	dLinear := func(name string, in, out int) *Linear {
+		if cfg.SpectralNorm {
+			return m.spectralLinear(ps, name, in, out, rng)
+		}
+		return normalLinear(ps, name, in, out, std, rng)
+	}
 	if cfg.SpectralNorm {
 		m.DConv1 = m.spectralConv(ps, "discriminator.conv1", 1, base, rng)
 		m.DConv2 = m.spectralConv(ps, "discriminator.conv2", base, 2*base, rng)
-		in := 2 * base * 49
-		for i, width := range cfg.DHidden {
-			m.DHiddenFC = append(m.DHiddenFC, m.spectralLinear(ps, fmt.Sprintf("discriminator.hidden.%d", i), in, width, rng))
-			in = width
-		}
-		m.DFC = m.spectralLinear(ps, "discriminator.fc", features, 1, rng)
-		return m, nil
+	} else {
+		m.DConv1 = NewConv2d(ps, "discriminator.conv1", 1, base, 4, 2, 1, rng)
+		normalInit(m.DConv1.Weight, std, rng)
+		clear(m.DConv1.Bias.Data)
+		m.DConv2 = NewConv2dNoBias(ps, "discriminator.conv2", base, 2*base, 4, 2, 1, std, rng)
+		m.DBN2 = NewBatchNorm(ps, "discriminator.bn2", 2*base, std, rng)
 	}
-	m.DConv1 = NewConv2d(ps, "discriminator.conv1", 1, base, 4, 2, 1, rng)
-	normalInit(m.DConv1.Weight, std, rng)
-	clear(m.DConv1.Bias.Data)
-	m.DConv2 = NewConv2dNoBias(ps, "discriminator.conv2", base, 2*base, 4, 2, 1, std, rng)
-	m.DBN2 = NewBatchNorm(ps, "discriminator.bn2", 2*base, std, rng)
 	in := 2 * base * 49
 	for i, width := range cfg.DHidden {
-		m.DHiddenFC = append(m.DHiddenFC, normalLinear(ps, fmt.Sprintf("discriminator.hidden.%d", i), in, width, std, rng))
-		m.DHiddenBN = append(m.DHiddenBN, NewBatchNorm(ps, fmt.Sprintf("discriminator.hidden_bn.%d", i), width, std, rng))
+		m.DHiddenFC = append(m.DHiddenFC, dLinear(fmt.Sprintf("discriminator.hidden.%d", i), in, width))
+		if !cfg.SpectralNorm {
+			m.DHiddenBN = append(m.DHiddenBN, NewBatchNorm(ps, fmt.Sprintf("discriminator.hidden_bn.%d", i), width, std, rng))
+		}
 		in = width
 	}
-	m.DFC = normalLinear(ps, "discriminator.fc", features, 1, std, rng)
+	m.DFC = dLinear("discriminator.fc", features, 1)
 	return m, nil
 }
 

@@ -105,11 +105,7 @@ var changedDefaults = map[string][]Override{
 // resolved): a key of changedDefaults that it lacks takes the value it meant
 // when it was written, not today's default.
 func LoadSaved(model, source string, body []byte, overrides []Override) (*Config, error) {
-	doc, err := parseYAMLMapping(source, body)
-	if err != nil {
-		return nil, err
-	}
-	saved, err := flatten(doc.Content[0], "", source)
+	saved, err := fileOverrides(source, body)
 	if err != nil {
 		return nil, err
 	}
@@ -137,17 +133,21 @@ func LoadSavedFile(model, path string, overrides []Override) (*Config, error) {
 func LoadFrom(model, source string, body []byte, overrides []Override) (*Config, error) {
 	var all []Override
 	if body != nil {
-		doc, err := parseYAMLMapping(source, body)
-		if err != nil {
+		var err error
+		if all, err = fileOverrides(source, body); err != nil {
 			return nil, err
 		}
-		fileOverrides, err := flatten(doc.Content[0], "", source)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, fileOverrides...)
 	}
 	return load(model, append(all, overrides...))
+}
+
+// fileOverrides are the keys a YAML file sets, as overrides from source.
+func fileOverrides(source string, body []byte) ([]Override, error) {
+	doc, err := parseYAMLMapping(source, body)
+	if err != nil {
+		return nil, err
+	}
+	return flatten(doc.Content[0], "", source)
 }
 
 // load resolves model's configuration from the embedded defaults and the

@@ -437,10 +437,7 @@ func (m *GAN) critic(imgs sample.Images, k int) ([]float32, error) {
 			x[i] = 2*v - 1
 		}
 		if onehot != nil {
-			clear(onehot)
-			for r := range rows {
-				onehot[r*m.Net.Classes()+classOf(lo+r)] = 1
-			}
+			fillClasses(onehot, m.Net.Classes(), lo, classOf) // rows past the images are ignored
 		}
 		if err := prog.Run(); err != nil {
 			return nil, err
@@ -489,11 +486,7 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 			}
 		}
 		if onehot != nil {
-			clear(onehot)
-			width, classOf := m.oneHotWidth(), m.classOf(k)
-			for r := 0; r < chunkSize; r++ {
-				onehot[r*width+classOf(lo+r)] = 1
-			}
+			fillClasses(onehot, m.oneHotWidth(), lo, m.classOf(k))
 		}
 		if err := prog.Run(); err != nil {
 			return sample.Images{}, err
@@ -516,19 +509,14 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 // the previous statistics back.
 func (m *GAN) standingStats() (restore func(), err error) {
 	norms := m.Net.GenNorms()
-	var saved [][]float32
+	var stats []*graphs.Param
 	for _, bn := range norms {
-		for _, p := range []*graphs.Param{bn.RunningMean, bn.RunningVar, bn.NumBatchesTracked} {
-			saved = append(saved, slices.Clone(p.Data))
-		}
+		stats = append(stats, bn.RunningMean, bn.RunningVar, bn.NumBatchesTracked)
 	}
+	saved := snapshot(stats)
 	restore = func() {
-		i := 0
-		for _, bn := range norms {
-			for _, p := range []*graphs.Param{bn.RunningMean, bn.RunningVar, bn.NumBatchesTracked} {
-				copy(p.Data, saved[i])
-				i++
-			}
+		for i, p := range stats {
+			copy(p.Data, saved[i])
 		}
 	}
 	if len(norms) == 0 {
@@ -557,16 +545,31 @@ func (m *GAN) standingStats() (restore func(), err error) {
 		}
 		fillNormal(z, rng)
 		if onehot != nil {
-			clear(onehot)
-			for r := range chunkSize {
-				onehot[r*width+classOf(i*chunkSize+r)] = 1
-			}
+			fillClasses(onehot, width, i*chunkSize, classOf)
 		}
 		if err := prog.Run(); err != nil {
 			return restore, err
 		}
 	}
 	return restore, nil
+}
+
+// fillClasses writes into dst, rows of width, the one-hot of image
+// first+row's class.
+func fillClasses(dst []float32, width, first int, classOf func(int) int) {
+	clear(dst)
+	for r := range len(dst) / width {
+		dst[r*width+classOf(first+r)] = 1
+	}
+}
+
+// snapshot copies the tensors' values.
+func snapshot(ps []*graphs.Param) [][]float32 {
+	out := make([][]float32, len(ps))
+	for i, p := range ps {
+		out[i] = slices.Clone(p.Data)
+	}
+	return out
 }
 
 // standingBatches batches of chunkSize images give the standing statistics,

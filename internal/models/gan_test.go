@@ -179,14 +179,6 @@ func TestConditionalSamplesFollowTheClass(t *testing.T) {
 	}
 }
 
-func snapshot(ps []*graphs.Param) [][]float32 {
-	out := make([][]float32, len(ps))
-	for i, p := range ps {
-		out[i] = append([]float32(nil), p.Data...)
-	}
-	return out
-}
-
 func changed(before [][]float32, ps []*graphs.Param) bool {
 	for i, p := range ps {
 		for j, v := range p.Data {
