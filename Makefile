@@ -34,7 +34,7 @@ bench:          ## Go benchmarks and the PyTorch references in one run: throughp
 	scripts/bench.sh $(MNIST_DIR)
 
 bench-go:       ## Go benchmarks of the training and sampling steps alone
-	$(GO) test ./internal/models/ -run '^$$' -bench . -benchtime 3s -benchmem
+	$(GO) test ./internal/models/all/ -run '^$$' -bench . -benchtime 3s -benchmem
 
 pytorch:        ## install PyTorch from Debian's packages, for the comparisons
 	apt-get update -qq && apt-get install -y -qq python3-torch python3-scipy python3-pil

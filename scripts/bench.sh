@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run genmodel's Go benchmarks (internal/models) and the PyTorch references
+# Run genmodel's Go benchmarks (internal/models/all) and the PyTorch references
 # (../shared/bench/{vae,gan,ddpm}_ref.py, at 1 and at 2 threads) back to back on
 # this machine, then print one Markdown table: images/s of each, the throughput
 # ratio genmodel / best PyTorch, genmodel's B/op and allocs/op per step, and the
@@ -53,9 +53,9 @@ trap 'rm -rf "$work"' EXIT
 
 # Go side: one test binary, one process per benchmark.
 declare -A gm_ips gm_bop gm_allocs gm_rss
-say "building the internal/models test binary"
-(cd "$repo" && "$go" test -c -o "$work/models.test" ./internal/models) >&2
-(cd "$repo/internal/models" && "$work/models.test" -test.list '^Benchmark') > "$work/list" 2>&1 ||
+say "building the internal/models/all test binary"
+(cd "$repo" && "$go" test -c -o "$work/models.test" ./internal/models/all) >&2
+(cd "$repo/internal/models/all" && "$work/models.test" -test.list '^Benchmark') > "$work/list" 2>&1 ||
   die_log "$work/list" "models.test -test.list failed"
 
 # gobench NAME: run BenchmarkNAME, or leave gm_ips[NAME] unset if it does not exist.
@@ -66,7 +66,7 @@ gobench() {
     return 0
   fi
   say "genmodel Benchmark$name, -benchtime $benchtime"
-  if ! (cd "$repo/internal/models" && /usr/bin/time -v -o "$out.time" "$work/models.test" -test.run '^$' \
+  if ! (cd "$repo/internal/models/all" && /usr/bin/time -v -o "$out.time" "$work/models.test" -test.run '^$' \
     -test.bench "^Benchmark$name\$" -test.benchtime "$benchtime" -test.benchmem) > "$out.log" 2>&1; then
     grep '^Command ' "$out.time" >> "$out.log" || true
     die_log "$out.log" "Benchmark$name failed"

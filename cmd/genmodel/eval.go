@@ -8,8 +8,8 @@ import (
 
 func newEvalCmd() *cobra.Command {
 	var (
-		o    app.EvalOptions
-		sets []string
+		o     app.EvalOptions
+		flags *drawFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval (--checkpoint PATH | --images PATH) [flags]",
@@ -26,7 +26,7 @@ With --images (a folder of PNG/JPEG images, or one PNG grid with 28x28 tiles
 and 2-pixel padding): the evaluator's figures alone.
 
 The evaluator works in the features of genmodel's MNIST classifier (embedded
-in the binary; --classifier for another): FID against the MNIST test set (or
+in the binary; --feature-net for another): FID against the MNIST test set (or
 --ref FOLDER), class coverage (histogram, classes present, entropy, mean
 top-class probability, classifier score) and precision/recall
 (Kynkaanniemi et al. 2019, k=3). FID depends on the number of images: compare
@@ -39,29 +39,21 @@ figures at equal --n only.`,
   genmodel eval --images grid.png --ref my-reference-digits/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			if o.Overrides, err = parseSets(sets); err != nil {
+			if err := flags.fill(cmd, &o.DrawFlags); err != nil {
 				return err
 			}
-			o.Diffusion.EtaSet = cmd.Flags().Changed("eta")
 			return app.Eval(o, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Model, "model", "", "model of the checkpoint (checked against it; optional)")
-	f.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint file or run folder")
+	flags = addDrawFlags(f, &o.DrawFlags, "eval.iwae_k=1000")
 	f.StringVar(&o.Images, "images", "", "measure these images (folder or PNG grid) instead of a model")
 	f.StringVar(&o.Ref, "ref", "", "reference folder of images instead of the MNIST test set")
-	f.StringVar(&o.Classifier, "classifier", "", "feature network checkpoint (default: the embedded one)")
+	f.StringVar(&o.FeatureNet, "feature-net", "", "the evaluator's feature network, a classifier checkpoint (default: the embedded one)")
 	f.IntVar(&o.N, "n", 1000, "images to sample from a generative model (0: none)")
 	f.IntVar(&o.K, "k", 3, "neighbourhood size of precision/recall")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
-	f.Uint64Var(&o.Seed, "seed", 0, "seed of the evaluation noise")
-	f.StringArrayVar(&sets, "set", nil, "override a saved config key, e.g. --set eval.iwae_k=1000")
-	addDiffusionFlags(f, &o.Diffusion)
 	f.StringSliceVar(&o.Metrics, "metrics", nil, "extra measurements: nll (a diffusion model's variational bound in bits/dim)")
 	f.IntVar(&o.NLLImages, "nll-images", 100, "test images of --metrics nll (each costs T network evaluations, in batches of 100)")
-	f.Float64Var(&o.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
-	f.StringVar(&o.Diffusion.Classifier, "guidance-classifier", "", "diffusion: noisy-classifier checkpoint of --guidance classifier")
 	return cmd
 }

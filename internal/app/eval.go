@@ -8,28 +8,20 @@ import (
 	"time"
 
 	"github.com/genmodel/genmodel/data"
-	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/evaluate"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
-	"github.com/genmodel/genmodel/internal/train"
 )
 
 // EvalOptions are the inputs of `genmodel eval`.
 type EvalOptions struct {
-	Model      string
-	Checkpoint string
+	DrawFlags
 	Images     string // a folder of images or a PNG grid to measure instead of a model
 	Ref        string // reference folder instead of the MNIST test set
-	Classifier string // feature network checkpoint ("" for the embedded one)
+	FeatureNet string // the evaluator's feature network ("" for the embedded classifier)
 	N          int    // images to sample from a generative model
 	K          int    // precision/recall neighbourhood
 	JSON       bool
-	Seed       uint64
-	Overrides  []config.Override
-	Diffusion  DiffusionFlags
-	// Temperature, when positive, scales a flow's or a GAN's latent noise.
-	Temperature float64
 	// Metrics lists extra measurements: "nll" (a diffusion model's
 	// variational bound on NLLImages test images).
 	Metrics   []string
@@ -90,7 +82,7 @@ func evalImages(o EvalOptions, res *evalResult) error {
 		return err
 	}
 	res.add("images_path", o.Images)
-	net, err := evaluate.LoadNet(o.Classifier)
+	net, err := evaluate.LoadNet(o.FeatureNet)
 	if err != nil {
 		return err
 	}
@@ -98,11 +90,11 @@ func evalImages(o EvalOptions, res *evalResult) error {
 }
 
 func evalModel(o EvalOptions, res *evalResult) error {
-	m, cfg, ck, err := loadTrained(o.Model, o.Checkpoint, o.Overrides)
+	m, err := loadTrained(o.Model, o.Checkpoint, o.Overrides, o.Deps)
 	if err != nil {
 		return err
 	}
-	common, err := cfg.Common()
+	common, err := m.cfg.Common()
 	if err != nil {
 		return err
 	}
@@ -115,9 +107,9 @@ func evalModel(o EvalOptions, res *evalResult) error {
 		return err
 	}
 	res.add("model", rep.Model)
-	res.add("checkpoint", ck.Path)
-	res.add("epoch", ck.Meta.Epoch)
-	res.add("step", ck.Meta.Step)
+	res.add("checkpoint", m.ck.Path)
+	res.add("epoch", m.ck.Meta.Epoch)
+	res.add("step", m.ck.Meta.Step)
 	if rep.Images > 0 {
 		res.add("test_images", rep.Images)
 	}
@@ -126,76 +118,75 @@ func evalModel(o EvalOptions, res *evalResult) error {
 	}
 	res.notes = append(res.notes, rep.Notes...)
 	for _, metric := range o.Metrics {
-		if metric != "nll" {
-			return fmt.Errorf("--metrics %s: the extra metric is nll", metric)
-		}
-		dm, ok := m.(*models.DDPM)
-		if !ok {
-			return fmt.Errorf("--metrics nll bounds a diffusion model's likelihood; the %s reports its own (flows: bits_per_dim, the VAE: iwae_nll_nats)", ck.Meta.Model)
-		}
-		start := time.Now()
-		bpd, n, err := dm.NLLBitsPerDim(test, o.NLLImages, rand.New(rand.NewPCG(o.Seed, 0x4e4c4c))) // "NLL"
-		if err != nil {
+		if err := addExtraMetric(o, m, metric, test, res); err != nil {
 			return err
 		}
-		res.add("nll_bits_per_dim", bpd)
-		res.add("nll_images", n)
-		res.add("nll_seconds", time.Since(start).Seconds())
-		res.notes = append(res.notes, fmt.Sprintf("nll_bits_per_dim: the DDPM variational bound L_vlb (discretized decoder, sigma_t^2 = beta_t) on the first %d test images, one x_t draw per timestep", n))
 	}
-	s, ok := m.(train.Sampler)
-	if !ok || o.N == 0 {
-		return nil
+	if len(m.Kinds()) == 0 || o.N == 0 {
+		return nil // a classifier draws nothing; --n 0 asks for nothing
 	}
 	if o.N < 0 {
 		return fmt.Errorf("--n must not be negative, got %d", o.N)
 	}
-	if err := applyDiffusion(m, ck.Meta.Model, o.Diffusion, nil); err != nil {
-		return err
-	}
-	if err := applyTemperature(m, ck.Meta.Model, o.Temperature); err != nil {
-		return err
-	}
-	if dm, ok := m.(*models.DDPM); ok {
-		so := dm.Sampling()
-		res.add("sampler", so.Sampler)
-		res.add("sample_steps", so.Steps)
-	}
+	req := o.request(o.N, -1, -1)
 	start := time.Now()
-	imgs, err := s.Samples(o.N, rand.New(rand.NewPCG(o.Seed, 0x53414d50))) // "SAMP"
+	d, err := models.Draw(m, m.name, req, sample.NewRand(o.Seed))
 	if err != nil {
 		return err
 	}
 	res.add("sample_images_per_sec", float64(o.N)/time.Since(start).Seconds())
-	if nf, ok := m.(interface{ NonFiniteSamples() int }); ok {
-		res.add("nonfinite_samples", nf.NonFiniteSamples())
+	for _, f := range d.Facts {
+		res.add(f.Name, f.Value)
 	}
-	net, err := evaluate.LoadNet(o.Classifier)
+	net, err := evaluate.LoadNet(o.FeatureNet)
 	if err != nil {
 		return err
 	}
-	if err := addFigures(o, net, common.Data.Dir, imgs, res); err != nil {
+	if err := addFigures(o, net, common.Data.Dir, d.Images, res); err != nil {
 		return err
 	}
-	if cs, ok := m.(models.ClassSampler); ok && cs.Classes() > 0 {
-		return addClassMatch(o, net, cs, res)
+	if m.Classes(req) > 0 {
+		return addClassMatch(o, net, m, req, res)
 	}
+	return nil
+}
+
+// addExtraMetric adds an --metrics measurement.
+func addExtraMetric(o EvalOptions, m *trained, metric string, test *data.Dataset, res *evalResult) error {
+	if metric != "nll" {
+		return fmt.Errorf("--metrics %s: the extra metric is nll", metric)
+	}
+	lb, ok := m.Model.(models.LikelihoodBound)
+	if !ok {
+		return fmt.Errorf("--metrics nll bounds a diffusion model's likelihood; the %s reports its own (flows: bits_per_dim, the VAE: iwae_nll_nats)", m.name)
+	}
+	start := time.Now()
+	bpd, n, note, err := lb.NLLBitsPerDim(test, o.NLLImages, rand.New(rand.NewPCG(o.Seed, 0x4e4c4c))) // "NLL"
+	if err != nil {
+		return err
+	}
+	res.add("nll_bits_per_dim", bpd)
+	res.add("nll_images", n)
+	res.add("nll_seconds", time.Since(start).Seconds())
+	res.notes = append(res.notes, note)
 	return nil
 }
 
 // addClassMatch asks a conditional model for each class in turn and reports
 // how often the classifier recognizes the class asked for.
-func addClassMatch(o EvalOptions, net *evaluate.Net, cs models.ClassSampler, res *evalResult) error {
-	per := max(1, o.N/cs.Classes())
+func addClassMatch(o EvalOptions, net *evaluate.Net, m *trained, req sample.Request, res *evalResult) error {
+	classes := m.Classes(req)
+	req.N = max(1, o.N/classes)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x434c4153)) // "CLAS"
-	match := make([]float64, cs.Classes())
+	match := make([]float64, classes)
 	worst := 1.0
 	for k := range match {
-		imgs, err := cs.SamplesOfClass(per, k, rng)
+		req.Class = k
+		d, err := models.Draw(m, m.name, req, rng)
 		if err != nil {
 			return err
 		}
-		f, err := net.Extract(imgs)
+		f, err := net.Extract(d.Images)
 		if err != nil {
 			return err
 		}
@@ -204,7 +195,7 @@ func addClassMatch(o EvalOptions, net *evaluate.Net, cs models.ClassSampler, res
 	}
 	res.add("class_match", match)
 	res.add("class_match_min", worst)
-	res.notes = append(res.notes, fmt.Sprintf("class_match[k]: share of %d samples asked for class k that the classifier labels k", per))
+	res.notes = append(res.notes, fmt.Sprintf("class_match[k]: share of %d samples asked for class k that the classifier labels k", req.N))
 	return nil
 }
 

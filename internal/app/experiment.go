@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/genmodel/genmodel/internal/plots"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 
+	"github.com/genmodel/genmodel/internal/atomicfile"
 	"github.com/genmodel/genmodel/internal/experiment"
-	"github.com/genmodel/genmodel/internal/safetensors"
+	"github.com/genmodel/genmodel/internal/plots"
 )
 
 // RunOptions are the inputs of `genmodel run`.
@@ -71,7 +71,7 @@ func Compare(paths []string, out string, stdout io.Writer) error {
 		return err
 	}
 	for name, b := range map[string][]byte{"compare.md": md.Bytes(), "compare.csv": csv.Bytes(), "compare.json": js.Bytes()} {
-		if err := safetensors.WriteBytesAtomic(filepath.Join(out, name), b); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(out, name), b); err != nil {
 			return err
 		}
 	}
@@ -80,7 +80,7 @@ func Compare(paths []string, out string, stdout io.Writer) error {
 	if ok, err := experiment.SeedTables(&seed, rows); err != nil {
 		return err
 	} else if ok {
-		if err := safetensors.WriteBytesAtomic(filepath.Join(out, "seed-tables.md"), seed.Bytes()); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(out, "seed-tables.md"), seed.Bytes()); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "\n%s\nwrote seed-tables.md to %s\n", seed.String(), out)

@@ -2,43 +2,103 @@ package app
 
 import (
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
+	_ "github.com/genmodel/genmodel/internal/models/all" // registers every model
 )
+
+// trained is a model rebuilt from a checkpoint.
+type trained struct {
+	models.Model
+	name string // its registry name, from the checkpoint
+	cfg  *config.Config
+	ck   *checkpoint.Checkpoint
+}
 
 // loadTrained rebuilds a model from a checkpoint: the architecture from the
 // configuration saved inside it (plus overrides, e.g. a data.dir on this
 // machine), then the weights. model may be empty; if given it must match.
-func loadTrained(model, path string, overrides []config.Override) (models.Model, *config.Config, *checkpoint.Checkpoint, error) {
+// deps maps dependency names (the flags --NAME) to checkpoints of the
+// trained models this one builds on; it loads them when the model asks.
+func loadTrained(model, path string, overrides []config.Override, deps map[string]string) (*trained, error) {
 	if path == "" {
-		return nil, nil, nil, fmt.Errorf("no checkpoint given; pass --checkpoint FILE or a run folder")
+		return nil, fmt.Errorf("no checkpoint given; pass --checkpoint FILE or a run folder")
 	}
 	file, err := checkpoint.Resolve(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	ck, err := checkpoint.Read(file)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if model != "" && model != ck.Meta.Model {
-		return nil, nil, nil, fmt.Errorf("%s is a %s checkpoint, not %s; use --model %s", file, ck.Meta.Model, model, ck.Meta.Model)
+		return nil, fmt.Errorf("%s is a %s checkpoint, not %s; use --model %s", file, ck.Meta.Model, model, ck.Meta.Model)
 	}
-	if err := models.Check(ck.Meta.Model); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", file, err)
+	entry, err := models.Lookup(ck.Meta.Model)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := checkDeps(entry, deps); err != nil {
+		return nil, err
 	}
 	cfg, err := config.LoadSaved(ck.Meta.Model, file+" (its saved config)", []byte(ck.Meta.Config), overrides)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	m, err := models.New(cfg)
+	m, err := models.New(cfg, depLoader(deps))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if err := ck.LoadInto(ck.Meta.Model, m.Params()); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return m, cfg, ck, nil
+	return &trained{Model: m, name: ck.Meta.Model, cfg: cfg, ck: ck}, nil
+}
+
+// checkDeps refuses a dependency the model does not build on.
+func checkDeps(e models.Entry, deps map[string]string) error {
+	var given []string
+	for name, path := range deps {
+		if path != "" && !slices.ContainsFunc(e.Needs, func(d models.Dependency) bool { return d.Name == name }) {
+			given = append(given, "--"+name)
+		}
+	}
+	if len(given) > 0 {
+		sort.Strings(given)
+		return fmt.Errorf("%s: the %s builds on no such trained model", strings.Join(given, ", "), e.Name)
+	}
+	return nil
+}
+
+// depLoader is the one loader of dependencies: from the checkpoint the
+// dependency's flag names, which must hold the model it expects.
+func depLoader(deps map[string]string) models.Loader {
+	return func(d models.Dependency) (models.Model, error) {
+		path := deps[d.Name]
+		if path == "" {
+			return nil, models.MissingDependency(d)
+		}
+		file, err := checkpoint.Resolve(path)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", d.Name, err)
+		}
+		ck, err := checkpoint.Read(file)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", d.Name, err)
+		}
+		if ck.Meta.Model != d.Model {
+			return nil, fmt.Errorf("--%s %s: a %s checkpoint, where %s is a %s", d.Name, file, ck.Meta.Model, d.Purpose, d.Model)
+		}
+		t, err := loadTrained(d.Model, file, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", d.Name, err)
+		}
+		return t.Model, nil
+	}
 }

@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/genmodel/genmodel/graphs"
-	"github.com/genmodel/genmodel/internal/plots"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/atomicfile"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
-	"github.com/genmodel/genmodel/internal/safetensors"
+	"github.com/genmodel/genmodel/internal/plots"
 	"github.com/genmodel/genmodel/internal/train"
 )
 
@@ -56,7 +56,7 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating run folder: %w", err)
 	}
-	m, err := models.New(cfg)
+	m, err := models.New(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 		return nil, err
 	}
 	configFile := filepath.Join(o.OutDir, "config.yaml")
-	if err := safetensors.WriteBytesAtomic(configFile, yml); err != nil {
+	if err := atomicfile.WriteBytes(configFile, yml); err != nil {
 		return nil, err
 	}
 	log := stdout

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/atomicfile"
 	"github.com/genmodel/genmodel/internal/safetensors"
 )
 
@@ -122,7 +123,7 @@ func Save(dir string, params []*graphs.Param, opts []Named, meta Meta, keep int)
 	if err := safetensors.WriteFile(path, weights, md); err != nil {
 		return "", err
 	}
-	if err := safetensors.WriteFileAtomic(filepath.Join(dir, "latest"), func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, "latest"), func(w io.Writer) error {
 		_, err := fmt.Fprintln(w, filepath.Base(path))
 		return err
 	}); err != nil {

@@ -47,3 +47,12 @@ func (c *Config) Common() (Common, error) {
 	err := c.Decode("", &out)
 	return out, err
 }
+
+// ImageSide is the side of the square images a model is built for: MNIST's
+// 28, or data.image_size for a folder of images, which are resized to it.
+func (d Data) ImageSide() int {
+	if d.Dataset == "mnist" {
+		return 28
+	}
+	return d.ImageSize
+}

@@ -2,11 +2,11 @@ package evaluate
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/genmodel/genmodel/checkpoints"
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/checkpoint"
-	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
 )
 
@@ -32,7 +32,7 @@ func LoadNet(path string) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := graphs.NewClassifier(models.InitRNG(0))
+	c := graphs.NewClassifier(rand.New(rand.NewPCG(0, 0))) // the checkpoint overwrites these weights
 	if err := ck.LoadInto("classifier", c.Params.List()); err != nil {
 		return nil, fmt.Errorf("feature network: %w", err)
 	}
@@ -51,7 +51,7 @@ type Features struct {
 func (n *Net) Extract(imgs sample.Images) (*Features, error) {
 	d := graphs.ClassifierFeatures
 	f := &Features{N: imgs.N, D: d, X: make([]float64, imgs.N*d), Probs: make([]float64, imgs.N*10)}
-	err := models.ClassifierBatches(n.Classifier, 250, imgs, func(lo, rows int, feats, probs []float32) {
+	err := ClassifierBatches(n.Classifier, 250, imgs, func(lo, rows int, feats, probs []float32) {
 		for i, v := range feats[:rows*d] {
 			f.X[lo*d+i] = float64(v)
 		}
@@ -73,4 +73,34 @@ func (f *Features) Subset(rows []int) *Features {
 		s.Probs = append(s.Probs, f.Probs[r*10:(r+1)*10]...)
 	}
 	return s
+}
+
+// ClassifierBatches runs the classifier over imgs in batches, calling visit
+// with the features (rows x 128) and class probabilities (rows x 10) of the
+// images lo..lo+rows.
+func ClassifierBatches(net *graphs.Classifier, batch int, imgs sample.Images, visit func(lo, rows int, features, probs []float32)) error {
+	if imgs.H != net.Side || imgs.W != net.Side {
+		return fmt.Errorf("the classifier takes %dx%d images, got %dx%d", net.Side, net.Side, imgs.H, imgs.W)
+	}
+	batch = max(1, min(batch, imgs.N))
+	e, err := net.BuildEval(batch)
+	if err != nil {
+		return err
+	}
+	prog, err := graphs.Compile(e.Bound, nil, graphs.Outputs{e.Features, e.Probs})
+	if err != nil {
+		return err
+	}
+	defer prog.Close()
+	d := imgs.H * imgs.W
+	for lo := 0; lo < imgs.N; lo += batch {
+		rows := min(batch, imgs.N-lo)
+		clear(e.X)
+		copy(e.X, imgs.Pix[lo*d:(lo+rows)*d])
+		if err := prog.Run(); err != nil {
+			return err
+		}
+		visit(lo, rows, prog.Value(e.Features), prog.Value(e.Probs))
+	}
+	return nil
 }

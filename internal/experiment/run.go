@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/genmodel/genmodel/internal/atomicfile"
 	"github.com/genmodel/genmodel/internal/config"
-	"github.com/genmodel/genmodel/internal/safetensors"
 )
 
 // ErrInterrupted reports that runs were stopped before finishing; running
@@ -168,7 +168,7 @@ func (rn *Runner) one(ctx context.Context, spec *Spec, r Run, s state, tag strin
 		}
 		return fmt.Errorf("run %s: eval failed (%v); see %s", r.Name, err, filepath.Join(r.Dir, "train.log"))
 	}
-	if err := safetensors.WriteBytesAtomic(filepath.Join(r.Dir, "eval.json"), out.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(r.Dir, "eval.json"), out.Bytes()); err != nil {
 		return err
 	}
 	logf("%s %s: done in %s", tag, r.Name, time.Since(start).Round(time.Second))

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/genmodel/genmodel/internal/atomicfile"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/plots"
 	"github.com/genmodel/genmodel/internal/safetensors"
@@ -265,5 +266,5 @@ func SamplesPicture(path string, rows []Row) error {
 		draw.Draw(out, image.Rect(x, caption, x+g.Bounds().Dx(), caption+g.Bounds().Dy()), g, g.Bounds().Min, draw.Src)
 		x += g.Bounds().Dx() + gap
 	}
-	return safetensors.WriteFileAtomic(path, func(w io.Writer) error { return png.Encode(w, out) })
+	return atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, out) })
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
+	_ "github.com/genmodel/genmodel/internal/models/all" // the models runs may name
 )
 
 // Spec is an experiment file.

@@ -18,7 +18,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/genmodel/genmodel/internal/safetensors"
+	"github.com/genmodel/genmodel/internal/atomicfile"
 )
 
 // Series is one metric's values by step.
@@ -173,7 +173,7 @@ func write(path, title, ylabel string, series []Series) error {
 	if err != nil {
 		return err
 	}
-	return safetensors.WriteFileAtomic(path, func(out io.Writer) error {
+	return atomicfile.Write(path, func(out io.Writer) error {
 		_, err := w.WriteTo(out)
 		return err
 	})

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/genmodel/genmodel/internal/atomicfile"
 )
 
 // Tensor is one named float32 tensor in row-major order.
@@ -541,9 +543,9 @@ func displayName(s string) string {
 }
 
 // WriteFile atomically replaces path with a safetensors file holding
-// tensors and metadata; see WriteFileAtomic.
+// tensors and metadata; see atomicfile.Write.
 func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		return Encode(w, tensors, metadata)
 	})
 }

@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/genmodel/genmodel/internal/safetensors"
+	"github.com/genmodel/genmodel/internal/atomicfile"
 )
 
 // Images is a batch of single-channel images, values in any range.
@@ -170,7 +170,7 @@ func SaveGrid(path string, imgs Images, opt GridOptions) error {
 		return fmt.Errorf("writing %s: negative grid padding %d", path, opt.Padding)
 	}
 	grid := MakeGrid(imgs, opt)
-	return safetensors.WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		return png.Encode(w, grid)
 	})
 }
@@ -193,7 +193,7 @@ func SaveSingles(dir string, imgs Images, lo, hi float32) error {
 			img.Pix[j] = ToByte(v, lo, hi)
 		}
 		path := filepath.Join(dir, fmt.Sprintf("%05d.png", i))
-		err := safetensors.WriteFileAtomic(path, func(w io.Writer) error {
+		err := atomicfile.Write(path, func(w io.Writer) error {
 			return png.Encode(w, img)
 		})
 		if err != nil {

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/genmodel/genmodel/internal/app"
+	"github.com/genmodel/genmodel/internal/models"
+)
+
+// drawFlags binds the flags `sample` and `eval` share, declared once. The
+// flags of dependencies (--guidance-classifier, ...) come from what the
+// registered models declare, so a new family's needs appear here unasked.
+type drawFlags struct {
+	sets []string
+	deps map[string]*string
+}
+
+func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, setExample string) *drawFlags {
+	b := &drawFlags{deps: map[string]*string{}}
+	f.StringVar(&d.Model, "model", "", "model of the checkpoint (checked against it; optional)")
+	f.StringVar(&d.Checkpoint, "checkpoint", "", "checkpoint file or run folder")
+	f.Uint64Var(&d.Seed, "seed", 0, "seed of the sampling noise")
+	f.StringArrayVar(&b.sets, "set", nil, "override a saved config key, e.g. --set "+setExample)
+	f.Float64Var(&d.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
+	f.StringVar(&d.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps) or ddim (default: by --steps)")
+	f.IntVar(&d.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DDIM (default: ddpm.sample_steps)")
+	f.Float64Var(&d.Eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
+	f.StringVar(&d.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (needs --guidance-classifier) or cfg (a conditional ddpm)")
+	f.Float64Var(&d.Scale, "scale", 1, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); classifier: s)")
+	for _, dep := range models.Dependencies() {
+		b.deps[dep.Name] = f.String(dep.Name, "", dep.Purpose+": a "+dep.Model+" checkpoint or run folder")
+	}
+	return b
+}
+
+// fill completes d from the parsed flags.
+func (b *drawFlags) fill(cmd *cobra.Command, d *app.DrawFlags) error {
+	var err error
+	if d.Overrides, err = parseSets(b.sets); err != nil {
+		return err
+	}
+	d.EtaSet = cmd.Flags().Changed("eta")
+	d.Deps = map[string]string{}
+	for name, path := range b.deps {
+		d.Deps[name] = *path
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+// Package ddpm is the denoising diffusion family (Ho et al. 2020): the UNet
+// trained to predict noise with its weight average (config.go, train.go),
+// the guided reverse process over the samplers of internal/diffusion
+// (pipeline.go), the pictures of the forward and reverse processes
+// (pictures.go) and the variational bound (nll.go). The networks are in
+// graphs; the schedules and samplers, pure math, in internal/diffusion.
+package ddpm
+
+import (
+	"fmt"
+
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/diffusion"
+	"github.com/genmodel/genmodel/internal/models"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// guidanceDep is the dependency of classifier guidance: a noisy
+// classifier trained on the ddpm's noise schedule.
+var guidanceDep = models.Dependency{
+	Name:    "guidance-classifier",
+	Model:   "noisy-classifier",
+	Purpose: "the classifier of --guidance classifier",
+}
+
+// Entry describes the ddpm to the registry (internal/models/all).
+var Entry = models.Entry{
+	Name:    "ddpm",
+	Summary: "denoising diffusion (eps-prediction, T=1000, linear or cosine betas) with the UNet-S network, EMA weights, DDPM and DDIM samplers",
+	Needs:   []models.Dependency{guidanceDep},
+	Build:   newDDPM,
+}
+
+// section is the `ddpm:` section of the configuration.
+type section struct {
+	diffusion.ScheduleConfig `mapstructure:",squash"`
+	Channels                 int     `mapstructure:"channels"`
+	TimeEmbed                int     `mapstructure:"time_embed"`
+	Groups                   int     `mapstructure:"groups"`
+	EMADecay                 float64 `mapstructure:"ema_decay"`
+	GridSteps                int     `mapstructure:"grid_steps"`
+	Conditional              bool    `mapstructure:"conditional"`
+	ClassDropout             float64 `mapstructure:"class_dropout"`
+	Sampler                  string  `mapstructure:"sampler"`
+	Steps                    int     `mapstructure:"sample_steps"`
+	Eta                      float64 `mapstructure:"eta"`
+}
+
+// DDPM trains a UNet to predict noise and samples with the reverse
+// processes of package diffusion.
+type DDPM struct {
+	Net    *graphs.UNet
+	EMA    *graphs.UNet // the averaged weights, "ema."-prefixed in checkpoints
+	Sched  *diffusion.Schedule
+	cfg    section
+	common config.Common
+	side   int // of the square images
+	deps   models.Loader
+
+	trainG  *graphs.NoiseGraph
+	prog    *graphs.Program
+	opt     *train.Adam
+	ts      []int
+	x0      []float32
+	metrics []train.Metric
+}
+
+func newDDPM(cfg *config.Config, common config.Common, deps models.Loader) (models.Model, error) {
+	var s section
+	if err := cfg.Decode("ddpm", &s); err != nil {
+		return nil, err
+	}
+	side := common.Data.ImageSide()
+	if side != 28 {
+		return nil, fmt.Errorf("config: UNet-S is built for 28x28 images; set data.image_size to 28")
+	}
+	if s.EMADecay < 0 || s.EMADecay >= 1 {
+		return nil, fmt.Errorf("config: ddpm.ema_decay must be in [0, 1), got %g", s.EMADecay)
+	}
+	if s.GridSteps < 1 || s.GridSteps > s.Timesteps {
+		return nil, fmt.Errorf("config: ddpm.grid_steps must be between 1 and ddpm.timesteps (%d), got %d", s.Timesteps, s.GridSteps)
+	}
+	sched, err := s.Build()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if s.ClassDropout < 0 || s.ClassDropout >= 1 {
+		return nil, fmt.Errorf("config: ddpm.class_dropout must be in [0, 1), got %g", s.ClassDropout)
+	}
+	ucfg := graphs.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups}
+	if s.Conditional {
+		if common.Data.Dataset != "mnist" {
+			return nil, fmt.Errorf("config: ddpm.conditional needs labelled data (data.dataset mnist)")
+		}
+		ucfg.Classes = 10
+	}
+	net, err := graphs.NewUNet(ucfg, models.InitRNG(common.Seed))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	m := &DDPM{Net: net, Sched: sched, cfg: s, common: common, side: side, deps: deps}
+	if _, err := m.resolve(m.configured()); err != nil {
+		return nil, fmt.Errorf("config: ddpm.%w", err)
+	}
+	if s.EMADecay > 0 {
+		m.EMA, _ = graphs.NewUNet(ucfg, models.InitRNG(common.Seed))
+		m.EMA.Params.Prefix("ema.")
+	}
+	return m, nil
+}
+
+// pixels is the number of pixels of one image.
+func (m *DDPM) pixels() int { return m.side * m.side }

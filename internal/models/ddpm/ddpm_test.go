@@ -1,0 +1,244 @@
+package ddpm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/genmodel/genmodel/data"
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/diffusion"
+	"github.com/genmodel/genmodel/internal/models"
+	"github.com/genmodel/genmodel/internal/models/classifiers"
+	"github.com/genmodel/genmodel/internal/models/modeltest"
+	"github.com/genmodel/genmodel/internal/sample"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// smallDDPM is the ddpm with a narrow UNet, for fast tests.
+func smallDDPM(t *testing.T, extra ...config.Override) *DDPM {
+	t.Helper()
+	return smallGuidedDDPM(t, nil, extra...)
+}
+
+// smallGuidedDDPM is smallDDPM with deps as its dependencies' loader.
+func smallGuidedDDPM(t *testing.T, deps models.Loader, extra ...config.Override) *DDPM {
+	t.Helper()
+	sets := []config.Override{set("ddpm.channels", "8"), set("ddpm.time_embed", "16"), set("ddpm.groups", "2")}
+	return modeltest.New(t, Entry, deps, append(sets, extra...)...).(*DDPM)
+}
+
+var set = modeltest.Set
+
+// TestEMAWarmup checks the EMA's decay sequence min(0.9995, (1+n)/(10+n)):
+// after the first update (n = 0, decay 0.1) the average is 0.1 init + 0.9
+// weights; with ema_decay 0 there is no EMA and samples use the weights.
+func TestEMAWarmup(t *testing.T) {
+	m := smallDDPM(t)
+	init := append([]float32(nil), m.EMA.Params.List()[0].Data...)
+	if _, err := m.TrainStep(modeltest.NoiseBatch(4), 0, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	w, e := m.Net.Params.List()[0].Data, m.EMA.Params.List()[0].Data
+	for i := range w {
+		want := 0.1*float64(init[i]) + 0.9*float64(w[i])
+		if math.Abs(float64(e[i])-want) > 1e-6 {
+			t.Fatalf("EMA[%d] = %v after one update, want %v", i, e[i], want)
+		}
+	}
+	if m.EMA.Params.List()[0].Name != "ema.temb.0.weight" {
+		t.Errorf("EMA parameter named %s", m.EMA.Params.List()[0].Name)
+	}
+	noEMA := smallDDPM(t, set("ddpm.ema_decay", "0"))
+	if noEMA.EMA != nil || noEMA.sampler() != noEMA.Net || len(noEMA.Params()) != len(noEMA.Net.Params.List()) {
+		t.Error("ema_decay 0 still keeps an average")
+	}
+}
+
+func TestSamplingOptions(t *testing.T) {
+	m := smallDDPM(t)
+	eta := 0.5
+	cases := []struct {
+		in      sample.Diffusion
+		sampler string
+		steps   int
+		ok      bool
+	}{
+		{sample.Diffusion{}, diffusion.SamplerDDIM, 100, true}, // ddpm.sample_steps
+		{sample.Diffusion{Steps: 1000}, diffusion.SamplerAncestral, 1000, true},
+		{sample.Diffusion{Steps: 50, Eta: &eta}, diffusion.SamplerDDIM, 50, true},
+		{sample.Diffusion{Sampler: diffusion.SamplerDDIM, Steps: 1000}, diffusion.SamplerDDIM, 1000, true},
+		{sample.Diffusion{Sampler: diffusion.SamplerAncestral, Steps: 50}, "", 0, false},
+		{sample.Diffusion{Steps: 1001}, "", 0, false},
+		{sample.Diffusion{Sampler: "euler"}, "", 0, false},
+		{sample.Diffusion{Guidance: GuidanceCFG}, "", 0, false}, // not conditional
+		{sample.Diffusion{Guidance: "steer"}, "", 0, false},
+		{sample.Diffusion{Guidance: GuidanceClassifier, Scale: -1}, "", 0, false},
+	}
+	for _, c := range cases {
+		got, err := m.options(c.in)
+		if (err == nil) != c.ok {
+			t.Errorf("%+v: error %v, want ok=%v", c.in, err, c.ok)
+			continue
+		}
+		if c.ok && (got.Sampler != c.sampler || got.Steps != c.steps) {
+			t.Errorf("%+v resolved to %s/%d, want %s/%d", c.in, got.Sampler, got.Steps, c.sampler, c.steps)
+		}
+	}
+	if _, err := Entry.New(modeltest.Config(t, "ddpm", set("ddpm.sample_steps", "5000")), nil); err == nil {
+		t.Error("ddpm.sample_steps 5000 accepted with T = 1000")
+	}
+}
+
+// TestTrajectoryPictures checks the shapes of the two diagrams and that
+// the reverse chain starts as noise and ends in the sampler's range.
+func TestTrajectoryPictures(t *testing.T) {
+	m := smallDDPM(t)
+	opt, err := m.options(sample.Diffusion{Steps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	opt.Progress = func(n int) func() { steps = n; return func() {} }
+	imgs, grid, err := m.Trajectory(2, 5, opt, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imgs.N != 10 || grid.NRow != 5 || grid.Lo != -1 || steps != 10 {
+		t.Fatalf("trajectory: %d images, %d per row, lo %v, %d steps", imgs.N, grid.NRow, grid.Lo, steps)
+	}
+	var sq float64
+	for _, v := range imgs.Pix[:784] { // column 0: x_T ~ N(0, I)
+		sq += float64(v) * float64(v)
+	}
+	if v := sq / 784; v < 0.7 || v > 1.3 {
+		t.Errorf("first column's variance %v, want about 1 (pure noise)", v)
+	}
+	for _, v := range imgs.Pix[4*784 : 5*784] { // column 4: the DDIM sample, clipped x0 path
+		if v < -1.5 || v > 1.5 {
+			t.Fatalf("last column holds %v, outside the image range", v)
+		}
+	}
+}
+
+var _ train.Sampler = (*DDPM)(nil)
+
+// TestGuidanceFormulas checks both guided predictions against their
+// definitions, computed from unguided pieces: classifier guidance as
+// eps - s sqrt(1-abar_t) grad_x log p(y|x_t,t) with the gradient taken by
+// finite differences of the classifier's log-probability, and CFG as
+// (1+w) eps(x, y) - w eps(x) with the two predictions from w = 0 runs.
+func TestGuidanceFormulas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	const tt, k, batch = 600, 3, 2
+	t.Run("classifier", func(t *testing.T) {
+		nc := modeltest.New(t, classifiers.NoisyEntry, nil)
+		m := smallGuidedDDPM(t, func(models.Dependency) (models.Model, error) { return nc, nil })
+		x := make([]float32, batch*784)
+		models.FillNormal(x, rng)
+		eps := func(guidance string, scale float64) []float32 {
+			opt, err := m.options(sample.Diffusion{Steps: 10, Guidance: guidance, Scale: scale})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if guidance == GuidanceClassifier {
+				if opt.guide, err = m.guidanceClassifier(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := m.newReverseProcess(batch, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Class = k
+			copy(r.X(), x)
+			e, err := r.Eps(tt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), e...)
+		}
+		plain, guided := eps("", 0), eps(GuidanceClassifier, 2)
+		// log p(k | x) of image 0 by the classifier, for finite differences.
+		logp := func(img []float32) float64 {
+			g, err := nc.(*classifiers.NoisyClassifier).Net.BuildGraph(1, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, err := graphs.Compile(g.Bound, nil, graphs.Outputs{g.LogProb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(g.XT, img)
+			graphs.TimestepEmbedding(g.TSin, []int{tt}, graphs.NoisyClassifierTimeDim)
+			g.OneHot[k] = 1
+			if err := prog.Run(); err != nil {
+				t.Fatal(err)
+			}
+			return prog.Scalar(g.LogProb)
+		}
+		c := 2 * math.Sqrt(1-m.Sched.ABar[tt])
+		img := append([]float32(nil), x[:784]...)
+		for _, i := range []int{100, 400, 600} {
+			const h = 1e-2
+			orig := img[i]
+			img[i] = orig + h
+			up := logp(img)
+			img[i] = orig - h
+			down := logp(img)
+			img[i] = orig
+			want := float64(plain[i]) - c*(up-down)/(2*h)
+			if math.Abs(float64(guided[i])-want) > 2e-3*math.Max(1, math.Abs(want)) {
+				t.Errorf("pixel %d: guided eps %v, want %v", i, guided[i], want)
+			}
+		}
+	})
+	t.Run("cfg", func(t *testing.T) {
+		m := smallDDPM(t, set("ddpm.conditional", "true"))
+		x := make([]float32, batch*784)
+		models.FillNormal(x, rng)
+		eps := func(class int, guidance string, w float64) []float32 {
+			opt, err := m.options(sample.Diffusion{Steps: 10, Guidance: guidance, Scale: w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := m.newReverseProcess(batch, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Class = class
+			copy(r.X(), x)
+			e, err := r.Eps(tt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), e...)
+		}
+		cond, uncond, guided := eps(k, "", 0), eps(-1, "", 0), eps(k, GuidanceCFG, 3)
+		for i := range guided {
+			want := 4*cond[i] - 3*uncond[i]
+			if math.Abs(float64(guided[i]-want)) > 1e-4*math.Max(1, math.Abs(float64(want))) {
+				t.Fatalf("element %d: %v, want %v", i, guided[i], want)
+			}
+		}
+		if _, err := smallDDPM(t).options(sample.Diffusion{Guidance: GuidanceCFG}); err == nil {
+			t.Error("cfg accepted for an unconditional ddpm")
+		}
+	})
+}
+
+// TestNLLBound runs the variational bound on a few images with a short
+// chain (its terms are checked in package diffusion): it must come out
+// finite and positive over exactly the images asked for.
+func TestNLLBound(t *testing.T) {
+	m := smallDDPM(t, set("ddpm.timesteps", "10"), set("ddpm.sample_steps", "10"), set("ddpm.grid_steps", "5"))
+	test := &data.Dataset{N: 3, H: 28, W: 28, Pixels: modeltest.NoiseBatch(3).X}
+	bpd, n, _, err := m.NLLBitsPerDim(test, 5, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || !(bpd > 0) || math.IsInf(bpd, 0) || bpd > 100 {
+		t.Errorf("bound %v bits/dim on %d images", bpd, n)
+	}
+}

@@ -1,0 +1,301 @@
+package ddpm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/diffusion"
+	"github.com/genmodel/genmodel/internal/models"
+	"github.com/genmodel/genmodel/internal/models/classifiers"
+	"github.com/genmodel/genmodel/internal/sample"
+)
+
+// The pipeline, in diffusers' sense: the network, a sampler of package
+// diffusion, and guidance, composed into a reverse process.
+
+// The kinds of guidance (`genmodel sample --guidance`).
+const (
+	GuidanceClassifier = "classifier" // Dhariwal & Nichol 2021, with the sqrt(1 - abar_t) factor
+	GuidanceCFG        = "cfg"        // classifier-free, Ho & Salimans 2022
+)
+
+// sampling is a reverse process: a sampler choice, guidance, and the
+// callbacks of one run.
+type sampling struct {
+	diffusion.Choice
+	// Guidance is "", GuidanceClassifier or GuidanceCFG, with strength
+	// Scale; it applies to samples of a class.
+	Guidance string
+	Scale    float64
+	guide    *classifiers.NoisyClassifier // classifier guidance's classifier
+	// Progress, when set, is called with the number of reverse steps of
+	// each batch and returns the function called after each step.
+	Progress func(steps int) func()
+	// Record, when set, is called with x_t before each step i at timestep t
+	// and once more with the result (i = steps, t = -1).
+	Record func(i, t int, x []float32)
+}
+
+// configured is the configuration's choice (ddpm.sampler, sample_steps, eta).
+func (m *DDPM) configured() sampling {
+	return sampling{Choice: diffusion.Choice{Sampler: m.cfg.Sampler, Steps: m.cfg.Steps, Eta: m.cfg.Eta}}
+}
+
+// gridSampling is what the per-epoch grid draws with: DDIM (eta 0) in
+// ddpm.grid_steps steps, cheap enough to watch training.
+func (m *DDPM) gridSampling() sampling {
+	return sampling{Choice: diffusion.Choice{Sampler: diffusion.SamplerDDIM, Steps: m.cfg.GridSteps}}
+}
+
+// options is the reverse process a request asks for: the configured one
+// with the request's choices over it. A step count alone picks its sampler.
+func (m *DDPM) options(d sample.Diffusion) (sampling, error) {
+	o := m.configured()
+	if d.Steps != 0 {
+		o.Steps, o.Sampler = d.Steps, ""
+	}
+	if d.Sampler != "" {
+		o.Sampler = d.Sampler
+	}
+	if d.Eta != nil {
+		o.Eta = *d.Eta
+	}
+	o.Guidance, o.Scale = d.Guidance, d.Scale
+	return m.resolve(o)
+}
+
+// resolve checks o and fills in what it leaves to the sampler's rules.
+func (m *DDPM) resolve(o sampling) (sampling, error) {
+	if o.Scale < 0 {
+		return o, fmt.Errorf("the guidance scale must not be negative, got %g", o.Scale)
+	}
+	switch o.Guidance {
+	case "", "none":
+		o.Guidance = ""
+	case GuidanceClassifier:
+	case GuidanceCFG:
+		if m.Net.Classes == 0 {
+			return o, fmt.Errorf("guidance cfg needs a ddpm trained with conditional: true")
+		}
+	default:
+		return o, fmt.Errorf("guidance %q is not %s or %s", o.Guidance, GuidanceClassifier, GuidanceCFG)
+	}
+	var err error
+	o.Choice, err = o.Choice.Resolve(m.Sched.T())
+	return o, err
+}
+
+// guidanceClassifier loads the classifier of classifier guidance, which must
+// have been trained on the model's noise schedule.
+func (m *DDPM) guidanceClassifier() (*classifiers.NoisyClassifier, error) {
+	dep, err := m.deps(guidanceDep)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := dep.(*classifiers.NoisyClassifier)
+	if !ok {
+		return nil, fmt.Errorf("--%s: not a noisy classifier", guidanceDep.Name)
+	}
+	if len(c.Sched.ABar) != len(m.Sched.ABar) {
+		return nil, fmt.Errorf("--%s: the classifier was trained for %d timesteps, the ddpm has %d", guidanceDep.Name, len(c.Sched.ABar), len(m.Sched.ABar))
+	}
+	for i, a := range c.Sched.ABar {
+		if math.Abs(a-m.Sched.ABar[i]) > 1e-9 {
+			return nil, fmt.Errorf("--%s: the classifier's noise schedule differs from the ddpm's at t = %d: train it with the ddpm's diffusion settings", guidanceDep.Name, i)
+		}
+	}
+	return c, nil
+}
+
+// sampler returns the network samples come from: the EMA when there is one.
+func (m *DDPM) sampler() *graphs.UNet {
+	if m.EMA != nil {
+		return m.EMA
+	}
+	return m.Net
+}
+
+// generate draws n images of class k (k < 0: unconditional) in chunks.
+func (m *DDPM) generate(n, k int, opt sampling, rng *rand.Rand) (sample.Images, error) {
+	if k < 0 {
+		opt.Guidance = "" // nothing to steer toward: skip CFG's second pass
+	}
+	var rev *ReverseProcess
+	return sample.Fill(n, m.side, m.side, func(dst []float32, _, rows int) error {
+		if rev == nil || rev.Batch != rows {
+			var err error
+			if rev, err = m.newReverseProcess(rows, opt); err != nil {
+				return err
+			}
+		}
+		rev.Class = k
+		x, err := rev.Run(rng)
+		if err != nil {
+			return err
+		}
+		for i, v := range x {
+			dst[i] = min(1, max(0, (v+1)/2))
+		}
+		return nil
+	})
+}
+
+// ReverseProcess runs the sampling network, and a guidance classifier, on
+// compiled graphs of one batch size.
+type ReverseProcess struct {
+	Batch int
+	Class int // the class asked for, -1 for none
+	m     *DDPM
+	opt   sampling
+	x     []float32 // the batch being denoised
+	eps   []float32 // the last (guided) noise prediction
+	ts    []int
+
+	net     *graphs.NoiseGraph // batch Batch, or 2 Batch for classifier-free guidance
+	netProg *graphs.Program
+	cls     *graphs.NoisyClassifierGraph // classifier guidance
+	clsProg *graphs.Program
+}
+
+// NewReverseProcess compiles the sampling network for batch images, with
+// the configured sampler and no guidance.
+func (m *DDPM) NewReverseProcess(batch int) (*ReverseProcess, error) {
+	opt, err := m.resolve(m.configured())
+	if err != nil {
+		return nil, err
+	}
+	return m.newReverseProcess(batch, opt)
+}
+
+func (m *DDPM) newReverseProcess(batch int, opt sampling) (*ReverseProcess, error) {
+	d := m.pixels()
+	r := &ReverseProcess{Batch: batch, Class: -1, m: m, opt: opt,
+		x: make([]float32, batch*d), eps: make([]float32, batch*d)}
+	rows := batch
+	if opt.Guidance == GuidanceCFG {
+		rows = 2 * batch // conditional and unconditional predictions in one pass
+	}
+	r.ts = make([]int, rows)
+	var err error
+	if r.net, err = graphs.BuildNoiseGraph(m.sampler(), rows, false); err != nil {
+		return nil, err
+	}
+	if r.netProg, err = graphs.Compile(r.net.Bound, nil, graphs.Outputs{r.net.Pred}); err != nil {
+		return nil, err
+	}
+	if opt.Guidance == GuidanceClassifier {
+		if opt.guide == nil {
+			return nil, models.MissingDependency(guidanceDep)
+		}
+		if r.cls, err = opt.guide.Net.BuildGraph(batch, true); err != nil {
+			return nil, err
+		}
+		if r.clsProg, err = graphs.CompileWRT(r.cls.Bound, r.cls.LogProb, graphs.Outputs{r.cls.LogProb}, []*graphs.Param{r.cls.Image}); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Eps predicts the noise of the current x_t (r.X()) at timestep t, guided
+// toward r.Class as the options say:
+//
+//	classifier: eps - scale sqrt(1 - abar_t) grad_x log p(class | x_t, t)
+//	cfg:        (1 + scale) eps(x_t, class) - scale eps(x_t)  (Ho & Salimans 2022)
+func (r *ReverseProcess) Eps(t int) ([]float32, error) {
+	m, n := r.m, r.Batch*r.m.pixels()
+	classes := m.sampler().Classes
+	for i := range r.ts {
+		r.ts[i] = t
+	}
+	copy(r.net.XT, r.x)
+	graphs.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
+	if classes > 0 {
+		// Rows of the conditional half ask for the class (the null row
+		// when there is none); classifier-free guidance's second half is
+		// the unconditional prediction.
+		clear(r.net.OneHot)
+		for i := range r.ts {
+			c := classes
+			if i < r.Batch && r.Class >= 0 {
+				c = r.Class
+			}
+			r.net.OneHot[i*(classes+1)+c] = 1
+		}
+	}
+	if r.opt.Guidance == GuidanceCFG {
+		copy(r.net.XT[n:], r.x)
+	}
+	if err := r.netProg.Run(); err != nil {
+		return nil, err
+	}
+	pred := r.netProg.Value(r.net.Pred)
+	if r.opt.Guidance == GuidanceCFG && r.Class >= 0 {
+		w := float32(r.opt.Scale)
+		for i := range r.eps {
+			r.eps[i] = (1+w)*pred[i] - w*pred[n+i]
+		}
+	} else {
+		copy(r.eps, pred[:n])
+	}
+	if r.opt.Guidance == GuidanceClassifier && r.Class >= 0 {
+		copy(r.cls.XT, r.x)
+		graphs.TimestepEmbedding(r.cls.TSin, r.ts[:r.Batch], graphs.NoisyClassifierTimeDim)
+		clear(r.cls.OneHot)
+		for i := range r.Batch {
+			r.cls.OneHot[i*10+r.Class] = 1
+		}
+		if err := r.clsProg.Run(); err != nil {
+			return nil, err
+		}
+		// The gradient of sum_i log p(y | x_i, t) is each image's own.
+		grad := r.clsProg.Grads()[0]
+		k := float32(r.opt.Scale * math.Sqrt(1-m.Sched.ABar[t]))
+		for i, g := range grad {
+			r.eps[i] -= k * g
+		}
+	}
+	return r.eps, nil
+}
+
+// X is the batch being denoised, (Batch, 1, side, side), in [-1, 1] at the
+// end.
+func (r *ReverseProcess) X() []float32 { return r.x }
+
+// Run starts from N(0, I) and runs the whole reverse process with the
+// sampler of its options.
+func (r *ReverseProcess) Run(rng *rand.Rand) ([]float32, error) {
+	opt := r.opt
+	smp, err := diffusion.NewSampler(opt.Choice, r.m.Sched)
+	if err != nil {
+		return nil, err
+	}
+	x := r.X()
+	models.FillNormal(x, rng)
+	ts := smp.Timesteps(opt.Steps)
+	tick := func() {}
+	if opt.Progress != nil {
+		tick = opt.Progress(len(ts))
+	}
+	for i, t := range ts {
+		if opt.Record != nil {
+			opt.Record(i, t, x)
+		}
+		eps, err := r.Eps(t)
+		if err != nil {
+			return nil, err
+		}
+		prev := -1
+		if i+1 < len(ts) {
+			prev = ts[i+1]
+		}
+		smp.Step(x, eps, t, prev, rng)
+		tick()
+	}
+	if opt.Record != nil {
+		opt.Record(len(ts), -1, x)
+	}
+	return x, nil
+}

@@ -1,0 +1,92 @@
+package ddpm
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/internal/checkpoint"
+	"github.com/genmodel/genmodel/internal/models"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// Params implements train.Trainable: the network's state_dict, then the EMA's.
+func (m *DDPM) Params() []*graphs.Param {
+	ps := m.Net.Params.List()
+	if m.EMA != nil {
+		ps = append(ps, m.EMA.Params.List()...)
+	}
+	return ps
+}
+
+// Optimizers implements train.Trainable.
+func (m *DDPM) Optimizers() []checkpoint.Named {
+	if m.opt == nil {
+		m.opt = models.NewAdam(m.common.Train, m.Net.Params.List())
+	}
+	return []checkpoint.Named{{Name: "adam", Optimizer: m.opt}}
+}
+
+// TrainStep implements train.Trainable: uniform timesteps, Gaussian noise,
+// one Adam step on the simple loss, then the EMA update.
+func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metric, error) {
+	if m.prog == nil {
+		ng, err := graphs.BuildNoiseGraph(m.Net, b.Size, true)
+		if err != nil {
+			return nil, err
+		}
+		prog, err := graphs.Compile(ng.Bound, ng.Loss, graphs.Outputs{ng.Loss})
+		if err != nil {
+			return nil, err
+		}
+		m.trainG, m.prog = ng, prog
+		m.ts, m.x0 = make([]int, b.Size), make([]float32, len(b.X))
+	}
+	ng := m.trainG
+	for i := range m.ts {
+		m.ts[i] = rng.IntN(m.Sched.T())
+	}
+	for i, v := range b.X {
+		m.x0[i] = 2*v - 1
+	}
+	models.FillNormal(ng.Eps, rng)
+	m.Sched.QSample(ng.XT, m.x0, ng.Eps, m.ts, b.H*b.W)
+	if k := m.Net.Classes; k > 0 {
+		if b.Labels == nil {
+			return nil, fmt.Errorf("the conditional ddpm needs labelled images")
+		}
+		// Labels are dropped to the null row with probability class_dropout,
+		// so one network learns eps(x_t, y) and eps(x_t) (Ho & Salimans 2022).
+		clear(ng.OneHot)
+		for i, y := range b.Labels {
+			c := int(y)
+			if rng.Float64() < m.cfg.ClassDropout {
+				c = k
+			}
+			ng.OneHot[i*(k+1)+c] = 1
+		}
+	}
+	graphs.TimestepEmbedding(ng.TSin, m.ts, m.Net.Ch)
+	if err := m.prog.Run(); err != nil {
+		return nil, err
+	}
+	m.Optimizers()
+	if err := m.opt.Update(m.prog.Params(), m.prog.Grads()); err != nil {
+		return nil, err
+	}
+	m.updateEMA()
+	m.metrics = append(m.metrics[:0], train.Metric{Name: "loss", Value: m.prog.Scalar(ng.Loss)})
+	if m.opt.Config.GradClip > 0 {
+		m.metrics = append(m.metrics, train.Metric{Name: "grad_norm", Value: m.opt.LastGradNorm})
+	}
+	return m.metrics, nil
+}
+
+// updateEMA moves the averaged weights toward the trained ones
+// (models.UpdateAverage). n is the optimizer's step count, so a resumed run
+// continues the sequence.
+func (m *DDPM) updateEMA() {
+	if m.EMA != nil {
+		models.UpdateAverage(m.EMA.Params.List(), m.Net.Params.List(), m.cfg.EMADecay, m.opt.Steps-1)
+	}
+}

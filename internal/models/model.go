@@ -1,0 +1,52 @@
+// Package models is what every model family shares: the Model interface the
+// commands see, the registry of model names, the dependencies between
+// trained models, and the helpers of more than one family (weight averages,
+// seeded initialization, Adam from the config). Each family lives in its own
+// folder below, with its configuration, training step, sampling, evaluation
+// and pictures, and describes itself with an Entry; internal/models/all is
+// the list of entries.
+//
+// Adding a model is its folder, its YAML in configs/, one line in
+// internal/models/all and a row in the README's model table.
+package models
+
+import (
+	"math/rand/v2"
+
+	"github.com/genmodel/genmodel/data"
+	"github.com/genmodel/genmodel/internal/sample"
+	"github.com/genmodel/genmodel/internal/train"
+)
+
+// Model is a trainable model with what `sample` and `eval` need. The
+// commands see models through this interface only.
+type Model interface {
+	train.Trainable
+	// Kinds lists the pictures Draw makes, the default first; a model that
+	// draws nothing (a classifier) lists none.
+	Kinds() []sample.Kind
+	// Classes is how many classes req may ask for (0: none). It depends on
+	// the request where guidance supplies the classes.
+	Classes(req sample.Request) int
+	// Draw answers a request that Draw (the package function) has checked.
+	Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error)
+	// Evaluate scores the model on the test set; rng drives any sampling.
+	Evaluate(test *data.Dataset, rng *rand.Rand) (Report, error)
+}
+
+// LikelihoodBound is implemented by models whose likelihood can only be
+// bounded at a cost (diffusion): `eval --metrics nll`.
+type LikelihoodBound interface {
+	// NLLBitsPerDim bounds the negative log-likelihood of the first n test
+	// images in bits/dim and says how many it used and how.
+	NLLBitsPerDim(test *data.Dataset, n int, rng *rand.Rand) (bpd float64, images int, note string, err error)
+}
+
+// Report is the result of Evaluate: named figures in a fixed order, with a
+// one-line description of how they were measured.
+type Report struct {
+	Model   string
+	Images  int
+	Metrics []train.Metric
+	Notes   []string
+}
