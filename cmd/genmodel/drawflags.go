@@ -16,11 +16,11 @@ type drawFlags struct {
 	deps map[string]*string
 }
 
-func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, setExample string) *drawFlags {
+func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, seedHelp, setExample string) *drawFlags {
 	b := &drawFlags{deps: map[string]*string{}}
 	f.StringVar(&d.Model, "model", "", "model of the checkpoint (checked against it; optional)")
 	f.StringVar(&d.Checkpoint, "checkpoint", "", "checkpoint file or run folder")
-	f.Uint64Var(&d.Seed, "seed", 0, "seed of the sampling noise")
+	f.Uint64Var(&d.Seed, "seed", 0, seedHelp)
 	f.StringArrayVar(&b.sets, "set", nil, "override a saved config key, e.g. --set "+setExample)
 	f.Float64Var(&d.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
 	f.StringVar(&d.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps) or ddim (default: by --steps)")

@@ -46,7 +46,7 @@ figures at equal --n only.`,
 		},
 	}
 	f := cmd.Flags()
-	flags = addDrawFlags(f, &o.DrawFlags, "eval.iwae_k=1000")
+	flags = addDrawFlags(f, &o.DrawFlags, "seed of the evaluation noise and reference draw", "eval.iwae_k=1000")
 	f.StringVar(&o.Images, "images", "", "measure these images (folder or PNG grid) instead of a model")
 	f.StringVar(&o.Ref, "ref", "", "reference folder of images instead of the MNIST test set")
 	f.StringVar(&o.FeatureNet, "feature-net", "", "the evaluator's feature network, a classifier checkpoint (default: the embedded one)")

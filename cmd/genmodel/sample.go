@@ -60,7 +60,7 @@ noisy-classifier checkpoint) or classifier-free guidance ((1+w) eps(x_t, k)
 		},
 	}
 	f := cmd.Flags()
-	flags = addDrawFlags(f, &o.DrawFlags, "data.dir=PATH")
+	flags = addDrawFlags(f, &o.DrawFlags, "seed of the sampling noise", "data.dir=PATH")
 	f.StringVar(&o.Kind, "kind", "", "picture kind (default: the model's first, prior)")
 	f.IntVar(&o.N, "n", 64, "number of images (interp: steps; trajectory and forward: rows)")
 	f.StringVar(&o.Out, "out", "", "grid PNG to write (default MODEL-KIND.png)")

@@ -70,7 +70,7 @@ func (m *Flow) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) 
 			temp = req.Temperature
 		}
 		if err := models.CheckTemperature(temp); err != nil {
-			return sample.Drawing{}, err
+			return sample.Drawing{}, fmt.Errorf("--temperature: %w", err)
 		}
 		imgs, nonFinite, err := m.samplesAt(req.N, temp, rng)
 		return sample.Drawing{Images: imgs, Grid: sample.DefaultGridOptions(),
