@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/genmodel/genmodel/checkpoints"
-	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
@@ -12,7 +12,7 @@ import (
 
 // Net is the feature network: a trained classifier.
 type Net struct {
-	Classifier *graphs.Classifier
+	Classifier *nets.Classifier
 	Source     string // the checkpoint it came from
 }
 
@@ -32,7 +32,7 @@ func LoadNet(path string) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := graphs.NewClassifier(models.InitRNG(0))
+	c := nets.NewClassifier(models.InitRNG(0))
 	if err := ck.LoadInto("classifier", c.Params.List()); err != nil {
 		return nil, fmt.Errorf("feature network: %w", err)
 	}
@@ -49,7 +49,7 @@ type Features struct {
 
 // Extract runs the classifier over imgs (28x28, values in [0,1]).
 func (n *Net) Extract(imgs sample.Images) (*Features, error) {
-	d := graphs.ClassifierFeatures
+	d := nets.ClassifierFeatures
 	f := &Features{N: imgs.N, D: d, X: make([]float64, imgs.N*d), Probs: make([]float64, imgs.N*10)}
 	err := models.ClassifierBatches(n.Classifier, 250, imgs, func(lo, rows int, feats, probs []float32) {
 		for i, v := range feats[:rows*d] {

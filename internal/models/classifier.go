@@ -7,19 +7,20 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/sample"
 	"github.com/genmodel/genmodel/internal/train"
 )
 
-// Classifier trains graphs.Classifier, the evaluator's feature network.
+// Classifier trains nets.Classifier, the evaluator's feature network.
 type Classifier struct {
-	Net     *graphs.Classifier
+	Net     *nets.Classifier
 	dropout float64
 	common  config.Common
 
-	loss    *graphs.ClassifierTrainGraph
+	loss    *nets.ClassifierTrainGraph
 	prog    *graphs.Program
 	opt     *train.Adam
 	metrics []train.Metric
@@ -38,7 +39,7 @@ func newClassifier(cfg *config.Config, common config.Common) (Model, error) {
 	if common.Data.Dataset != "mnist" {
 		return nil, fmt.Errorf("config: the classifier needs labels: data.dataset must be mnist")
 	}
-	return &Classifier{Net: graphs.NewClassifier(InitRNG(common.Seed)), dropout: s.Dropout, common: common}, nil
+	return &Classifier{Net: nets.NewClassifier(InitRNG(common.Seed)), dropout: s.Dropout, common: common}, nil
 }
 
 // Params implements train.Trainable.
@@ -137,7 +138,7 @@ func (c *Classifier) TestMetrics(test *data.Dataset, _ *rand.Rand) ([]train.Metr
 // ClassifierBatches runs the classifier over imgs in batches, calling visit
 // with the features (rows x 128) and class probabilities (rows x 10) of the
 // images lo..lo+rows.
-func ClassifierBatches(net *graphs.Classifier, batch int, imgs sample.Images, visit func(lo, rows int, features, probs []float32)) error {
+func ClassifierBatches(net *nets.Classifier, batch int, imgs sample.Images, visit func(lo, rows int, features, probs []float32)) error {
 	if imgs.H != net.Side || imgs.W != net.Side {
 		return fmt.Errorf("the classifier takes %dx%d images, got %dx%d", net.Side, net.Side, imgs.H, imgs.W)
 	}

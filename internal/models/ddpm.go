@@ -7,6 +7,8 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/layers"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
@@ -32,8 +34,8 @@ type ddpmSection struct {
 // DDPM trains a UNet to predict noise and samples with the DDPM and DDIM
 // reverse processes.
 type DDPM struct {
-	Net    *graphs.UNet
-	EMA    *graphs.UNet // the averaged weights, "ema."-prefixed in checkpoints
+	Net    *nets.UNet
+	EMA    *nets.UNet // the averaged weights, "ema."-prefixed in checkpoints
 	Sched  *diffusion.Schedule
 	cfg    ddpmSection
 	common config.Common
@@ -41,7 +43,7 @@ type DDPM struct {
 	sampling SampleOptions    // what Samples uses: the epoch grid's DDIM until SetSampling
 	guide    *NoisyClassifier // classifier guidance's classifier, once set
 
-	trainG  *graphs.NoiseGraph
+	trainG  *nets.NoiseGraph
 	prog    *graphs.Program
 	opt     *train.Adam
 	ts      []int
@@ -70,14 +72,14 @@ func newDDPM(cfg *config.Config, common config.Common) (Model, error) {
 	if s.ClassDropout < 0 || s.ClassDropout >= 1 {
 		return nil, fmt.Errorf("config: ddpm.class_dropout must be in [0, 1), got %g", s.ClassDropout)
 	}
-	ucfg := graphs.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups}
+	ucfg := nets.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups}
 	if s.Conditional {
 		if common.Data.Dataset != "mnist" {
 			return nil, fmt.Errorf("config: ddpm.conditional needs labelled data (data.dataset mnist)")
 		}
 		ucfg.Classes = 10
 	}
-	net, err := graphs.NewUNet(ucfg, InitRNG(common.Seed))
+	net, err := nets.NewUNet(ucfg, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -87,7 +89,7 @@ func newDDPM(cfg *config.Config, common config.Common) (Model, error) {
 	}
 	m.sampling = SampleOptions{Sampler: SamplerDDIM, Steps: s.GridSteps}
 	if s.EMADecay > 0 {
-		m.EMA, _ = graphs.NewUNet(ucfg, InitRNG(common.Seed))
+		m.EMA, _ = nets.NewUNet(ucfg, InitRNG(common.Seed))
 		m.EMA.Params.Prefix("ema.")
 	}
 	return m, nil
@@ -114,7 +116,7 @@ func (m *DDPM) Optimizers() []checkpoint.Named {
 // one Adam step on the simple loss, then the EMA update.
 func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metric, error) {
 	if m.prog == nil {
-		ng, err := graphs.BuildNoiseGraph(m.Net, b.Size, true)
+		ng, err := nets.BuildNoiseGraph(m.Net, b.Size, true)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +151,7 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 			ng.OneHot[i*(k+1)+c] = 1
 		}
 	}
-	graphs.TimestepEmbedding(ng.TSin, m.ts, m.Net.Ch)
+	layers.TimestepEmbedding(ng.TSin, m.ts, m.Net.Ch)
 	if err := m.prog.Run(); err != nil {
 		return nil, err
 	}
@@ -175,7 +177,7 @@ func (m *DDPM) updateEMA() {
 }
 
 // sampler returns the network samples come from: the EMA when there is one.
-func (m *DDPM) sampler() *graphs.UNet {
+func (m *DDPM) sampler() *nets.UNet {
 	if m.EMA != nil {
 		return m.EMA
 	}
@@ -370,9 +372,9 @@ type ReverseProcess struct {
 	eps   []float32 // the last (guided) noise prediction
 	ts    []int
 
-	net     *graphs.NoiseGraph // batch Batch, or 2 Batch for classifier-free guidance
+	net     *nets.NoiseGraph // batch Batch, or 2 Batch for classifier-free guidance
 	netProg *graphs.Program
-	cls     *graphs.NoisyClassifierGraph // classifier guidance
+	cls     *nets.NoisyClassifierGraph // classifier guidance
 	clsProg *graphs.Program
 }
 
@@ -391,7 +393,7 @@ func (m *DDPM) newReverseProcess(batch int, opt SampleOptions) (*ReverseProcess,
 	}
 	r.ts = make([]int, rows)
 	var err error
-	if r.net, err = graphs.BuildNoiseGraph(m.sampler(), rows, false); err != nil {
+	if r.net, err = nets.BuildNoiseGraph(m.sampler(), rows, false); err != nil {
 		return nil, err
 	}
 	if r.netProg, err = graphs.Compile(r.net.Bound, nil, graphs.Outputs{r.net.Pred}); err != nil {
@@ -424,7 +426,7 @@ func (r *ReverseProcess) Eps(t int) ([]float32, error) {
 		r.ts[i] = t
 	}
 	copy(r.net.XT, r.x)
-	graphs.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
+	layers.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
 	if classes > 0 {
 		// Rows of the conditional half ask for the class (the null row
 		// when there is none); classifier-free guidance's second half is
@@ -455,7 +457,7 @@ func (r *ReverseProcess) Eps(t int) ([]float32, error) {
 	}
 	if r.opt.Guidance == GuidanceClassifier && r.Class >= 0 {
 		copy(r.cls.XT, r.x)
-		graphs.TimestepEmbedding(r.cls.TSin, r.ts[:r.Batch], graphs.NoisyClassifierTimeDim)
+		layers.TimestepEmbedding(r.cls.TSin, r.ts[:r.Batch], nets.NoisyClassifierTimeDim)
 		clear(r.cls.OneHot)
 		for i := range r.Batch {
 			r.cls.OneHot[i*10+r.Class] = 1

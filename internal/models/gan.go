@@ -10,6 +10,7 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/sample"
@@ -45,12 +46,12 @@ type ganSection struct {
 // GAN trains a generator/discriminator pair (the seed's MLP GAN or the
 // DCGAN) with the seed's alternating updates.
 type GAN struct {
-	Net    graphs.Adversarial
+	Net    nets.Adversarial
 	name   string
 	cfg    ganSection
 	common config.Common
 
-	dStep, gStep *graphs.GANStep
+	dStep, gStep *nets.GANStep
 	dProg, gProg *graphs.Program
 	optD, optG   *train.Adam
 	metrics      []train.Metric
@@ -106,7 +107,7 @@ func newGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := graphs.NewGAN(graphs.GANConfig{
+	net, err := nets.NewGAN(nets.GANConfig{
 		LatentDim: s.LatentDim, ImageDim: size * size, GHidden: s.GHidden, DHidden: s.DHidden,
 		Slope: s.LeakySlope, DDropout: s.DDropout, Classes: classes, SpectralNorm: s.SpectralNorm,
 	}, InitRNG(common.Seed))
@@ -131,7 +132,7 @@ func newDCGAN(cfg *config.Config, common config.Common) (Model, error) {
 	if s.InfoWeight < 0 { // info_codes is NewDCGAN's to check
 		return nil, fmt.Errorf("config: dcgan.info_weight must not be negative, got %g", s.InfoWeight)
 	}
-	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
+	net, err := nets.NewDCGAN(nets.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
 		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels, DDropout: s.DDropout,
 		Codes: s.InfoCodes, GHidden: s.GHidden, DHidden: s.DHidden}, InitRNG(common.Seed))
 	if err != nil {
@@ -153,7 +154,7 @@ func ganClasses(s ganSection, common config.Common, section string) (int, error)
 }
 
 // newGANModel wraps a network, with the generator's average when asked.
-func newGANModel(net graphs.Adversarial, name string, s ganSection, common config.Common) *GAN {
+func newGANModel(net nets.Adversarial, name string, s ganSection, common config.Common) *GAN {
 	m := &GAN{Net: net, name: name, cfg: s, common: common, temp: 1, code: -1}
 	if s.EMADecay > 0 {
 		for _, p := range net.AllParams().List() {
@@ -185,7 +186,7 @@ func decodeGANSection(cfg *config.Config, section string) (ganSection, error) {
 		return s, fmt.Errorf("config: %s.weight_clip, instance_noise, instance_noise_steps, d_lr and g_lr must not be negative", section)
 	}
 	switch s.Loss {
-	case graphs.LossBCE, graphs.LossMinimax, graphs.LossWGAN, graphs.LossHinge:
+	case nets.LossBCE, nets.LossMinimax, nets.LossWGAN, nets.LossHinge:
 	default:
 		return s, fmt.Errorf("config: %s.loss %q is not bce, minimax, wgan or hinge", section, s.Loss)
 	}
@@ -221,12 +222,12 @@ func (m *GAN) Optimizers() []checkpoint.Named {
 }
 
 func (m *GAN) build(batch int) error {
-	opt := graphs.GANStepOptions{Loss: m.cfg.Loss, LabelSmoothing: m.cfg.LabelSmoothing, InstanceNoise: m.cfg.InstanceNoise > 0, InfoWeight: m.cfg.InfoWeight}
+	opt := nets.GANStepOptions{Loss: m.cfg.Loss, LabelSmoothing: m.cfg.LabelSmoothing, InstanceNoise: m.cfg.InstanceNoise > 0, InfoWeight: m.cfg.InfoWeight}
 	var err error
-	if m.dStep, err = graphs.BuildGANStep(m.Net, batch, true, opt); err != nil {
+	if m.dStep, err = nets.BuildGANStep(m.Net, batch, true, opt); err != nil {
 		return err
 	}
-	if m.gStep, err = graphs.BuildGANStep(m.Net, batch, false, opt); err != nil {
+	if m.gStep, err = nets.BuildGANStep(m.Net, batch, false, opt); err != nil {
 		return err
 	}
 	dOut, gOut := graphs.Outputs{m.dStep.Loss, m.dStep.DReal, m.dStep.DFake}, graphs.Outputs{m.gStep.Loss, m.gStep.DFake}
@@ -242,11 +243,11 @@ func (m *GAN) build(batch int) error {
 
 // oneHotWidth is the width of G's one-hot input: the classes of a
 // conditional GAN or the values of an InfoGAN code (0: none).
-func (m *GAN) oneHotWidth() int { return graphs.GeneratorOneHotWidth(m.Net) }
+func (m *GAN) oneHotWidth() int { return nets.GeneratorOneHotWidth(m.Net) }
 
 // fillStepInputs draws the noise of one graph run from rng: z, labels of the
 // generated batch, dropout masks and instance noise.
-func (m *GAN) fillStepInputs(s *graphs.GANStep, step int64, rng *rand.Rand) {
+func (m *GAN) fillStepInputs(s *nets.GANStep, step int64, rng *rand.Rand) {
 	fillNormal(s.Z, rng)
 	if s.OneHotFake != nil {
 		fillOneHot(s.OneHotFake, m.oneHotWidth(), rng)
@@ -418,7 +419,7 @@ func keepBest(pool sample.Images, scores []float32, n int, classOf func(int) int
 // critic scores images in [0,1] by D's logit (evaluation mode), the i-th
 // with the label generate gave it.
 func (m *GAN) critic(imgs sample.Images, k int) ([]float32, error) {
-	b, x, onehot, logits, err := graphs.BuildGANCritic(m.Net, chunkSize)
+	b, x, onehot, logits, err := nets.BuildGANCritic(m.Net, chunkSize)
 	if err != nil {
 		return nil, err
 	}
@@ -466,7 +467,7 @@ func (m *GAN) render(n, k int, rng *rand.Rand) (sample.Images, error) {
 		}
 		defer restore()
 	}
-	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize, false)
+	b, z, onehot, out, err := nets.BuildGANGenerator(m.Net, chunkSize, false)
 	if err != nil {
 		return sample.Images{}, err
 	}
@@ -528,7 +529,7 @@ func (m *GAN) standingStats() (restore func(), err error) {
 			bn.Momentum = momentum
 		}
 	}()
-	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, chunkSize, true)
+	b, z, onehot, out, err := nets.BuildGANGenerator(m.Net, chunkSize, true)
 	if err != nil {
 		return restore, err
 	}
@@ -617,7 +618,7 @@ func (m *GAN) Evaluate(test *data.Dataset, _ *rand.Rand) (Report, error) {
 // CheckEpoch implements train.EpochChecker: it names the failures of the game
 // that the epoch's mean D outputs show.
 func (m *GAN) CheckEpoch(ms []train.Metric) []string {
-	if m.cfg.Loss != graphs.LossBCE && m.cfg.Loss != graphs.LossMinimax {
+	if m.cfg.Loss != nets.LossBCE && m.cfg.Loss != nets.LossMinimax {
 		return nil // critic values of WGAN and hinge have no fixed scale
 	}
 	get := func(name string) float64 {
@@ -674,7 +675,7 @@ func (m *GAN) SamplesOfClass(n, k int, rng *rand.Rand) (sample.Images, error) {
 }
 
 // imageSize is the number of pixels of one image of the pair.
-func imageSize(net graphs.Adversarial) int {
+func imageSize(net nets.Adversarial) int {
 	n := 1
 	for _, d := range net.ImageShape(1) {
 		n *= d

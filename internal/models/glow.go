@@ -7,11 +7,12 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/config"
 )
 
-// glowNet adapts graphs.Glow to the flow adapter.
-type glowNet struct{ *graphs.Glow }
+// glowNet adapts nets.Glow to the flow adapter.
+type glowNet struct{ *nets.Glow }
 
 func newGlow(cfg *config.Config, common config.Common) (Model, error) {
 	var s struct {
@@ -24,7 +25,7 @@ func newGlow(cfg *config.Config, common config.Common) (Model, error) {
 	if err := cfg.Decode("glow", &s); err != nil {
 		return nil, err
 	}
-	net, err := graphs.NewGlow(graphs.GlowConfig{Levels: s.Levels, Steps: s.Steps, Hidden: s.Hidden, Side: imageSide(common)}, InitRNG(common.Seed))
+	net, err := nets.NewGlow(nets.GlowConfig{Levels: s.Levels, Steps: s.Steps, Hidden: s.Hidden, Side: imageSide(common)}, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

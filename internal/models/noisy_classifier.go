@@ -6,6 +6,8 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/layers"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
@@ -29,14 +31,14 @@ func (s scheduleSection) build() (*diffusion.Schedule, error) {
 	return sched, nil
 }
 
-// NoisyClassifier trains graphs.NoisyClassifier on x_t of uniformly drawn
+// NoisyClassifier trains nets.NoisyClassifier on x_t of uniformly drawn
 // timesteps, for classifier guidance.
 type NoisyClassifier struct {
-	Net    *graphs.NoisyClassifier
+	Net    *nets.NoisyClassifier
 	Sched  *diffusion.Schedule
 	common config.Common
 
-	g       *graphs.NoisyClassifierGraph
+	g       *nets.NoisyClassifierGraph
 	prog    *graphs.Program
 	opt     *train.Adam
 	ts      []int
@@ -57,7 +59,7 @@ func newNoisyClassifier(cfg *config.Config, common config.Common) (Model, error)
 	if err != nil {
 		return nil, err
 	}
-	return &NoisyClassifier{Net: graphs.NewNoisyClassifier(InitRNG(common.Seed)), Sched: sched, common: common}, nil
+	return &NoisyClassifier{Net: nets.NewNoisyClassifier(InitRNG(common.Seed)), Sched: sched, common: common}, nil
 }
 
 // Params implements train.Trainable.
@@ -122,7 +124,7 @@ func (c *NoisyClassifier) noisy(x []float32, labels []uint8, rng *rand.Rand) {
 	}
 	fillNormal(c.eps, rng)
 	c.Sched.QSample(c.g.XT, c.x0, c.eps, c.ts, 784)
-	graphs.TimestepEmbedding(c.g.TSin, c.ts, graphs.NoisyClassifierTimeDim)
+	layers.TimestepEmbedding(c.g.TSin, c.ts, nets.NoisyClassifierTimeDim)
 	clear(c.g.OneHot)
 	for i, y := range labels {
 		c.g.OneHot[i*10+int(y)] = 1

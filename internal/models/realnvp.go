@@ -7,11 +7,12 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/config"
 )
 
-// realnvpNet adapts graphs.RealNVP to the flow adapter.
-type realnvpNet struct{ *graphs.RealNVP }
+// realnvpNet adapts nets.RealNVP to the flow adapter.
+type realnvpNet struct{ *nets.RealNVP }
 
 func newRealNVP(cfg *config.Config, common config.Common) (Model, error) {
 	var s struct {
@@ -24,7 +25,7 @@ func newRealNVP(cfg *config.Config, common config.Common) (Model, error) {
 		return nil, err
 	}
 	side := imageSide(common)
-	net, err := graphs.NewRealNVP(side*side, s.Hidden, s.Layers, InitRNG(common.Seed))
+	net, err := nets.NewRealNVP(side*side, s.Hidden, s.Layers, InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

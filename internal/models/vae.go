@@ -9,6 +9,7 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/sample"
@@ -25,13 +26,13 @@ type vaeSection struct {
 	FreeBits      float64 `mapstructure:"free_bits"`
 }
 
-// VAE trains and evaluates graphs.VAE.
+// VAE trains and evaluates nets.VAE.
 type VAE struct {
-	Net    *graphs.VAE
+	Net    *nets.VAE
 	cfg    vaeSection
 	common config.Common
 
-	loss    *graphs.VAETrainGraph // built on the first training step
+	loss    *nets.VAETrainGraph // built on the first training step
 	prog    *graphs.Program
 	opt     *train.Adam
 	metrics []train.Metric
@@ -49,7 +50,7 @@ func newVAE(cfg *config.Config, common config.Common) (Model, error) {
 	if common.Data.Dataset == "mnist" {
 		size = 28
 	}
-	net, err := graphs.NewVAE(graphs.VAEConfig{
+	net, err := nets.NewVAE(nets.VAEConfig{
 		InputDim: size * size, Hidden: s.Hidden, LatentDim: s.LatentDim,
 		Decoder: s.Decoder, FreeBits: s.FreeBits,
 	}, InitRNG(common.Seed))

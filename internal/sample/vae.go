@@ -8,16 +8,17 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 )
 
 // chunk is the batch size of the small graphs that decode and encode here.
 const chunk = 100
 
 // side returns the image side of a VAE over square images.
-func side(m *graphs.VAE) int { return int(math.Round(math.Sqrt(float64(m.Config.InputDim)))) }
+func side(m *nets.VAE) int { return int(math.Round(math.Sqrt(float64(m.Config.InputDim)))) }
 
 // VAEDecode maps n latent vectors (n*LatentDim values) to n expected images.
-func VAEDecode(m *graphs.VAE, z []float32) (Images, error) {
+func VAEDecode(m *nets.VAE, z []float32) (Images, error) {
 	zd := m.Config.LatentDim
 	n := len(z) / zd
 	var in, out *G.Node
@@ -52,7 +53,7 @@ func VAEDecode(m *graphs.VAE, z []float32) (Images, error) {
 }
 
 // VAEEncode returns the posterior means and log-variances of n images.
-func VAEEncode(m *graphs.VAE, x []float32) (mu, logVar []float32, err error) {
+func VAEEncode(m *nets.VAE, x []float32) (mu, logVar []float32, err error) {
 	d, zd := m.Config.InputDim, m.Config.LatentDim
 	n := len(x) / d
 	var in, muN, lvN *G.Node
@@ -87,7 +88,7 @@ func VAEEncode(m *graphs.VAE, x []float32) (mu, logVar []float32, err error) {
 }
 
 // VAEPrior decodes n draws from the prior N(0, I).
-func VAEPrior(m *graphs.VAE, n int, rng *rand.Rand) (Images, error) {
+func VAEPrior(m *nets.VAE, n int, rng *rand.Rand) (Images, error) {
 	z := make([]float32, n*m.Config.LatentDim)
 	for i := range z {
 		z[i] = float32(rng.NormFloat64())
@@ -98,7 +99,7 @@ func VAEPrior(m *graphs.VAE, n int, rng *rand.Rand) (Images, error) {
 // VAEReconstructions returns 2n images for a grid of n columns: the n given
 // images in the first row, their reconstructions (decoded posterior means)
 // in the second.
-func VAEReconstructions(m *graphs.VAE, x Images) (Images, error) {
+func VAEReconstructions(m *nets.VAE, x Images) (Images, error) {
 	mu, _, err := VAEEncode(m, x.Pix)
 	if err != nil {
 		return Images{}, err
@@ -115,7 +116,7 @@ func VAEReconstructions(m *graphs.VAE, x Images) (Images, error) {
 // VAEInterpolation decodes steps points on the line between the posterior
 // means of images a and b: the seed's point that a VAE's latent space is
 // continuous, so every point between two digits decodes to a plausible image.
-func VAEInterpolation(m *graphs.VAE, a, b []float32, steps int) (Images, error) {
+func VAEInterpolation(m *nets.VAE, a, b []float32, steps int) (Images, error) {
 	if steps < 2 {
 		return Images{}, fmt.Errorf("interpolation needs at least 2 steps, got %d", steps)
 	}
@@ -137,7 +138,7 @@ func VAEInterpolation(m *graphs.VAE, a, b []float32, steps int) (Images, error) 
 // VAEManifold decodes an n x n grid of a 2-D latent space at the normal
 // quantiles of evenly spaced probabilities (Kingma & Welling 2014, fig. 4),
 // so the grid covers the prior's mass evenly. Rows run from high z2 to low.
-func VAEManifold(m *graphs.VAE, n int) (Images, error) {
+func VAEManifold(m *nets.VAE, n int) (Images, error) {
 	if m.Config.LatentDim != 2 {
 		return Images{}, fmt.Errorf("the manifold grid needs vae.latent_dim 2, this model has %d", m.Config.LatentDim)
 	}
