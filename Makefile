@@ -12,10 +12,11 @@ help:           ## list the targets
 build:          ## build the pure-Go binary into bin/genmodel
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/genmodel
 
-# The kernel packages again with the CPU features they branch on switched
-# off (x/sys/cpu reads GODEBUG): the AVX2 path, then the pure-Go one, so a
-# machine with AVX-512 still tests what other machines run.
-KERNEL_PKGS = ./internal/blas32 ./internal/vec32 ./graphs
+# The kernel packages, and the graph packages whose ops run them, again with
+# the CPU features they branch on switched off (x/sys/cpu reads GODEBUG): the
+# AVX2 path, then the pure-Go one, so a machine with AVX-512 still tests what
+# other machines run.
+KERNEL_PKGS = ./internal/blas32 ./internal/vec32 ./graphs/...
 
 test: lint      ## vet, format check and every test (real MNIST included), then the kernels' AVX2 and pure-Go paths
 	$(GO) test ./...

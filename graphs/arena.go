@@ -3,7 +3,6 @@ package graphs
 import (
 	"sync"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -30,15 +29,13 @@ var (
 	active  *arena
 )
 
-// newOutput returns a zeroed float32 tensor of the given shape: the next
-// buffer of the running Program's arena when it still has this shape (ops
-// accumulate into their outputs, so it is cleared), else a new one that
-// takes that place.
-func newOutput(shape tensor.Shape) *tensor.Dense { return nextOutput(shape, true) }
-
-// nextOutput is newOutput, which leaves a reused buffer's old values in place
-// unless zero is set.
-func nextOutput(shape tensor.Shape, zero bool) *tensor.Dense {
+// NewOutput returns a float32 tensor of the given shape for an op's Do to
+// return: the next buffer of the running Program's arena when it still has
+// this shape, else a new one that takes that place (outside a Program's Run,
+// always a new one). A reused buffer is cleared when zero is set (for ops
+// that accumulate into their outputs); otherwise it keeps the last run's
+// values, for ops that write every element.
+func NewOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	a := active
 	if a == nil {
 		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
@@ -59,24 +56,4 @@ func nextOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 	a.bufs[i] = t
 	return t
-}
-
-// outputOf is newOutput of the op's inferred shape, with its storage.
-func outputOf(op interface {
-	InferShape(...G.DimSizer) (tensor.Shape, error)
-}) (*tensor.Dense, []float32) {
-	shape, _ := op.InferShape()
-	out := newOutput(shape)
-	return out, out.Data().([]float32)
-}
-
-// overwrittenOutputOf is outputOf for an op that writes every element of its
-// output: a reused buffer is not cleared first (clearing the outputs of a
-// UNet's convolutions cost a few percent of a step).
-func overwrittenOutputOf(op interface {
-	InferShape(...G.DimSizer) (tensor.Shape, error)
-}) (*tensor.Dense, []float32) {
-	shape, _ := op.InferShape()
-	out := nextOutput(shape, false)
-	return out, out.Data().([]float32)
 }

@@ -83,12 +83,21 @@ func Input(g *G.ExprGraph, name string, shape ...int) (*G.Node, []float32) {
 // arithmetic line would hide the math.
 type graphError struct{ err error }
 
-// must unwraps a Gorgonia result, panicking with a graphError on failure.
-func must(n *G.Node, err error) *G.Node {
+// Must unwraps the result of a Gorgonia function (G.Add, G.ApplyOp, ...)
+// inside a graph builder run by Build: it returns n, or on failure aborts the
+// builder with err, which Build then returns.
+func Must(n *G.Node, err error) *G.Node {
 	if err != nil {
 		panic(graphError{err})
 	}
 	return n
+}
+
+// Fail aborts the graph builder run by Build with err, which Build returns:
+// for a shape or configuration check of a builder that has no Gorgonia
+// result to pass to Must.
+func Fail(err error) {
+	panic(graphError{err})
 }
 
 // Build runs a graph builder and turns a builder panic into an error.

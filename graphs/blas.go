@@ -1,7 +1,6 @@
 package graphs
 
 import (
-	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 
 	"github.com/genmodel/genmodel/internal/blas32"
@@ -20,6 +19,3 @@ var Sgemm = blas32.Sgemm
 // SgemmSerial is Sgemm without splitting the work over goroutines, for ops
 // that parallelize over their batch themselves.
 var SgemmSerial = blas32.SgemmSerial
-
-// gemmFunc is the signature of Sgemm and SgemmSerial, for ops that pick one.
-type gemmFunc = func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)

@@ -2,8 +2,6 @@ package graphs
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 
 	"gorgonia.org/tensor"
 )
@@ -77,14 +75,4 @@ func (s *ParamSet) Count() int {
 // without copying: the graph reads and the optimizer writes the same floats.
 func (p *Param) tensorView(shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(p.Data))
-}
-
-// uniformInit fills p with U(-bound, bound), PyTorch's default for Linear and
-// Conv layers (kaiming_uniform with a=sqrt(5) gives bound 1/sqrt(fan_in) for
-// the weight, and the bias uses the same bound).
-func uniformInit(p *Param, fanIn int, rng *rand.Rand) {
-	bound := 1 / math.Sqrt(float64(fanIn))
-	for i := range p.Data {
-		p.Data[i] = float32((rng.Float64()*2 - 1) * bound)
-	}
 }

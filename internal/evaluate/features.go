@@ -6,13 +6,14 @@ import (
 
 	"github.com/genmodel/genmodel/checkpoints"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/sample"
 )
 
 // Net is the feature network: a trained classifier.
 type Net struct {
-	Classifier *graphs.Classifier
+	Classifier *nets.Classifier
 	Source     string // the checkpoint it came from
 }
 
@@ -32,7 +33,7 @@ func LoadNet(path string) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := graphs.NewClassifier(rand.New(rand.NewPCG(0, 0))) // the checkpoint overwrites these weights
+	c := nets.NewClassifier(rand.New(rand.NewPCG(0, 0))) // the checkpoint overwrites these weights
 	if err := ck.LoadInto("classifier", c.Params.List()); err != nil {
 		return nil, fmt.Errorf("feature network: %w", err)
 	}
@@ -49,7 +50,7 @@ type Features struct {
 
 // Extract runs the classifier over imgs (28x28, values in [0,1]).
 func (n *Net) Extract(imgs sample.Images) (*Features, error) {
-	d := graphs.ClassifierFeatures
+	d := nets.ClassifierFeatures
 	f := &Features{N: imgs.N, D: d, X: make([]float64, imgs.N*d), Probs: make([]float64, imgs.N*10)}
 	err := ClassifierBatches(n.Classifier, 250, imgs, func(lo, rows int, feats, probs []float32) {
 		for i, v := range feats[:rows*d] {
@@ -78,7 +79,7 @@ func (f *Features) Subset(rows []int) *Features {
 // ClassifierBatches runs the classifier over imgs in batches, calling visit
 // with the features (rows x 128) and class probabilities (rows x 10) of the
 // images lo..lo+rows.
-func ClassifierBatches(net *graphs.Classifier, batch int, imgs sample.Images, visit func(lo, rows int, features, probs []float32)) error {
+func ClassifierBatches(net *nets.Classifier, batch int, imgs sample.Images, visit func(lo, rows int, features, probs []float32)) error {
 	if imgs.H != net.Side || imgs.W != net.Side {
 		return fmt.Errorf("the classifier takes %dx%d images, got %dx%d", net.Side, net.Side, imgs.H, imgs.W)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/evaluate"
@@ -18,13 +19,13 @@ import (
 	"github.com/genmodel/genmodel/internal/train"
 )
 
-// Classifier trains graphs.Classifier, the evaluator's feature network.
+// Classifier trains nets.Classifier, the evaluator's feature network.
 type Classifier struct {
-	Net     *graphs.Classifier
+	Net     *nets.Classifier
 	dropout float64
 	common  config.Common
 
-	loss    *graphs.ClassifierTrainGraph
+	loss    *nets.ClassifierTrainGraph
 	prog    *graphs.Program
 	opt     *train.Adam
 	metrics []train.Metric
@@ -50,7 +51,7 @@ func newClassifier(cfg *config.Config, common config.Common, _ models.Loader) (m
 	if common.Data.Dataset != "mnist" {
 		return nil, fmt.Errorf("config: the classifier needs labels: data.dataset must be mnist")
 	}
-	return &Classifier{Net: graphs.NewClassifier(models.InitRNG(common.Seed)), dropout: s.Dropout, common: common}, nil
+	return &Classifier{Net: nets.NewClassifier(models.InitRNG(common.Seed)), dropout: s.Dropout, common: common}, nil
 }
 
 // Params implements train.Trainable.

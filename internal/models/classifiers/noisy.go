@@ -6,6 +6,8 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/layers"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
@@ -14,14 +16,14 @@ import (
 	"github.com/genmodel/genmodel/internal/train"
 )
 
-// NoisyClassifier trains graphs.NoisyClassifier on x_t of uniformly drawn
+// NoisyClassifier trains nets.NoisyClassifier on x_t of uniformly drawn
 // timesteps, for classifier guidance.
 type NoisyClassifier struct {
-	Net    *graphs.NoisyClassifier
+	Net    *nets.NoisyClassifier
 	Sched  *diffusion.Schedule
 	common config.Common
 
-	g       *graphs.NoisyClassifierGraph
+	g       *nets.NoisyClassifierGraph
 	prog    *graphs.Program
 	opt     *train.Adam
 	ts      []int
@@ -49,7 +51,7 @@ func newNoisyClassifier(cfg *config.Config, common config.Common, _ models.Loade
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return &NoisyClassifier{Net: graphs.NewNoisyClassifier(models.InitRNG(common.Seed)), Sched: sched, common: common}, nil
+	return &NoisyClassifier{Net: nets.NewNoisyClassifier(models.InitRNG(common.Seed)), Sched: sched, common: common}, nil
 }
 
 // Params implements train.Trainable.
@@ -114,7 +116,7 @@ func (c *NoisyClassifier) noisy(x []float32, labels []uint8, rng *rand.Rand) {
 	}
 	models.FillNormal(c.eps, rng)
 	c.Sched.QSample(c.g.XT, c.x0, c.eps, c.ts, 784)
-	graphs.TimestepEmbedding(c.g.TSin, c.ts, graphs.NoisyClassifierTimeDim)
+	layers.TimestepEmbedding(c.g.TSin, c.ts, nets.NoisyClassifierTimeDim)
 	clear(c.g.OneHot)
 	for i, y := range labels {
 		c.g.OneHot[i*10+int(y)] = 1

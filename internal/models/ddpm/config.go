@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
 	"github.com/genmodel/genmodel/internal/models"
@@ -50,15 +51,15 @@ type section struct {
 // DDPM trains a UNet to predict noise and samples with the reverse
 // processes of package diffusion.
 type DDPM struct {
-	Net    *graphs.UNet
-	EMA    *graphs.UNet // the averaged weights, "ema."-prefixed in checkpoints
+	Net    *nets.UNet
+	EMA    *nets.UNet // the averaged weights, "ema."-prefixed in checkpoints
 	Sched  *diffusion.Schedule
 	cfg    section
 	common config.Common
 	side   int // of the square images
 	deps   models.Loader
 
-	trainG  *graphs.NoiseGraph
+	trainG  *nets.NoiseGraph
 	prog    *graphs.Program
 	opt     *train.Adam
 	ts      []int
@@ -88,14 +89,14 @@ func newDDPM(cfg *config.Config, common config.Common, deps models.Loader) (mode
 	if s.ClassDropout < 0 || s.ClassDropout >= 1 {
 		return nil, fmt.Errorf("config: ddpm.class_dropout must be in [0, 1), got %g", s.ClassDropout)
 	}
-	ucfg := graphs.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups}
+	ucfg := nets.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups, Side: side}
 	if s.Conditional {
 		if common.Data.Dataset != "mnist" {
 			return nil, fmt.Errorf("config: ddpm.conditional needs labelled data (data.dataset mnist)")
 		}
 		ucfg.Classes = 10
 	}
-	net, err := graphs.NewUNet(ucfg, models.InitRNG(common.Seed))
+	net, err := nets.NewUNet(ucfg, models.InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -104,7 +105,7 @@ func newDDPM(cfg *config.Config, common config.Common, deps models.Loader) (mode
 		return nil, fmt.Errorf("config: ddpm.%w", err)
 	}
 	if s.EMADecay > 0 {
-		m.EMA, _ = graphs.NewUNet(ucfg, models.InitRNG(common.Seed))
+		m.EMA, _ = nets.NewUNet(ucfg, models.InitRNG(common.Seed))
 		m.EMA.Params.Prefix("ema.")
 	}
 	return m, nil

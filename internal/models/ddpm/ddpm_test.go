@@ -7,6 +7,8 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/layers"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
 	"github.com/genmodel/genmodel/internal/models"
@@ -171,7 +173,7 @@ func TestGuidanceFormulas(t *testing.T) {
 				t.Fatal(err)
 			}
 			copy(g.XT, img)
-			graphs.TimestepEmbedding(g.TSin, []int{tt}, graphs.NoisyClassifierTimeDim)
+			layers.TimestepEmbedding(g.TSin, []int{tt}, nets.NoisyClassifierTimeDim)
 			g.OneHot[k] = 1
 			if err := prog.Run(); err != nil {
 				t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/layers"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/diffusion"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/classifiers"
@@ -110,7 +112,7 @@ func (m *DDPM) guidanceClassifier() (*classifiers.NoisyClassifier, error) {
 }
 
 // sampler returns the network samples come from: the EMA when there is one.
-func (m *DDPM) sampler() *graphs.UNet {
+func (m *DDPM) sampler() *nets.UNet {
 	if m.EMA != nil {
 		return m.EMA
 	}
@@ -153,9 +155,9 @@ type ReverseProcess struct {
 	eps   []float32 // the last (guided) noise prediction
 	ts    []int
 
-	net     *graphs.NoiseGraph // batch Batch, or 2 Batch for classifier-free guidance
+	net     *nets.NoiseGraph // batch Batch, or 2 Batch for classifier-free guidance
 	netProg *graphs.Program
-	cls     *graphs.NoisyClassifierGraph // classifier guidance
+	cls     *nets.NoisyClassifierGraph // classifier guidance
 	clsProg *graphs.Program
 }
 
@@ -179,7 +181,7 @@ func (m *DDPM) newReverseProcess(batch int, opt sampling) (*ReverseProcess, erro
 	}
 	r.ts = make([]int, rows)
 	var err error
-	if r.net, err = graphs.BuildNoiseGraph(m.sampler(), rows, false); err != nil {
+	if r.net, err = nets.BuildNoiseGraph(m.sampler(), rows, false); err != nil {
 		return nil, err
 	}
 	if r.netProg, err = graphs.Compile(r.net.Bound, nil, graphs.Outputs{r.net.Pred}); err != nil {
@@ -211,7 +213,7 @@ func (r *ReverseProcess) Eps(t int) ([]float32, error) {
 		r.ts[i] = t
 	}
 	copy(r.net.XT, r.x)
-	graphs.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
+	layers.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
 	if classes > 0 {
 		// Rows of the conditional half ask for the class (the null row
 		// when there is none); classifier-free guidance's second half is
@@ -242,7 +244,7 @@ func (r *ReverseProcess) Eps(t int) ([]float32, error) {
 	}
 	if r.opt.Guidance == GuidanceClassifier && r.Class >= 0 {
 		copy(r.cls.XT, r.x)
-		graphs.TimestepEmbedding(r.cls.TSin, r.ts[:r.Batch], graphs.NoisyClassifierTimeDim)
+		layers.TimestepEmbedding(r.cls.TSin, r.ts[:r.Batch], nets.NoisyClassifierTimeDim)
 		clear(r.cls.OneHot)
 		for i := range r.Batch {
 			r.cls.OneHot[i*10+r.Class] = 1

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/layers"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/modeltest"
 	"github.com/genmodel/genmodel/internal/safetensors"
@@ -28,12 +30,12 @@ func TestUNetMatchesPyTorch(t *testing.T) {
 	}
 	const batch = 3
 	ts := []int{0, 417, 999}
-	ng, err := graphs.BuildNoiseGraph(m.Net, batch, false)
+	ng, err := nets.BuildNoiseGraph(m.Net, batch, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	models.FillNormal(ng.XT, rng)
-	graphs.TimestepEmbedding(ng.TSin, ts, m.Net.Ch)
+	layers.TimestepEmbedding(ng.TSin, ts, m.Net.Ch)
 	prog, err := graphs.Compile(ng.Bound, nil, graphs.Outputs{ng.Pred})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/layers"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/train"
@@ -31,7 +33,7 @@ func (m *DDPM) Optimizers() []checkpoint.Named {
 // one Adam step on the simple loss, then the EMA update.
 func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metric, error) {
 	if m.prog == nil {
-		ng, err := graphs.BuildNoiseGraph(m.Net, b.Size, true)
+		ng, err := nets.BuildNoiseGraph(m.Net, b.Size, true)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +68,7 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 			ng.OneHot[i*(k+1)+c] = 1
 		}
 	}
-	graphs.TimestepEmbedding(ng.TSin, m.ts, m.Net.Ch)
+	layers.TimestepEmbedding(ng.TSin, m.ts, m.Net.Ch)
 	if err := m.prog.Run(); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
 )
@@ -14,8 +15,8 @@ import (
 // The two networks behind the flow adapter: each is a shim from its graphs
 // builder to flowNet, with its registry entry and configuration section.
 
-// realnvpNet adapts graphs.RealNVP to the flow adapter.
-type realnvpNet struct{ *graphs.RealNVP }
+// realnvpNet adapts nets.RealNVP to the flow adapter.
+type realnvpNet struct{ *nets.RealNVP }
 
 // RealNVPEntry describes RealNVP to the registry (internal/models/all).
 var RealNVPEntry = models.Entry{
@@ -35,7 +36,7 @@ func newRealNVP(cfg *config.Config, common config.Common, _ models.Loader) (mode
 		return nil, err
 	}
 	side := common.Data.ImageSide()
-	net, err := graphs.NewRealNVP(side*side, s.Hidden, s.Layers, models.InitRNG(common.Seed))
+	net, err := nets.NewRealNVP(side*side, s.Hidden, s.Layers, models.InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -66,8 +67,8 @@ func (n realnvpNet) sampler(batch int) (*graphs.Bound, func(float64, *rand.Rand)
 	return b, draw, x, err
 }
 
-// glowNet adapts graphs.Glow to the flow adapter.
-type glowNet struct{ *graphs.Glow }
+// glowNet adapts nets.Glow to the flow adapter.
+type glowNet struct{ *nets.Glow }
 
 // GlowEntry describes Glow to the registry (internal/models/all).
 var GlowEntry = models.Entry{
@@ -87,7 +88,7 @@ func newGlow(cfg *config.Config, common config.Common, _ models.Loader) (models.
 	if err := cfg.Decode("glow", &s); err != nil {
 		return nil, err
 	}
-	net, err := graphs.NewGlow(graphs.GlowConfig{Levels: s.Levels, Steps: s.Steps, Hidden: s.Hidden, Side: common.Data.ImageSide()}, models.InitRNG(common.Seed))
+	net, err := nets.NewGlow(nets.GlowConfig{Levels: s.Levels, Steps: s.Steps, Hidden: s.Hidden, Side: common.Data.ImageSide()}, models.InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

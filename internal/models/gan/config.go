@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/train"
@@ -49,14 +50,14 @@ type dcganSection struct {
 // GAN trains a generator/discriminator pair (the seed's MLP GAN or the
 // DCGAN) with the seed's alternating updates.
 type GAN struct {
-	Net  graphs.Adversarial
+	Net  nets.Adversarial
 	name string
 	cfg  ganSection
 	// infoWeight is InfoGAN's lambda (dcgan.info_weight; 0 without codes).
 	infoWeight float64
 	common     config.Common
 
-	dStep, gStep *graphs.GANStep
+	dStep, gStep *nets.GANStep
 	dProg, gProg *graphs.Program
 	optD, optG   *train.Adam
 	metrics      []train.Metric
@@ -90,7 +91,7 @@ func newGAN(cfg *config.Config, common config.Common, _ models.Loader) (models.M
 	if err != nil {
 		return nil, err
 	}
-	net, err := graphs.NewGAN(graphs.GANConfig{
+	net, err := nets.NewGAN(nets.GANConfig{
 		LatentDim: s.LatentDim, ImageDim: size * size, GHidden: s.GHidden, DHidden: s.DHidden,
 		Slope: s.LeakySlope, DDropout: s.DDropout, Classes: classes, SpectralNorm: s.SpectralNorm,
 	}, models.InitRNG(common.Seed))
@@ -115,7 +116,7 @@ func newDCGAN(cfg *config.Config, common config.Common, _ models.Loader) (models
 	if s.InfoWeight < 0 { // info_codes is NewDCGAN's to check
 		return nil, fmt.Errorf("config: dcgan.info_weight must not be negative, got %g", s.InfoWeight)
 	}
-	net, err := graphs.NewDCGAN(graphs.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
+	net, err := nets.NewDCGAN(nets.DCGANConfig{Latent: s.LatentDim, Base: s.BaseChannels, Slope: s.LeakySlope,
 		Upsample: s.Upsample, SpectralNorm: s.SpectralNorm, Classes: classes, DiscBase: s.DChannels, DDropout: s.DDropout,
 		Codes: s.InfoCodes, GHidden: s.GHidden, DHidden: s.DHidden}, models.InitRNG(common.Seed))
 	if err != nil {
@@ -137,7 +138,7 @@ func ganClasses(s ganSection, common config.Common, section string) (int, error)
 }
 
 // newGANModel wraps a network, with the generator's average when asked.
-func newGANModel(net graphs.Adversarial, name string, s ganSection, common config.Common, infoWeight float64) *GAN {
+func newGANModel(net nets.Adversarial, name string, s ganSection, common config.Common, infoWeight float64) *GAN {
 	m := &GAN{Net: net, name: name, cfg: s, common: common, infoWeight: infoWeight}
 	if s.EMADecay > 0 {
 		for _, p := range net.AllParams().List() {
@@ -169,7 +170,7 @@ func decodeSection(cfg *config.Config, section string, out any, s *ganSection) e
 		return fmt.Errorf("config: %s.weight_clip, instance_noise, instance_noise_steps, d_lr and g_lr must not be negative", section)
 	}
 	switch s.Loss {
-	case graphs.LossBCE, graphs.LossMinimax, graphs.LossWGAN, graphs.LossHinge:
+	case nets.LossBCE, nets.LossMinimax, nets.LossWGAN, nets.LossHinge:
 	default:
 		return fmt.Errorf("config: %s.loss %q is not bce, minimax, wgan or hinge", section, s.Loss)
 	}

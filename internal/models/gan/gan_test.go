@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/modeltest"
@@ -47,7 +48,7 @@ func TestGANWarnings(t *testing.T) {
 	// A freshly initialized generator barely depends on its noise (pixel
 	// std about 0.015); scaling its last layer up gives it the spread of a
 	// trained one, so that only the cases below decide the warnings.
-	net := m.Net.(*graphs.GAN)
+	net := m.Net.(*nets.GAN)
 	last := net.Gen[len(net.Gen)-1].Weight.Data
 	for i := range last {
 		last[i] *= 30
@@ -361,7 +362,7 @@ func TestStandingStatistics(t *testing.T) {
 		t.Errorf("temperature 0.5 moved pixels by %.2g on average: it hardly reaches the samples", moved)
 	}
 
-	net := m.Net.(*graphs.DCGAN)
+	net := m.Net.(*nets.DCGAN)
 	fc, bn := net.GHiddenFC[0], net.GHiddenBN[0]
 	tracked := bn.NumBatchesTracked.Data[0]
 	restore, err := m.standingStats()

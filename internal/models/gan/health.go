@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/genmodel/genmodel/data"
-	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/train"
 )
@@ -20,7 +20,7 @@ func (m *GAN) Evaluate(test *data.Dataset, _ *rand.Rand) (models.Report, error) 
 // CheckEpoch implements train.EpochChecker: it names the failures of the game
 // that the epoch's mean D outputs show.
 func (m *GAN) CheckEpoch(ms []train.Metric) []string {
-	if m.cfg.Loss != graphs.LossBCE && m.cfg.Loss != graphs.LossMinimax {
+	if m.cfg.Loss != nets.LossBCE && m.cfg.Loss != nets.LossMinimax {
 		return nil // critic values of WGAN and hinge have no fixed scale
 	}
 	get := func(name string) float64 {

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
 )
@@ -82,7 +83,7 @@ func keepBest(pool sample.Images, scores []float32, n int, classOf func(int) int
 // critic scores images in [0,1] by D's logit (evaluation mode), the i-th
 // with the label generate gave it.
 func (m *GAN) critic(imgs sample.Images, k int) ([]float32, error) {
-	b, x, onehot, logits, err := graphs.BuildGANCritic(m.Net, sample.ChunkSize)
+	b, x, onehot, logits, err := nets.BuildGANCritic(m.Net, sample.ChunkSize)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func (m *GAN) render(n, k int, temp float64, rng *rand.Rand) (sample.Images, err
 		}
 		defer restore()
 	}
-	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, sample.ChunkSize, false)
+	b, z, onehot, out, err := nets.BuildGANGenerator(m.Net, sample.ChunkSize, false)
 	if err != nil {
 		return sample.Images{}, err
 	}
@@ -194,7 +195,7 @@ func (m *GAN) standingStats() (restore func(), err error) {
 			bn.Momentum = momentum
 		}
 	}()
-	b, z, onehot, out, err := graphs.BuildGANGenerator(m.Net, sample.ChunkSize, true)
+	b, z, onehot, out, err := nets.BuildGANGenerator(m.Net, sample.ChunkSize, true)
 	if err != nil {
 		return restore, err
 	}
@@ -285,7 +286,7 @@ func (m *GAN) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) {
 }
 
 // imageSize is the number of pixels of one image of the pair.
-func imageSize(net graphs.Adversarial) int {
+func imageSize(net nets.Adversarial) int {
 	n := 1
 	for _, d := range net.ImageShape(1) {
 		n *= d

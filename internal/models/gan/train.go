@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/train"
@@ -31,12 +32,12 @@ func (m *GAN) Optimizers() []checkpoint.Named {
 }
 
 func (m *GAN) build(batch int) error {
-	opt := graphs.GANStepOptions{Loss: m.cfg.Loss, LabelSmoothing: m.cfg.LabelSmoothing, InstanceNoise: m.cfg.InstanceNoise > 0, InfoWeight: m.infoWeight}
+	opt := nets.GANStepOptions{Loss: m.cfg.Loss, LabelSmoothing: m.cfg.LabelSmoothing, InstanceNoise: m.cfg.InstanceNoise > 0, InfoWeight: m.infoWeight}
 	var err error
-	if m.dStep, err = graphs.BuildGANStep(m.Net, batch, true, opt); err != nil {
+	if m.dStep, err = nets.BuildGANStep(m.Net, batch, true, opt); err != nil {
 		return err
 	}
-	if m.gStep, err = graphs.BuildGANStep(m.Net, batch, false, opt); err != nil {
+	if m.gStep, err = nets.BuildGANStep(m.Net, batch, false, opt); err != nil {
 		return err
 	}
 	dOut, gOut := graphs.Outputs{m.dStep.Loss, m.dStep.DReal, m.dStep.DFake}, graphs.Outputs{m.gStep.Loss, m.gStep.DFake}
@@ -52,11 +53,11 @@ func (m *GAN) build(batch int) error {
 
 // oneHotWidth is the width of G's one-hot input: the classes of a
 // conditional GAN or the values of an InfoGAN code (0: none).
-func (m *GAN) oneHotWidth() int { return graphs.GeneratorOneHotWidth(m.Net) }
+func (m *GAN) oneHotWidth() int { return nets.GeneratorOneHotWidth(m.Net) }
 
 // fillStepInputs draws the noise of one graph run from rng: z, labels of the
 // generated batch, dropout masks and instance noise.
-func (m *GAN) fillStepInputs(s *graphs.GANStep, step int64, rng *rand.Rand) {
+func (m *GAN) fillStepInputs(s *nets.GANStep, step int64, rng *rand.Rand) {
 	models.FillNormal(s.Z, rng)
 	if s.OneHotFake != nil {
 		fillOneHot(s.OneHotFake, m.oneHotWidth(), rng)

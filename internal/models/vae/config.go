@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/train"
@@ -19,13 +20,13 @@ type vaeSection struct {
 	FreeBits      float64 `mapstructure:"free_bits"`
 }
 
-// VAE trains, samples and evaluates graphs.VAE, the seed's MLP VAE.
+// VAE trains, samples and evaluates nets.VAE, the seed's MLP VAE.
 type VAE struct {
-	Net    *graphs.VAE
+	Net    *nets.VAE
 	cfg    vaeSection
 	common config.Common
 
-	loss    *graphs.VAETrainGraph // built on the first training step
+	loss    *nets.VAETrainGraph // built on the first training step
 	prog    *graphs.Program
 	opt     *train.Adam
 	metrics []train.Metric
@@ -47,7 +48,7 @@ func build(cfg *config.Config, common config.Common, _ models.Loader) (models.Mo
 		return nil, fmt.Errorf("config: vae.beta, vae.kl_warmup_steps and vae.free_bits must not be negative")
 	}
 	size := common.Data.ImageSide()
-	net, err := graphs.NewVAE(graphs.VAEConfig{
+	net, err := nets.NewVAE(nets.VAEConfig{
 		InputDim: size * size, Hidden: s.Hidden, LatentDim: s.LatentDim,
 		Decoder: s.Decoder, FreeBits: s.FreeBits,
 	}, models.InitRNG(common.Seed))

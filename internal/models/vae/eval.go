@@ -7,6 +7,7 @@ import (
 
 	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/train"
 )
@@ -25,7 +26,7 @@ func (v *VAE) Evaluate(test *data.Dataset, rng *rand.Rand) (models.Report, error
 	}
 	rep.Metrics = ms
 	rep.Notes = append(rep.Notes, "loss = recon + kl per test image, one posterior sample each")
-	if v.Net.Config.Decoder == graphs.BernoulliDecoder && v.common.Eval.IWAEK > 0 {
+	if v.Net.Config.Decoder == nets.BernoulliDecoder && v.common.Eval.IWAEK > 0 {
 		nll, err := v.iwae(test, v.common.Eval.IWAEK, rng)
 		if err != nil {
 			return rep, err
@@ -39,7 +40,7 @@ func (v *VAE) Evaluate(test *data.Dataset, rng *rand.Rand) (models.Report, error
 // TestMetrics implements train.TestEvaluator.
 func (v *VAE) TestMetrics(test *data.Dataset, rng *rand.Rand) ([]train.Metric, error) {
 	var recon, kl float64
-	err := v.scoreBatches(test, 1, rng, func(s *graphs.VAEScoreGraph, rows int, r, mu, lv []float32) {
+	err := v.scoreBatches(test, 1, rng, func(s *nets.VAEScoreGraph, rows int, r, mu, lv []float32) {
 		zd := s.LatentDim
 		for i := 0; i < rows; i++ {
 			recon += float64(r[i])
@@ -68,7 +69,7 @@ func (v *VAE) iwae(test *data.Dataset, k int, rng *rand.Rand) (float64, error) {
 		lseMax[i] = math.Inf(-1)
 	}
 	var offset int
-	err := v.scoreBatches(test, k, rng, func(s *graphs.VAEScoreGraph, rows int, r, mu, lv []float32) {
+	err := v.scoreBatches(test, k, rng, func(s *nets.VAEScoreGraph, rows int, r, mu, lv []float32) {
 		for i := 0; i < rows; i++ {
 			logw := -float64(r[i])
 			for j := i * zd; j < (i+1)*zd; j++ {
@@ -105,7 +106,7 @@ func (v *VAE) iwae(test *data.Dataset, k int, rng *rand.Rand) (float64, error) {
 // scoreBatches runs the score graph over the test set passes times, each
 // pass with fresh noise, calling visit with the per-image outputs of each
 // batch (only the first rows rows are real images).
-func (v *VAE) scoreBatches(test *data.Dataset, passes int, rng *rand.Rand, visit func(s *graphs.VAEScoreGraph, rows int, recon, mu, logVar []float32)) error {
+func (v *VAE) scoreBatches(test *data.Dataset, passes int, rng *rand.Rand, visit func(s *nets.VAEScoreGraph, rows int, recon, mu, logVar []float32)) error {
 	bs := max(1, min(v.common.Eval.BatchSize, test.N))
 	s, err := v.Net.BuildScores(bs)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/sample"
 )
 
@@ -65,10 +66,10 @@ func (v *VAE) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) {
 }
 
 // side returns the image side of a VAE over square images.
-func side(m *graphs.VAE) int { return int(math.Round(math.Sqrt(float64(m.Config.InputDim)))) }
+func side(m *nets.VAE) int { return int(math.Round(math.Sqrt(float64(m.Config.InputDim)))) }
 
 // decode maps n latent vectors (n*LatentDim values) to n expected images.
-func decode(m *graphs.VAE, z []float32) (sample.Images, error) {
+func decode(m *nets.VAE, z []float32) (sample.Images, error) {
 	zd := m.Config.LatentDim
 	var in, out *G.Node
 	var inData []float32
@@ -100,7 +101,7 @@ func decode(m *graphs.VAE, z []float32) (sample.Images, error) {
 }
 
 // encode returns the posterior means and log-variances of n images.
-func encode(m *graphs.VAE, x []float32) (mu, logVar []float32, err error) {
+func encode(m *nets.VAE, x []float32) (mu, logVar []float32, err error) {
 	d, zd := m.Config.InputDim, m.Config.LatentDim
 	n := len(x) / d
 	var in, muN, lvN *G.Node
@@ -135,7 +136,7 @@ func encode(m *graphs.VAE, x []float32) (mu, logVar []float32, err error) {
 }
 
 // prior decodes n draws from the prior N(0, I).
-func prior(m *graphs.VAE, n int, rng *rand.Rand) (sample.Images, error) {
+func prior(m *nets.VAE, n int, rng *rand.Rand) (sample.Images, error) {
 	z := make([]float32, n*m.Config.LatentDim)
 	for i := range z {
 		z[i] = float32(rng.NormFloat64())
@@ -146,7 +147,7 @@ func prior(m *graphs.VAE, n int, rng *rand.Rand) (sample.Images, error) {
 // reconstructions returns 2n images for a grid of n columns: the n given
 // images in the first row, their reconstructions (decoded posterior means)
 // in the second.
-func reconstructions(m *graphs.VAE, x sample.Images) (sample.Images, error) {
+func reconstructions(m *nets.VAE, x sample.Images) (sample.Images, error) {
 	mu, _, err := encode(m, x.Pix)
 	if err != nil {
 		return sample.Images{}, err
@@ -163,7 +164,7 @@ func reconstructions(m *graphs.VAE, x sample.Images) (sample.Images, error) {
 // interpolation decodes steps points on the line between the posterior
 // means of images a and b: the seed's point that a VAE's latent space is
 // continuous, so every point between two digits decodes to a plausible image.
-func interpolation(m *graphs.VAE, a, b []float32, steps int) (sample.Images, error) {
+func interpolation(m *nets.VAE, a, b []float32, steps int) (sample.Images, error) {
 	if steps < 2 {
 		return sample.Images{}, fmt.Errorf("interpolation needs at least 2 steps, got %d", steps)
 	}
@@ -185,7 +186,7 @@ func interpolation(m *graphs.VAE, a, b []float32, steps int) (sample.Images, err
 // manifold decodes an n x n grid of a 2-D latent space at the normal
 // quantiles of evenly spaced probabilities (Kingma & Welling 2014, fig. 4),
 // so the grid covers the prior's mass evenly. Rows run from high z2 to low.
-func manifold(m *graphs.VAE, n int) (sample.Images, error) {
+func manifold(m *nets.VAE, n int) (sample.Images, error) {
 	if m.Config.LatentDim != 2 {
 		return sample.Images{}, fmt.Errorf("the manifold grid needs vae.latent_dim 2, this model has %d", m.Config.LatentDim)
 	}

@@ -1,0 +1,151 @@
+package gradcheck
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/genmodel/genmodel/graphs"
+)
+
+// Check compares the analytic gradient of every parameter (from
+// prog.Grads after one run) with central finite differences of loss, at up to
+// perParam coordinates of each parameter. The tolerances suit float32.
+func Check(t *testing.T, prog *graphs.Program, loss func() float64, perParam int) {
+	t.Helper()
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	analytic := make([][]float32, len(prog.Grads()))
+	for i, g := range prog.Grads() {
+		analytic[i] = append([]float32(nil), g...)
+	}
+	const h = 3e-3
+	base := loss()
+	checked, kinks := 0, 0
+	for i, p := range prog.Params() {
+		stride := max(1, len(p.Data)/perParam)
+		for j := 0; j < len(p.Data); j += stride {
+			orig := p.Data[j]
+			p.Data[j] = orig + h
+			up := loss()
+			p.Data[j] = orig - h
+			down := loss()
+			p.Data[j] = orig
+			// A ReLU switching inside [x-h, x+h] makes the one-sided slopes
+			// disagree; the function is not differentiable there, so skip.
+			right, left := (up-base)/h, (base-down)/h
+			if math.Abs(right-left) > 0.05*math.Max(1, math.Abs(right)+math.Abs(left)) {
+				kinks++
+				continue
+			}
+			numeric := (up - down) / (2 * h)
+			got := float64(analytic[i][j])
+			if diff := math.Abs(got - numeric); diff > 2e-2*math.Max(1, math.Abs(numeric)) {
+				t.Errorf("%s[%d]: analytic %.5g, finite difference %.5g", p.Name, j, got, numeric)
+			}
+			checked++
+		}
+	}
+	if checked == 0 || kinks > checked/5 {
+		t.Fatalf("%d coordinates checked, %d skipped at kinks: too few to trust", checked, kinks)
+	}
+}
+
+// ForwardBackward builds a graph with build, which returns an output and a
+// loss, runs it once and returns the output's values and the gradient of
+// every parameter the graph uses, by name.
+func ForwardBackward(t *testing.T, build func(b *graphs.Bound) (y, loss *G.Node)) ([]float32, map[string][]float32) {
+	t.Helper()
+	var b *graphs.Bound
+	var y, loss *G.Node
+	if err := graphs.Build("test graph", func() {
+		b = graphs.Bind(G.NewGraph())
+		y, loss = build(b)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := graphs.Compile(b, loss, graphs.Outputs{y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	grads := map[string][]float32{}
+	for i, p := range prog.Params() {
+		grads[p.Name] = append([]float32(nil), prog.Grads()[i]...)
+	}
+	return append([]float32(nil), prog.Value(y)...), grads
+}
+
+// AssertNear fails unless a project op's values a agree with Gorgonia's b
+// within 1e-4, relative above 1.
+func AssertNear(t *testing.T, what string, a, b []float32) {
+	t.Helper()
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%s: %d vs %d values", what, len(a), len(b))
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > 1e-4*math.Max(1, math.Abs(float64(b[i]))) {
+			t.Fatalf("%s[%d]: ours %v, Gorgonia %v", what, i, a[i], b[i])
+		}
+	}
+}
+
+// Compile compiles b's graph with loss and the outputs, runs it once,
+// and returns the program with a loss function for Check.
+func Compile(t *testing.T, b *graphs.Bound, loss *G.Node, outputs ...*G.Node) (*graphs.Program, func() float64) {
+	t.Helper()
+	prog, err := graphs.Compile(b, loss, append(graphs.Outputs{loss}, outputs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return prog, func() float64 {
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return prog.Scalar(loss)
+	}
+}
+
+// WeightedSum builds loss = sum(y * w) for fixed random w, so that every
+// output element gets a different gradient.
+func WeightedSum(y *G.Node, rng *rand.Rand) *G.Node {
+	w, data := graphs.Input(y.Graph(), "loss_weights", y.Shape()...)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return graphs.Must(G.Sum(graphs.Must(G.HadamardProd(y, w))))
+}
+
+// RandomParam adds a parameter of the given shape filled from N(0, 1).
+func RandomParam(ps *graphs.ParamSet, name string, rng *rand.Rand, shape ...int) *graphs.Param {
+	return NormalParam(ps, name, 1, rng, shape...)
+}
+
+// NormalParam adds a parameter of the given shape filled from N(0, std).
+func NormalParam(ps *graphs.ParamSet, name string, std float64, rng *rand.Rand, shape ...int) *graphs.Param {
+	p := ps.Add(name, shape...)
+	for i := range p.Data {
+		p.Data[i] = float32(std * rng.NormFloat64())
+	}
+	return p
+}
+
+// UniformParam adds a parameter of the given shape filled from
+// U(-1/sqrt(fanIn), 1/sqrt(fanIn)), PyTorch's default initialization of
+// Linear and Conv layers.
+func UniformParam(ps *graphs.ParamSet, name string, fanIn int, rng *rand.Rand, shape ...int) *graphs.Param {
+	p := ps.Add(name, shape...)
+	bound := 1 / math.Sqrt(float64(fanIn))
+	for i := range p.Data {
+		p.Data[i] = float32((rng.Float64()*2 - 1) * bound)
+	}
+	return p
+}

@@ -1,0 +1,22 @@
+// Package ops holds genmodel's own Gorgonia ops. Each is a G.Op whose
+// gradient is more ops of its own (G.SDOp), that works on the float32
+// storage of its inputs directly and takes its output from the running
+// Program's arena (graphs.NewOutput). They replace Gorgonia ops that are
+// slow (Linear and Conv2d fused with their bias, ReLU and SiLU in one pass,
+// the channel copies of a U-Net), that Gorgonia lacks (ConvTranspose2d,
+// RealNVP's and Glow's couplings, Glow's squeeze, ActNorm and prior) or that
+// it gets wrong (Reshape, which aliases its input; GroupNorm, which logs
+// every backward call; BatchNorm, whose running statistics cannot be
+// checkpointed).
+//
+// The functions check shapes when the graph is built and abort the builder
+// through graphs.Fail: call them inside graphs.Build. The package also holds
+// the Go side of the kernels the ops run (im2col, Winograd's F(2x2, 3x3), the
+// split over two goroutines); the assembly is in internal/blas32 and
+// internal/vec32. Every op's values and gradients are checked by the tests,
+// against Gorgonia's own ops or finite differences.
+//
+// Ops are separate from the layers because they hold no parameters: a layer
+// (graphs/layers) binds its parameters on the graph and passes their nodes
+// to an op, and an architecture may apply an op directly.
+package ops

@@ -1,0 +1,72 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/internal/gradcheck"
+)
+
+// TestLeakyReLUMatchesGorgonia compares the fused activation with Gorgonia's
+// LeakyRelu and Rectify: values and gradients.
+func TestLeakyReLUMatchesGorgonia(t *testing.T) {
+	for _, slope := range []float64{0, 0.2} {
+		ps := graphs.NewParamSet()
+		x := ps.Add("x", 5, 7)
+		rng := rand.New(rand.NewPCG(5, 7))
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		// At the kink itself PyTorch's gradient is the negative side's slope
+		// (Gorgonia's Rectify gives 1); genmodel follows PyTorch.
+		x.Data[3] = 0
+		run := func(ours bool) ([]float32, []float32) {
+			y, grads := gradcheck.ForwardBackward(t, func(b *graphs.Bound) (y, loss *G.Node) {
+				xn := b.Node(x)
+				switch {
+				case ours:
+					y = LeakyReLU(xn, slope)
+				case slope == 0:
+					y = must(G.Rectify(xn))
+				default:
+					y = must(G.LeakyRelu(xn, slope))
+				}
+				return y, gradcheck.WeightedSum(y, rand.New(rand.NewPCG(1, 1)))
+			})
+			return y, grads["x"]
+		}
+		y1, g1 := run(true)
+		y2, g2 := run(false)
+		if slope == 0 && g1[3] != 0 {
+			t.Errorf("ReLU gradient at x=0 is %v, want 0 as in PyTorch", g1[3])
+		}
+		for i := range y1 {
+			if i == 3 {
+				continue
+			}
+			if math.Abs(float64(y1[i]-y2[i])) > 1e-6 || math.Abs(float64(g1[i]-g2[i])) > 1e-6 {
+				t.Fatalf("slope %v, element %d (x=%v): ours %v/%v, Gorgonia %v/%v", slope, i, x.Data[i], y1[i], g1[i], y2[i], g2[i])
+			}
+		}
+	}
+}
+
+func TestNotPositive(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	cases := []struct {
+		v    float32
+		want int
+	}{
+		{1, 0}, {math.SmallestNonzeroFloat32, 0}, {math.MaxFloat32, 0}, {float32(math.Inf(1)), 0},
+		{0, 1}, {negZero, 1}, {-math.SmallestNonzeroFloat32, 1}, {-2.5, 1}, {float32(math.Inf(-1)), 1},
+	}
+	for _, c := range cases {
+		if got := notPositive(c.v); got != c.want {
+			t.Errorf("notPositive(%v) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
