@@ -51,7 +51,7 @@ func loadTrained(model, path string, overrides []config.Override, deps map[strin
 	if err != nil {
 		return nil, err
 	}
-	m, err := models.New(cfg, depLoader(deps))
+	m, err := models.New(cfg, depLoader(cfg, deps))
 	if err != nil {
 		return nil, err
 	}
@@ -77,27 +77,31 @@ func checkDeps(e models.Entry, deps map[string]string) error {
 }
 
 // depLoader is the one loader of dependencies: from the checkpoint the
-// dependency's flag names, which must hold the model it expects.
-func depLoader(deps map[string]string) models.Loader {
+// dependency's flag names (flags), else its config key in cfg; the
+// checkpoint must hold the model the dependency expects.
+func depLoader(cfg *config.Config, flags map[string]string) models.Loader {
 	return func(d models.Dependency) (models.Model, error) {
-		path := deps[d.Name]
+		path, from := flags[d.Name], "--"+d.Name
+		if path == "" && d.Key != "" {
+			path, from = cfg.String(d.Key), d.Key
+		}
 		if path == "" {
 			return nil, models.MissingDependency(d)
 		}
 		file, err := checkpoint.Resolve(path)
 		if err != nil {
-			return nil, fmt.Errorf("--%s: %w", d.Name, err)
+			return nil, fmt.Errorf("%s: %w", from, err)
 		}
 		ck, err := checkpoint.Read(file)
 		if err != nil {
-			return nil, fmt.Errorf("--%s: %w", d.Name, err)
+			return nil, fmt.Errorf("%s: %w", from, err)
 		}
 		if ck.Meta.Model != d.Model {
-			return nil, fmt.Errorf("--%s %s: a %s checkpoint, where %s is a %s", d.Name, file, ck.Meta.Model, d.Purpose, d.Model)
+			return nil, fmt.Errorf("%s %s: a %s checkpoint, where %s is a %s", from, file, ck.Meta.Model, d.Purpose, d.Model)
 		}
 		t, err := loadTrained(d.Model, file, nil, nil)
 		if err != nil {
-			return nil, fmt.Errorf("--%s: %w", d.Name, err)
+			return nil, fmt.Errorf("%s: %w", from, err)
 		}
 		return t.Model, nil
 	}

@@ -56,7 +56,7 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating run folder: %w", err)
 	}
-	m, err := models.New(cfg, nil)
+	m, err := models.New(cfg, depLoader(cfg, nil)) // dependencies from config keys
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,10 @@ import "fmt"
 type Dependency struct {
 	// Name is how users give it: the flag --NAME of sample and eval.
 	Name string
+	// Key, when set, is a config key of the model's own that may hold the
+	// checkpoint instead, so that training (which has no such flag) and
+	// the checkpoints it writes know it too; the flag wins over it.
+	Key string
 	// Model is the model its checkpoint must hold.
 	Model string
 	// Purpose says what it is for, to complete "NAME is ...".
@@ -27,5 +31,9 @@ func noDeps(d Dependency) (Model, error) {
 
 // MissingDependency is the error of a dependency nobody gave.
 func MissingDependency(d Dependency) error {
-	return fmt.Errorf("this needs --%s PATH, %s: a %s checkpoint (genmodel train --model %s)", d.Name, d.Purpose, d.Model, d.Model)
+	how := "--" + d.Name + " PATH"
+	if d.Key != "" {
+		how += " (or --set " + d.Key + "=PATH)"
+	}
+	return fmt.Errorf("this needs %s, %s: a %s checkpoint (genmodel train --model %s)", how, d.Purpose, d.Model, d.Model)
 }

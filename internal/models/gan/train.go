@@ -99,46 +99,18 @@ func (m *GAN) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metr
 		}
 	}
 	m.Optimizers()
-	d := m.dStep
-	for i, v := range b.X {
-		d.Real[i] = 2*v - 1 // [0,1] -> [-1,1], the range of G's tanh
-	}
-	if d.OneHotReal != nil {
-		if b.Labels == nil {
-			return nil, fmt.Errorf("a conditional GAN needs labelled images")
-		}
-		clear(d.OneHotReal)
-		for i, y := range b.Labels {
-			d.OneHotReal[i*10+int(y)] = 1
-		}
-	}
-	m.fillStepInputs(d, step, rng)
-	m.Net.PowerIteration()
-	if err := m.dProg.Run(); err != nil {
+	// (1) Update D: maximize log D(x) + log(1 - D(G(z))), or the loss's own
+	// form of it.
+	if err := m.updateD(b, step, rng); err != nil {
 		return nil, err
 	}
-	if err := m.optD.Update(m.dProg.Params(), m.dProg.Grads()); err != nil {
-		return nil, err
-	}
-	if c := float32(m.cfg.WeightClip); c > 0 {
-		for _, p := range m.Net.DiscParams() {
-			for i, v := range p.Data {
-				p.Data[i] = min(c, max(-c, v))
-			}
-		}
-	}
+	// (2) Update G on fresh noise, once every n_critic D steps.
 	if step%int64(m.cfg.NCritic) == int64(m.cfg.NCritic-1) {
-		m.fillStepInputs(m.gStep, step, rng)
-		m.Net.PowerIteration()
-		if err := m.gProg.Run(); err != nil {
+		if err := m.updateG(step, rng); err != nil {
 			return nil, err
 		}
-		if err := m.optG.Update(m.gProg.Params(), m.gProg.Grads()); err != nil {
-			return nil, err
-		}
-		m.lastG = [2]float64{m.gProg.Scalar(m.gStep.Loss), m.gProg.Scalar(m.gStep.DFake)}
-		m.updateEMA()
 	}
+	d := m.dStep
 	m.metrics = append(m.metrics[:0],
 		train.Metric{Name: "loss_d", Value: m.dProg.Scalar(d.Loss)},
 		train.Metric{Name: "loss_g", Value: m.lastG[0]},
@@ -153,8 +125,57 @@ func (m *GAN) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metr
 	return m.metrics, nil
 }
 
+// updateD is one discriminator step on the real batch and a generated one,
+// then WGAN's weight clipping when configured.
+func (m *GAN) updateD(b train.Batch, step int64, rng *rand.Rand) error {
+	d := m.dStep
+	for i, v := range b.X {
+		d.Real[i] = 2*v - 1 // [0,1] -> [-1,1], the range of G's tanh
+	}
+	if d.OneHotReal != nil {
+		if b.Labels == nil {
+			return fmt.Errorf("a conditional GAN needs labelled images")
+		}
+		clear(d.OneHotReal)
+		for i, y := range b.Labels {
+			d.OneHotReal[i*10+int(y)] = 1
+		}
+	}
+	m.fillStepInputs(d, step, rng)
+	m.Net.PowerIteration()
+	if err := m.dProg.Run(); err != nil {
+		return err
+	}
+	if err := m.optD.Update(m.dProg.Params(), m.dProg.Grads()); err != nil {
+		return err
+	}
+	if c := float32(m.cfg.WeightClip); c > 0 {
+		for _, p := range m.Net.DiscParams() {
+			for i, v := range p.Data {
+				p.Data[i] = min(c, max(-c, v))
+			}
+		}
+	}
+	return nil
+}
+
+// updateG is one generator step, then the generator's average moves.
+func (m *GAN) updateG(step int64, rng *rand.Rand) error {
+	m.fillStepInputs(m.gStep, step, rng)
+	m.Net.PowerIteration()
+	if err := m.gProg.Run(); err != nil {
+		return err
+	}
+	if err := m.optG.Update(m.gProg.Params(), m.gProg.Grads()); err != nil {
+		return err
+	}
+	m.lastG = [2]float64{m.gProg.Scalar(m.gStep.Loss), m.gProg.Scalar(m.gStep.DFake)}
+	m.updateEMA()
+	return nil
+}
+
 // updateEMA moves the generator's average toward its current tensors
-// (updateAverage; Yazici et al. 2019 average the generator's weights).
+// (models.UpdateAverage; Yazici et al. 2019 average the generator's weights).
 func (m *GAN) updateEMA() {
 	if m.ema != nil {
 		models.UpdateAverage(m.ema, m.gen, m.cfg.EMADecay, m.optG.Steps-1)

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/genmodel/genmodel/internal/checkpoint"
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/models"
+)
+
+// freshCheckpoint saves a freshly initialized model of its defaults into
+// DIR/checkpoints and returns DIR, a run folder.
+func freshCheckpoint(t *testing.T, model string) string {
+	t.Helper()
+	cfg, err := config.Load(model, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yml, err := cfg.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), model)
+	meta := checkpoint.Meta{Model: model, Config: string(yml), Version: Version}
+	if _, err := checkpoint.Save(filepath.Join(dir, "checkpoints"), m.Params(), m.Optimizers(), meta, 1); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestDependencyLoader checks the one loader of trained models that others
+// build on: from the flag, else the config key, the flag winning; and a
+// one-line error naming where the path came from when it is missing or
+// holds the wrong model.
+func TestDependencyLoader(t *testing.T) {
+	noisy, vae := freshCheckpoint(t, "noisy-classifier"), freshCheckpoint(t, "vae")
+	dep := models.Dependency{Name: "guide", Key: "data.dir", Model: "noisy-classifier", Purpose: "the test's classifier"}
+	cases := []struct {
+		name       string
+		flag, key  string
+		wantErrHas []string // empty: loads
+	}{
+		{"flag", noisy, "", nil},
+		{"config key", "", noisy, nil},
+		{"flag over key", noisy, vae, nil},
+		{"key holds the wrong model", "", vae, []string{"data.dir", "a vae checkpoint", "noisy-classifier"}},
+		{"flag holds the wrong model", vae, noisy, []string{"--guide", "a vae checkpoint"}},
+		{"missing", "", "", []string{"--guide PATH", "--set data.dir=PATH", "genmodel train --model noisy-classifier"}},
+		{"no such folder", filepath.Join(t.TempDir(), "nothing"), "", []string{"--guide"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var sets []config.Override
+			if c.key != "" {
+				sets = append(sets, config.Override{Key: "data.dir", Value: c.key, Source: "test"})
+			}
+			cfg, err := config.Load("vae", "", sets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := depLoader(cfg, map[string]string{"guide": c.flag})(dep)
+			if len(c.wantErrHas) == 0 {
+				if err != nil || len(m.Kinds()) != 0 {
+					t.Fatalf("got %v, %v; want the noisy classifier", m, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error of several lines: %q", err)
+			}
+			for _, want := range c.wantErrHas {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %q", err, want)
+				}
+			}
+		})
+	}
+	if _, err := loadTrained("", vae, nil, map[string]string{"guidance-classifier": noisy}); err == nil || !strings.Contains(err.Error(), "--guidance-classifier") {
+		t.Errorf("a vae given a guidance classifier: %v", err)
+	}
+}
