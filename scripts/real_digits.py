@@ -4,8 +4,8 @@
     /usr/bin/python3 scripts/real_digits.py MNIST_DIR OUT_DIR [N [SEED]]
 
 MNIST_DIR holds the four IDX files (`make` prints it as MNIST_DIR);
-../shared/bench provides the loader and the PNG writer. The README's figures
-use N 1000 and SEED 1.
+../shared/bench provides the loader and the PNG writer. docs/results.md's
+figures use N 1000 and SEED 1.
 """
 import os, sys, torch
 sys.path.insert(0, os.environ.get("BENCH_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "bench")))
