@@ -23,7 +23,7 @@ func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, seedHelp, setExample strin
 	f.Uint64Var(&d.Seed, "seed", 0, seedHelp)
 	f.StringArrayVar(&b.sets, "set", nil, "override a saved config key, e.g. --set "+setExample)
 	f.Float64Var(&d.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
-	f.StringVar(&d.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps) or ddim (default: by --steps)")
+	f.StringVar(&d.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps), ddim, dpm++2m, euler or heun (default: by --steps)")
 	f.IntVar(&d.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DDIM (default: ddpm.sample_steps)")
 	f.Float64Var(&d.Eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
 	f.StringVar(&d.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (needs --guidance-classifier) or cfg (a conditional ddpm)")

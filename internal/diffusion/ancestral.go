@@ -24,7 +24,7 @@ func (a Ancestral) Timesteps(int) []int {
 }
 
 // Step implements Sampler; prev is always t-1.
-func (a Ancestral) Step(x, eps []float32, t, _ int, rng *rand.Rand) {
+func (a Ancestral) Step(x, eps []float32, t, _ int, _ Denoiser, rng *rand.Rand) error {
 	s := a.Sched
 	c := float32(s.Betas[t] / math.Sqrt(1-s.ABar[t]))
 	inv := float32(1 / math.Sqrt(s.Alphas[t]))
@@ -35,4 +35,5 @@ func (a Ancestral) Step(x, eps []float32, t, _ int, rng *rand.Rand) {
 			x[i] += sigma * float32(rng.NormFloat64())
 		}
 	}
+	return nil
 }

@@ -29,7 +29,7 @@ func (DDIM) Name() string { return SamplerDDIM }
 func (d DDIM) Timesteps(steps int) []int { return DDIMTimesteps(d.Sched.T(), steps) }
 
 // Step implements Sampler.
-func (d DDIM) Step(x, eps []float32, t, prev int, rng *rand.Rand) {
+func (d DDIM) Step(x, eps []float32, t, prev int, _ Denoiser, rng *rand.Rand) error {
 	s := d.Sched
 	at, ap := s.ABar[t], s.ABarAt(prev)
 	sigma := d.Eta * math.Sqrt((1-ap)/(1-at)*(1-at/ap))
@@ -45,6 +45,7 @@ func (d DDIM) Step(x, eps []float32, t, prev int, rng *rand.Rand) {
 			x[i] += float32(sigma * rng.NormFloat64())
 		}
 	}
+	return nil
 }
 
 // DDIMTimesteps returns the K timesteps a K-step DDIM sampler visits, from

@@ -1,6 +1,7 @@
 package diffusion
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +21,9 @@ func TestChoiceResolve(t *testing.T) {
 		{Choice{Steps: 51}, Choice{}, "choose 1 to T = 50"},
 		{Choice{Steps: -1}, Choice{}, "choose 1 to T = 50"},
 		{Choice{Eta: -0.1}, Choice{}, "eta must not be negative"},
-		{Choice{Sampler: "euler"}, Choice{}, `sampler "euler" is not ddpm or ddim`},
+		{Choice{Sampler: "plms"}, Choice{}, `sampler "plms" is not ddpm, ddim, dpm++2m, euler or heun`},
+		{Choice{Sampler: SamplerHeun, Steps: 10}, Choice{Sampler: SamplerHeun, Steps: 10}, ""},
+		{Choice{Sampler: SamplerDPM2M, Steps: 10, Eta: 1}, Choice{}, "eta 1 is DDIM's noise"},
 	}
 	for _, c := range cases {
 		got, err := c.in.Resolve(50)
@@ -66,5 +69,116 @@ func TestSamplersVisit(t *testing.T) {
 	}
 	if _, err := NewSampler(Choice{Sampler: "plms"}, s); err == nil {
 		t.Error("an unknown sampler was built")
+	}
+}
+
+// gaussianDenoiser is the exact noise prediction for data whose pixels are
+// independent N(mu, s^2): E[eps | x_t] = sqrt(1-a)(x - sqrt(a) mu)/(a s^2 + 1 - a).
+func gaussianDenoiser(sched *Schedule, mu, s float64, calls *int) Denoiser {
+	var out []float32
+	return func(x []float32, t int) ([]float32, error) {
+		*calls++
+		if out == nil {
+			out = make([]float32, len(x))
+		}
+		a := sched.ABar[t]
+		for i, v := range x {
+			out[i] = float32(math.Sqrt(1-a) * (float64(v) - math.Sqrt(a)*mu) / (a*s*s + 1 - a))
+		}
+		return out, nil
+	}
+}
+
+// runSampler runs a whole reverse process of smp from x with denoise.
+func runSampler(t *testing.T, smp Sampler, steps int, x []float32, denoise Denoiser) {
+	t.Helper()
+	ts := smp.Timesteps(steps)
+	for i, tt := range ts {
+		prev := -1
+		if i+1 < len(ts) {
+			prev = ts[i+1]
+		}
+		eps, err := denoise(x, tt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := smp.Step(x, eps, tt, prev, denoise, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSamplersSolveTheODE runs each deterministic sampler with the exact
+// denoiser of Gaussian data, whose probability-flow ODE maps x_T to
+// mu + s (x_T - sqrt(abar) mu)/sqrt(abar s^2 + 1 - abar) in closed form: the
+// error must be small at 40 steps and shrink from 10 steps to 40 at the
+// method's order (4x the steps: 4x less error for first order, 16x for
+// second, less some slack for the rounded timesteps), and Heun must cost two
+// evaluations a step but the last.
+func TestSamplersSolveTheODE(t *testing.T) {
+	sched, err := NewSchedule(Linear, 1000, 1e-4, 0.02)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mu, s = 0.1, 0.25
+	xT := []float32{-2, -1, -0.3, 0, 0.5, 1.2, 2}
+	aT := sched.ABar[999]
+	maxErr := func(name string, steps int) (float64, int) {
+		smp, err := NewSampler(Choice{Sampler: name}, sched)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := append([]float32(nil), xT...)
+		calls := 0
+		runSampler(t, smp, steps, x, gaussianDenoiser(sched, mu, s, &calls))
+		worst := 0.0
+		for i, v := range xT {
+			want := mu + s*(float64(v)-math.Sqrt(aT)*mu)/math.Sqrt(aT*s*s+1-aT)
+			worst = math.Max(worst, math.Abs(float64(x[i])-want))
+		}
+		return worst, calls
+	}
+	cases := []struct {
+		name    string
+		tol40   float64 // largest error allowed at 40 steps
+		minGain float64 // least error(10 steps)/error(40 steps)
+		evals10 int     // network evaluations in 10 steps
+	}{
+		{SamplerDDIM, 0.08, 2.5, 10},
+		{SamplerEuler, 0.06, 2.5, 10},
+		{SamplerDPM2M, 0.003, 6, 10},
+		{SamplerHeun, 0.01, 6, 19},
+	}
+	for _, c := range cases {
+		e10, calls := maxErr(c.name, 10)
+		e40, _ := maxErr(c.name, 40)
+		t.Logf("%s: error %.2e at 10 steps (%d evaluations), %.2e at 40", c.name, e10, calls, e40)
+		if e40 > c.tol40 || e10/e40 < c.minGain || calls != c.evals10 {
+			t.Errorf("%s: error %.3g at 40 steps (allowed %g), %.3g at 10 (want %g times more), %d evaluations in 10 steps (want %d)",
+				c.name, e40, c.tol40, e10, c.minGain, calls, c.evals10)
+		}
+	}
+}
+
+// TestKarrasTimesteps checks the spacing's shape: from T-1 down to 0 without
+// repeats, denser at low noise than DDIM's even spacing.
+func TestKarrasTimesteps(t *testing.T) {
+	sched, err := NewSchedule(Linear, 1000, 1e-4, 0.02)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, steps := range []int{1, 2, 10, 50, 1000} {
+		ts := KarrasTimesteps(sched, steps)
+		if ts[0] != 999 || (steps > 1 && ts[len(ts)-1] != 0) || len(ts) > steps {
+			t.Errorf("%d steps: %v", steps, ts)
+		}
+		for i := 1; i < len(ts); i++ {
+			if ts[i] >= ts[i-1] {
+				t.Fatalf("%d steps: not decreasing at %d: %v", steps, i, ts)
+			}
+		}
+	}
+	if ts := KarrasTimesteps(sched, 10); len(ts) != 10 || ts[8] >= DDIMTimesteps(1000, 10)[8] {
+		t.Errorf("10 Karras steps %v: want 10, the last but one below DDIM's", ts)
 	}
 }

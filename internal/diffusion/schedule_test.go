@@ -62,7 +62,7 @@ func TestDDIMRecoversX0(t *testing.T) {
 	}
 	x := make([]float32, n)
 	s.QSample(x, x0, eps, []int{700}, n)
-	DDIM{Sched: s}.Step(x, eps, 700, 300, rng)
+	DDIM{Sched: s}.Step(x, eps, 700, 300, nil, rng)
 	want := make([]float32, n)
 	s.QSample(want, x0, eps, []int{300}, n)
 	for i := range x {
@@ -70,7 +70,7 @@ func TestDDIMRecoversX0(t *testing.T) {
 			t.Fatalf("x_300[%d] = %v, want %v", i, x[i], want[i])
 		}
 	}
-	DDIM{Sched: s}.Step(x, eps, 300, -1, rng)
+	DDIM{Sched: s}.Step(x, eps, 300, -1, nil, rng)
 	for i := range x {
 		if math.Abs(float64(x[i]-x0[i])) > 1e-4 {
 			t.Fatalf("x0[%d] = %v, want %v", i, x[i], x0[i])
@@ -89,7 +89,7 @@ func TestDDIMClipsConsistently(t *testing.T) {
 	x := make([]float32, len(x0))
 	s.QSample(x, x0, eps, []int{t0}, len(x0))
 	orig := append([]float32(nil), x...)
-	DDIM{Sched: s}.Step(x, eps, t0, prev, nil)
+	DDIM{Sched: s}.Step(x, eps, t0, prev, nil, nil)
 	sa, sb := math.Sqrt(s.ABar[t0]), math.Sqrt(1-s.ABar[t0])
 	for i, v := range x {
 		clipped := math.Max(-1, math.Min(1, float64(x0[i])))
@@ -107,7 +107,7 @@ func TestDDIMClipsConsistently(t *testing.T) {
 func TestAncestralStepMean(t *testing.T) {
 	s, _ := NewSchedule(Linear, 1000, 1e-4, 0.02)
 	x, eps := []float32{0.5, -0.25}, []float32{1, -2}
-	Ancestral{s}.Step(x, eps, 0, -1, nil)
+	Ancestral{s}.Step(x, eps, 0, -1, nil, nil)
 	for i, x0 := range []float64{0.5, -0.25} {
 		want := (x0 - 1e-4/math.Sqrt(1e-4)*[]float64{1, -2}[i]) / math.Sqrt(1-1e-4)
 		if math.Abs(float64(x[i])-want) > 1e-5 {
@@ -116,7 +116,7 @@ func TestAncestralStepMean(t *testing.T) {
 	}
 	n := 20000
 	big, zero := make([]float32, n), make([]float32, n)
-	Ancestral{s}.Step(big, zero, 999, -1, rand.New(rand.NewPCG(3, 3)))
+	Ancestral{s}.Step(big, zero, 999, -1, nil, rand.New(rand.NewPCG(3, 3)))
 	var sq float64
 	for _, v := range big {
 		sq += float64(v) * float64(v)

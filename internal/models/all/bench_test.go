@@ -91,7 +91,7 @@ func BenchmarkUNetSampleStep(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		step.Step(rev.X(), eps, t, t-1, rng)
+		step.Step(rev.X(), eps, t, t-1, nil, rng)
 	}
 	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "images/s")
 }

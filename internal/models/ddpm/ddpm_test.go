@@ -1,6 +1,7 @@
 package ddpm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -73,8 +74,11 @@ func TestSamplingOptions(t *testing.T) {
 		{sample.Diffusion{Sampler: diffusion.SamplerDDIM, Steps: 1000}, diffusion.SamplerDDIM, 1000, true},
 		{sample.Diffusion{Sampler: diffusion.SamplerAncestral, Steps: 50}, "", 0, false},
 		{sample.Diffusion{Steps: 1001}, "", 0, false},
-		{sample.Diffusion{Sampler: "euler"}, "", 0, false},
-		{sample.Diffusion{Guidance: GuidanceCFG}, "", 0, false}, // not conditional
+		{sample.Diffusion{Sampler: "plms"}, "", 0, false},
+		{sample.Diffusion{Sampler: diffusion.SamplerDPM2M, Steps: 20}, diffusion.SamplerDPM2M, 20, true},
+		{sample.Diffusion{Sampler: diffusion.SamplerHeun, Steps: 10}, diffusion.SamplerHeun, 10, true},
+		{sample.Diffusion{Sampler: diffusion.SamplerEuler, Steps: 20, Eta: &eta}, "", 0, false}, // eta is DDIM's
+		{sample.Diffusion{Guidance: GuidanceCFG}, "", 0, false},                                 // not conditional
 		{sample.Diffusion{Guidance: "steer"}, "", 0, false},
 		{sample.Diffusion{Guidance: GuidanceClassifier, Scale: -1}, "", 0, false},
 	}
@@ -228,6 +232,40 @@ func TestGuidanceFormulas(t *testing.T) {
 			t.Error("cfg accepted for an unconditional ddpm")
 		}
 	})
+}
+
+// TestEverySamplerGuides draws guided samples of a class with every
+// sampler, classifier-free and with a classifier, on a small untrained
+// model: the images must be finite, in range, and differ between samplers.
+func TestEverySamplerGuides(t *testing.T) {
+	nc := modeltest.New(t, classifiers.NoisyEntry, nil, set("diffusion.timesteps", "20"))
+	m := smallGuidedDDPM(t, func(models.Dependency) (models.Model, error) { return nc, nil },
+		set("ddpm.conditional", "true"), set("ddpm.timesteps", "20"), set("ddpm.sample_steps", "20"), set("ddpm.grid_steps", "5"))
+	for _, guidance := range []string{GuidanceCFG, GuidanceClassifier} {
+		seen := map[string]string{}
+		for _, smp := range []string{diffusion.SamplerAncestral, diffusion.SamplerDDIM, diffusion.SamplerDPM2M, diffusion.SamplerEuler, diffusion.SamplerHeun} {
+			steps := 6
+			if smp == diffusion.SamplerAncestral {
+				steps = 20
+			}
+			req := sample.Request{Kind: "prior", N: 3, Class: 4, Code: -1,
+				Diffusion: sample.Diffusion{Sampler: smp, Steps: steps, Guidance: guidance, Scale: 2}}
+			d, err := models.Draw(m, "ddpm", req, rand.New(rand.NewPCG(2, 2)))
+			if err != nil {
+				t.Fatalf("%s %s: %v", guidance, smp, err)
+			}
+			for _, v := range d.Images.Pix {
+				if !(v >= 0 && v <= 1) {
+					t.Fatalf("%s %s: pixel %v", guidance, smp, v)
+				}
+			}
+			key := fmt.Sprint(d.Images.Pix[:40])
+			if other, ok := seen[key]; ok {
+				t.Errorf("%s: %s and %s drew the same images", guidance, smp, other)
+			}
+			seen[key] = smp
+		}
+	}
 }
 
 // TestNLLBound runs the variational bound on a few images with a short

@@ -69,17 +69,24 @@ func (m *DDPM) newReverseProcess(batch int, opt sampling) (*ReverseProcess, erro
 }
 
 // Eps predicts the noise of the current x_t (r.X()) at timestep t, guided
-// toward r.Class as the options say:
+// toward r.Class as the options say (see epsOf).
+func (r *ReverseProcess) Eps(t int) ([]float32, error) { return r.epsOf(r.x, t) }
+
+// epsOf predicts the noise of x (Batch images) at timestep t, guided toward
+// r.Class as the options say:
 //
 //	classifier: eps - scale sqrt(1 - abar_t) grad_x log p(class | x_t, t)
 //	cfg:        (1 + scale) eps(x_t, class) - scale eps(x_t)  (Ho & Salimans 2022)
-func (r *ReverseProcess) Eps(t int) ([]float32, error) {
+//
+// It is the Denoiser the samplers call. The result is valid until the next
+// call.
+func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 	m, n := r.m, r.Batch*r.m.pixels()
 	classes := m.sampler().Classes
 	for i := range r.ts {
 		r.ts[i] = t
 	}
-	copy(r.net.XT, r.x)
+	copy(r.net.XT, x)
 	layers.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
 	if classes > 0 {
 		// Rows of the conditional half ask for the class (the null row
@@ -95,7 +102,7 @@ func (r *ReverseProcess) Eps(t int) ([]float32, error) {
 		}
 	}
 	if r.opt.Guidance == GuidanceCFG {
-		copy(r.net.XT[n:], r.x)
+		copy(r.net.XT[n:], x)
 	}
 	if err := r.netProg.Run(); err != nil {
 		return nil, err
@@ -110,7 +117,7 @@ func (r *ReverseProcess) Eps(t int) ([]float32, error) {
 		copy(r.eps, pred[:n])
 	}
 	if r.opt.Guidance == GuidanceClassifier && r.Class >= 0 {
-		copy(r.cls.XT, r.x)
+		copy(r.cls.XT, x)
 		layers.TimestepEmbedding(r.cls.TSin, r.ts[:r.Batch], nets.NoisyClassifierTimeDim)
 		clear(r.cls.OneHot)
 		for i := range r.Batch {
@@ -160,7 +167,9 @@ func (r *ReverseProcess) Run(rng *rand.Rand) ([]float32, error) {
 		if i+1 < len(ts) {
 			prev = ts[i+1]
 		}
-		smp.Step(x, eps, t, prev, rng)
+		if err := smp.Step(x, eps, t, prev, r.epsOf, rng); err != nil {
+			return nil, err
+		}
 		tick()
 	}
 	if opt.Record != nil {

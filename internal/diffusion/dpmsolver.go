@@ -1,0 +1,106 @@
+package diffusion
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// DPMSolver2M is DPM-Solver++(2M) (Lu et al. 2022, algorithm 2): a
+// multistep second-order solver of the diffusion ODE in the data
+// prediction D (the clean image the noise implies, clipped to [-1, 1] as
+// DDIM clips it). With alpha = sqrt(abar), sigma = sqrt(1 - abar), lambda =
+// log(alpha/sigma) and h = lambda_prev - lambda_t, a step is
+//
+//	x_prev = (sigma_prev/sigma_t) x - alpha_prev (e^-h - 1) D'
+//
+// where D' = D_t on the first step (DDIM's update), and after it
+// D' = (1 + 1/2r) D_t - (1/2r) D_last with r = h_last/h, the previous step's
+// h over this one's. The last step, to the clean image, is first order: it
+// returns D_t, as diffusers does for short runs ("lower order final"),
+// because h is infinite there. It visits LogSNRTimesteps, Lu et al.'s
+// spacing for low-resolution images: with the linear schedule, DDIM's even
+// spacing makes h near t = 0 several times the previous step's, and the
+// extrapolation by 1/2r then overshoots (measured: on Gaussian data the
+// error grew from 10 to 40 steps).
+type DPMSolver2M struct {
+	Sched *Schedule
+	d     []float32 // this step's data prediction
+	last  []float32 // the previous step's
+	hLast float64   // the previous step's h (0: no previous step)
+}
+
+// Name implements Sampler.
+func (*DPMSolver2M) Name() string { return SamplerDPM2M }
+
+// Timesteps implements Sampler.
+func (p *DPMSolver2M) Timesteps(steps int) []int { return LogSNRTimesteps(p.Sched, steps) }
+
+// LogSNRTimesteps returns the timesteps nearest to steps values of lambda
+// = log(alpha/sigma) evenly spaced from the schedule's noisiest to its
+// cleanest, without repeats (fewer than steps where the schedule is coarser
+// than the spacing, near t = 0).
+func LogSNRTimesteps(s *Schedule, steps int) []int {
+	T := s.T()
+	negLambda := make([]float64, T) // increasing in t
+	for t, a := range s.ABar {
+		negLambda[t] = -logSNRHalf(a)
+	}
+	return nearestSpaced(negLambda, steps, func(u float64) float64 {
+		return negLambda[T-1] + u*(negLambda[0]-negLambda[T-1])
+	})
+}
+
+// nearestSpaced returns, for u = i/(steps-1), i = 0 .. steps-1, the index of
+// the value of the increasing table nearest to at(u), without repeats: the
+// timesteps of a spacing given in a quantity that grows with t.
+func nearestSpaced(table []float64, steps int, at func(u float64) float64) []int {
+	n := len(table)
+	if steps <= 1 {
+		return []int{n - 1}
+	}
+	var ts []int
+	for i := range steps {
+		v := at(float64(i) / float64(steps-1))
+		t := sort.SearchFloat64s(table, v)
+		if t == n || (t > 0 && v-table[t-1] < table[t]-v) {
+			t--
+		}
+		if len(ts) == 0 || t < ts[len(ts)-1] {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// Step implements Sampler.
+func (p *DPMSolver2M) Step(x, eps []float32, t, prev int, _ Denoiser, _ *rand.Rand) error {
+	if p.d == nil {
+		p.d, p.last = make([]float32, len(x)), make([]float32, len(x))
+	}
+	at := p.Sched.ABar[t]
+	predictX0(p.d, x, eps, at)
+	if prev < 0 {
+		copy(x, p.d)
+		return nil
+	}
+	ap := p.Sched.ABar[prev]
+	h := logSNRHalf(ap) - logSNRHalf(at)
+	cx := float32(math.Sqrt((1 - ap) / (1 - at)))
+	cd := -math.Sqrt(ap) * math.Expm1(-h)
+	c0, c1 := cd, 0.0 // weights of D_t and D_last
+	if p.hLast > 0 {
+		k := 1 / (2 * p.hLast / h)
+		c0, c1 = cd*(1+k), -cd*k
+	}
+	w0, w1 := float32(c0), float32(c1)
+	for i := range x {
+		x[i] = cx*x[i] + w0*p.d[i] + w1*p.last[i]
+	}
+	p.d, p.last = p.last, p.d
+	p.hLast = h
+	return nil
+}
+
+// logSNRHalf is lambda = log(alpha/sigma) = log(abar/(1-abar))/2.
+func logSNRHalf(abar float64) float64 { return 0.5 * math.Log(abar/(1-abar)) }
