@@ -86,7 +86,8 @@ func evalImages(o EvalOptions, res *evalResult) error {
 	if err != nil {
 		return err
 	}
-	return addFigures(o, net, "", imgs, res)
+	_, err = addFigures(o, net, "", imgs, res)
+	return err
 }
 
 func evalModel(o EvalOptions, res *evalResult) error {
@@ -129,8 +130,17 @@ func evalModel(o EvalOptions, res *evalResult) error {
 		return fmt.Errorf("--n must not be negative, got %d", o.N)
 	}
 	req := o.request(o.N, -1, -1)
+	// Guided samples are what guidance is for: the figures then describe N
+	// samples asked for the classes in turn, each guided toward its class.
+	guided := req.Diffusion.Guidance != "" && m.Classes(req) > 0
 	start := time.Now()
-	d, err := models.Draw(m, m.name, req, sample.NewRand(o.Seed))
+	var d sample.Drawing
+	var asked []int // each image's class, when guided
+	if guided {
+		d, asked, err = drawBalanced(m, req, sample.NewRand(o.Seed))
+	} else {
+		d, err = models.Draw(m, m.name, req, sample.NewRand(o.Seed))
+	}
 	if err != nil {
 		return err
 	}
@@ -142,13 +152,69 @@ func evalModel(o EvalOptions, res *evalResult) error {
 	if err != nil {
 		return err
 	}
-	if err := addFigures(o, net, common.Data.Dir, d.Images, res); err != nil {
+	features, err := addFigures(o, net, common.Data.Dir, d.Images, res)
+	if err != nil {
 		return err
 	}
-	if m.Classes(req) > 0 {
+	switch {
+	case guided:
+		res.notes = append(res.notes, fmt.Sprintf("guided: the %d samples are asked for classes 0 to %d in turn, each guided by %s at scale %g", o.N, m.Classes(req)-1, req.Diffusion.Guidance, req.Diffusion.Scale))
+		addClassMatchOf(features, asked, m.Classes(req), res)
+	case m.Classes(req) > 0:
 		return addClassMatch(o, net, m, req, res)
 	}
 	return nil
+}
+
+// drawBalanced draws req.N images of the classes in turn, as many of each
+// as N allows (the first N mod classes get one more), with req's options.
+func drawBalanced(m *trained, req sample.Request, rng *rand.Rand) (sample.Drawing, []int, error) {
+	classes, n := m.Classes(req), req.N
+	if n < classes {
+		return sample.Drawing{}, nil, fmt.Errorf("--n %d: guided samples are drawn for each of the %d classes; give --n %d or more", n, classes, classes)
+	}
+	var all sample.Drawing
+	var asked []int
+	for k := range classes {
+		req.Class, req.N = k, n/classes
+		if k < n%classes {
+			req.N++
+		}
+		if req.N == 0 {
+			continue
+		}
+		d, err := models.Draw(m, m.name, req, rng)
+		if err != nil {
+			return sample.Drawing{}, nil, err
+		}
+		if all.Images.N == 0 {
+			all = sample.Drawing{Images: sample.Images{H: d.Images.H, W: d.Images.W}, Grid: d.Grid, Facts: d.Facts}
+		}
+		all.Images.N += d.Images.N
+		all.Images.Pix = append(all.Images.Pix, d.Images.Pix...)
+		for range d.Images.N {
+			asked = append(asked, k)
+		}
+	}
+	return all, asked, nil
+}
+
+// addClassMatchOf reports, for samples asked for classes, the share of each
+// class's samples that the classifier labels as asked.
+func addClassMatchOf(f *evaluate.Features, asked []int, classes int, res *evalResult) {
+	rows := make([][]int, classes)
+	for i, k := range asked {
+		rows[k] = append(rows[k], i)
+	}
+	match := make([]float64, classes)
+	worst := 1.0
+	for k := range match {
+		match[k] = evaluate.ClassMatch(f.Subset(rows[k]), k)
+		worst = min(worst, match[k])
+	}
+	res.add("class_match", match)
+	res.add("class_match_min", worst)
+	res.notes = append(res.notes, "class_match[k]: share of the samples asked for class k that the classifier labels k")
 }
 
 // addExtraMetric adds an --metrics measurement.
@@ -201,9 +267,9 @@ func addClassMatch(o EvalOptions, net *evaluate.Net, m *trained, req sample.Requ
 
 // addFigures measures imgs against the reference set in the classifier's
 // features.
-func addFigures(o EvalOptions, net *evaluate.Net, mnistDir string, imgs sample.Images, res *evalResult) error {
+func addFigures(o EvalOptions, net *evaluate.Net, mnistDir string, imgs sample.Images, res *evalResult) (*evaluate.Features, error) {
 	if imgs.H != 28 || imgs.W != 28 {
-		return fmt.Errorf("the evaluator measures 28x28 images; these are %dx%d", imgs.H, imgs.W)
+		return nil, fmt.Errorf("the evaluator measures 28x28 images; these are %dx%d", imgs.H, imgs.W)
 	}
 	refName := "MNIST test set"
 	var ref *data.Dataset
@@ -211,22 +277,22 @@ func addFigures(o EvalOptions, net *evaluate.Net, mnistDir string, imgs sample.I
 	if o.Ref != "" {
 		refName = o.Ref
 		if ref, err = data.LoadImageFolder(o.Ref, 28); err != nil {
-			return err
+			return nil, err
 		}
 	} else if _, ref, err = data.LoadMNIST(mnistDir); err != nil {
-		return err
+		return nil, err
 	}
 	refFeatures, err := net.Reference(ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	genFeatures, err := net.Extract(imgs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fig, err := evaluate.Compare(net.Source, refFeatures, genFeatures, max(1, o.K), o.Seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res.add("images", fig.Images)
 	res.add("reference", refName)
@@ -245,5 +311,5 @@ func addFigures(o EvalOptions, net *evaluate.Net, mnistDir string, imgs sample.I
 	res.notes = append(res.notes,
 		fmt.Sprintf("FID in the MNIST classifier's 128-d features, %d generated vs %d reference images; FID is biased upward at small N, compare only at equal N", fig.Images, fig.RefImages),
 		fmt.Sprintf("precision/recall: Kynkaanniemi et al. 2019, k=%d, %d images per set", fig.K, fig.PRImages))
-	return nil
+	return genFeatures, nil
 }

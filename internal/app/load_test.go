@@ -12,9 +12,9 @@ import (
 
 // freshCheckpoint saves a freshly initialized model of its defaults into
 // DIR/checkpoints and returns DIR, a run folder.
-func freshCheckpoint(t *testing.T, model string) string {
+func freshCheckpoint(t *testing.T, model string, sets ...config.Override) string {
 	t.Helper()
-	cfg, err := config.Load(model, "", nil)
+	cfg, err := config.Load(model, "", sets)
 	if err != nil {
 		t.Fatal(err)
 	}
