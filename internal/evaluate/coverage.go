@@ -29,7 +29,7 @@ func ClassCoverage(probs []float64, n int) Coverage {
 		for j, v := range p {
 			marginal[j] += v / float64(n)
 		}
-		top := topClass(p)
+		top := TopClass(p)
 		c.Histogram[top]++
 		c.MeanTopProb += p[top] / float64(n)
 	}
@@ -59,15 +59,16 @@ func ClassCoverage(probs []float64, n int) Coverage {
 func ClassMatch(f *Features, k int) float64 {
 	hits := 0
 	for i := 0; i < f.N; i++ {
-		if topClass(f.Probs[i*10:(i+1)*10]) == k {
+		if TopClass(f.Probs[i*10:(i+1)*10]) == k {
 			hits++
 		}
 	}
 	return float64(hits) / float64(max(1, f.N))
 }
 
-// topClass is the index of the largest probability (the first on ties).
-func topClass(p []float64) int {
+// TopClass is the index of the largest value of p (the first on ties): the
+// class a classifier's probabilities or logits pick.
+func TopClass[F float32 | float64](p []F) int {
 	top := 0
 	for j, v := range p {
 		if v > p[top] {

@@ -16,10 +16,13 @@ type Entry struct {
 	Summary string
 	// Needs are the dependencies Build may ask its Loader for.
 	Needs []Dependency
-	// Build makes the model with freshly initialized weights; deps loads
-	// the trained models it builds on, when it needs them.
-	Build func(cfg *config.Config, common config.Common, deps Loader) (Model, error)
+	Build BuildFunc
 }
+
+// BuildFunc makes a model from its resolved configuration, with freshly
+// initialized weights; deps loads the trained models it builds on, when it
+// needs them.
+type BuildFunc func(cfg *config.Config, common config.Common, deps Loader) (Model, error)
 
 var registry = map[string]Entry{}
 

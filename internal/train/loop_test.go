@@ -2,8 +2,14 @@ package train
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +17,7 @@ import (
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/sample"
 )
 
 // divergingModel reports a NaN loss from its third step on.
@@ -40,5 +47,167 @@ func TestDivergenceStopsTraining(t *testing.T) {
 		Train: config.Train{Epochs: 3, BatchSize: 2, LogEvery: 1}})
 	if err == nil || !strings.Contains(err.Error(), "loss is not finite at step 3") || !strings.Contains(err.Error(), "diverged") {
 		t.Fatalf("error %v, want a divergence error naming the step", err)
+	}
+}
+
+// steadyModel trains on nothing and reports a constant loss; the types
+// embedding it add one optional interface each.
+type steadyModel struct {
+	params *graphs.ParamSet
+	opt    *Adam
+}
+
+func newSteadyModel() steadyModel {
+	ps := graphs.NewParamSet()
+	ps.Add("w", 1)
+	return steadyModel{params: ps, opt: NewAdam(AdamConfig{LR: 1}, ps.List())}
+}
+
+func (s steadyModel) Params() []*graphs.Param { return s.params.List() }
+func (s steadyModel) Optimizers() []checkpoint.Named {
+	return []checkpoint.Named{{Name: "adam", Optimizer: s.opt}}
+}
+func (steadyModel) TrainStep(Batch, int64, *rand.Rand) ([]Metric, error) {
+	return []Metric{{Name: "loss", Value: 1}}, nil
+}
+
+type testedModel struct{ steadyModel }
+
+func (testedModel) TestMetrics(*data.Dataset, *rand.Rand) ([]Metric, error) {
+	return []Metric{{Name: "loss", Value: 2}}, nil
+}
+
+type checkedModel struct{ steadyModel }
+
+func (checkedModel) CheckEpoch([]Metric) []string { return []string{"too steady"} }
+
+type sampledModel struct{ steadyModel }
+
+func (sampledModel) Samples(n int, _ *rand.Rand) (sample.Images, error) {
+	return sample.Images{N: n, H: 2, W: 2, Pix: make([]float32, n*4)}, nil
+}
+
+type laidOutModel struct{ sampledModel }
+
+func (laidOutModel) GridOptions() sample.GridOptions {
+	opt := sample.DefaultGridOptions()
+	opt.NRow = 2
+	return opt
+}
+
+// TestEpochChores runs two epochs of four steps and checks what each optional
+// interface adds to the run folder, and in which order.
+func TestEpochChores(t *testing.T) {
+	stepsAndEpoch := []string{"step", "step", "epoch"}
+	cases := []struct {
+		name      string
+		m         Trainable
+		kinds     []string // of each epoch's metrics.jsonl records
+		epochKeys []string // in each epoch record besides the fixed ones
+		gridCols  int      // of the sample grids; 0 for none
+	}{
+		{"plain", newSteadyModel(), stepsAndEpoch, []string{"loss"}, 0},
+		{"test evaluator", testedModel{newSteadyModel()}, stepsAndEpoch, []string{"loss", "test_loss"}, 0},
+		{"epoch checker", checkedModel{newSteadyModel()}, append(stepsAndEpoch, "warning"), []string{"loss"}, 0},
+		{"sampler", sampledModel{newSteadyModel()}, stepsAndEpoch, []string{"loss"}, 4},
+		{"grid layout", laidOutModel{sampledModel{newSteadyModel()}}, stepsAndEpoch, []string{"loss"}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ds := &data.Dataset{Name: "tiny", N: 8, H: 1, W: 1, Pixels: make([]float32, 8)}
+			var latestAtAfterEpoch []string
+			opt := Options{Model: "test", OutDir: dir, Test: ds,
+				Train: config.Train{Epochs: 2, BatchSize: 2, LogEvery: 2, SampleCount: 4},
+				AfterEpoch: func() error {
+					b, err := os.ReadFile(filepath.Join(dir, "checkpoints", "latest"))
+					latestAtAfterEpoch = append(latestAtAfterEpoch, strings.TrimSpace(string(b)))
+					return err
+				}}
+			res, err := Run(context.Background(), c.m, ds, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Steps != 8 || res.Epochs != 2 || !slices.Equal(metricNames(res.Last), c.epochKeys) {
+				t.Errorf("result %d steps %d epochs last %v; want 8, 2, %v", res.Steps, res.Epochs, res.Last, c.epochKeys)
+			}
+			want := []string{checkpoint.FileName(4), checkpoint.FileName(8)}
+			if !slices.Equal(latestAtAfterEpoch, want) {
+				t.Errorf("AfterEpoch saw checkpoints %v, want %v", latestAtAfterEpoch, want)
+			}
+			records := readRecords(t, filepath.Join(dir, "metrics.jsonl"))
+			var kinds []string
+			for _, r := range records {
+				kinds = append(kinds, r["kind"].(string))
+				if r["kind"] == "epoch" {
+					for _, k := range c.epochKeys {
+						if _, ok := r[k]; !ok {
+							t.Errorf("epoch record %v lacks %s", r, k)
+						}
+					}
+				}
+			}
+			if wantKinds := slices.Concat(c.kinds, c.kinds); !slices.Equal(kinds, wantKinds) {
+				t.Errorf("metrics.jsonl kinds %v, want %v", kinds, wantKinds)
+			}
+			for epoch := 1; epoch <= 2; epoch++ {
+				checkGrid(t, filepath.Join(dir, "samples", fmt.Sprintf("epoch-%03d.png", epoch)), c.gridCols)
+			}
+		})
+	}
+}
+
+func metricNames(ms []Metric) []string {
+	var names []string
+	for _, m := range ms {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+func readRecords(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		records = append(records, r)
+	}
+	return records
+}
+
+// checkGrid checks that path is a grid of four 2x2 tiles in cols columns, or
+// that it does not exist when cols is 0.
+func checkGrid(t *testing.T, path string, cols int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if cols == 0 {
+		if !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want no grid", path, err)
+		}
+		if err == nil {
+			f.Close()
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := sample.DefaultGridOptions()
+	opt.NRow = cols
+	g := sample.GridLayout(4, 2, 2, opt)
+	if b := img.Bounds(); b.Dx() != g.Width || b.Dy() != g.Height {
+		t.Errorf("%s is %dx%d, want %dx%d", path, b.Dx(), b.Dy(), g.Width, g.Height)
 	}
 }

@@ -1,5 +1,5 @@
 // Package all is the list of genmodel's models: importing it registers
-// every family's entries. A new model is one line in the table below.
+// them. A new model is a row in the table below.
 package all
 
 import (
@@ -11,16 +11,27 @@ import (
 	"github.com/genmodel/genmodel/internal/models/vae"
 )
 
-// Entries are the models, as `genmodel models` lists them.
+// Entries are the models, as `genmodel models` lists them: each its name
+// (as --model and configs/NAME.yaml spell it), the function that builds it,
+// the trained models it builds on, and a one-line summary. A new model is a
+// row here.
 var Entries = []models.Entry{
-	classifiers.ClassifierEntry,
-	ddpm.Entry,
-	gan.DCGANEntry,
-	gan.GANEntry,
-	flow.GlowEntry,
-	classifiers.NoisyEntry,
-	flow.RealNVPEntry,
-	vae.Entry,
+	{Name: "classifier", Build: classifiers.NewClassifier,
+		Summary: "convolutional MNIST classifier (conv32-conv64-fc128-fc10), the evaluator's feature network"},
+	{Name: "dcgan", Build: gan.NewDCGAN,
+		Summary: "a convolutional GAN for 28x28 (resize-conv or transposed-conv G, strided-conv D, batch norm, DCGAN init); the GAN options of gan"},
+	{Name: "ddpm", Build: ddpm.New, Needs: []models.Dependency{ddpm.ClassifierDependency},
+		Summary: "denoising diffusion (eps-prediction, T=1000, linear or cosine betas) with the UNet-S network, EMA weights, DDPM, DDIM, DPM-Solver++, Euler and Heun samplers"},
+	{Name: "gan", Build: gan.NewGAN,
+		Summary: "the seed's MLP GAN (G 100-256-512-1024-784, D 784-512-256-1); bce, minimax, wgan or hinge loss, spectral norm, label smoothing, instance noise, conditional"},
+	{Name: "glow", Build: flow.NewGlow,
+		Summary: "Glow: 2 levels of ActNorm, LU 1x1 convolution and conv affine coupling, split with a learned prior; exact bits/dim"},
+	{Name: "noisy-classifier", Build: classifiers.NewNoisy,
+		Summary: "p(y | x_t, t) on noised MNIST digits, the classifier of ddpm's classifier guidance"},
+	{Name: "realnvp", Build: flow.NewRealNVP,
+		Summary: "RealNVP: 8 MLP affine couplings with alternating pixel masks, dequantization + logit, exact bits/dim"},
+	{Name: "vae", Build: vae.New,
+		Summary: "variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)"},
 }
 
 func init() {

@@ -44,7 +44,7 @@ func TestEveryModelBuildsAndDescribesItself(t *testing.T) {
 					t.Errorf("dependency %+v: %v", d, err)
 				}
 			}
-			m := modeltest.New(t, e, nil)
+			m := modeltest.New(t, e.Name, e.Build, nil)
 			seen := map[string]bool{}
 			for _, k := range m.Kinds() {
 				if k.Name == "" || seen[k.Name] {

@@ -31,14 +31,8 @@ type Classifier struct {
 	metrics []train.Metric
 }
 
-// ClassifierEntry describes the evaluator's classifier to the registry (internal/models/all).
-var ClassifierEntry = models.Entry{
-	Name:    "classifier",
-	Summary: "convolutional MNIST classifier (conv32-conv64-fc128-fc10), the evaluator's feature network",
-	Build:   newClassifier,
-}
-
-func newClassifier(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
+// NewClassifier builds the classifier (registered as classifier).
+func NewClassifier(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
 	var s struct {
 		Dropout float64 `mapstructure:"dropout"`
 	}
@@ -103,7 +97,7 @@ func (c *Classifier) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]tra
 	correct := 0
 	logits := c.prog.Value(c.loss.Logits)
 	for i, y := range b.Labels {
-		if argmax(logits[i*10:(i+1)*10]) == int(y) {
+		if evaluate.TopClass(logits[i*10:(i+1)*10]) == int(y) {
 			correct++
 		}
 	}
@@ -111,16 +105,6 @@ func (c *Classifier) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]tra
 		train.Metric{Name: "loss", Value: c.prog.Scalar(c.loss.Loss)},
 		train.Metric{Name: "accuracy", Value: float64(correct) / float64(b.Size)})
 	return c.metrics, nil
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // TestMetrics implements train.TestEvaluator: test accuracy and loss.
@@ -138,7 +122,7 @@ func (c *Classifier) TestMetrics(test *data.Dataset, _ *rand.Rand) ([]train.Metr
 	correct := 0
 	for i, y := range test.Labels {
 		p := probs[i*10 : (i+1)*10]
-		if argmax(p) == int(y) {
+		if evaluate.TopClass(p) == int(y) {
 			correct++
 		}
 		nll -= math.Log(math.Max(float64(p[y]), 1e-30))

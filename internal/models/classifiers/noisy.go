@@ -11,6 +11,7 @@ import (
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
+	"github.com/genmodel/genmodel/internal/evaluate"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
 	"github.com/genmodel/genmodel/internal/train"
@@ -32,14 +33,8 @@ type NoisyClassifier struct {
 	metrics []train.Metric
 }
 
-// NoisyEntry describes the noisy classifier of classifier guidance to the registry (internal/models/all).
-var NoisyEntry = models.Entry{
-	Name:    "noisy-classifier",
-	Summary: "p(y | x_t, t) on noised MNIST digits, the classifier of ddpm's classifier guidance",
-	Build:   newNoisyClassifier,
-}
-
-func newNoisyClassifier(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
+// NewNoisy builds the noisy classifier (registered as noisy-classifier).
+func NewNoisy(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
 	var s diffusion.ScheduleConfig
 	if err := cfg.Decode("diffusion", &s); err != nil {
 		return nil, err
@@ -126,7 +121,7 @@ func (c *NoisyClassifier) noisy(x []float32, labels []uint8, rng *rand.Rand) {
 func accuracy(logits []float32, labels []uint8) float64 {
 	correct := 0
 	for i, y := range labels {
-		if argmax(logits[i*10:(i+1)*10]) == int(y) {
+		if evaluate.TopClass(logits[i*10:(i+1)*10]) == int(y) {
 			correct++
 		}
 	}

@@ -17,20 +17,12 @@ import (
 	"github.com/genmodel/genmodel/internal/train"
 )
 
-// guidanceDep is the dependency of classifier guidance: a noisy
+// ClassifierDependency is the dependency of classifier guidance: a noisy
 // classifier trained on the ddpm's noise schedule.
-var guidanceDep = models.Dependency{
+var ClassifierDependency = models.Dependency{
 	Name:    "guidance-classifier",
 	Model:   "noisy-classifier",
 	Purpose: "the classifier of --guidance classifier",
-}
-
-// Entry describes the ddpm to the registry (internal/models/all).
-var Entry = models.Entry{
-	Name:    "ddpm",
-	Summary: "denoising diffusion (eps-prediction, T=1000, linear or cosine betas) with the UNet-S network, EMA weights, DDPM and DDIM samplers",
-	Needs:   []models.Dependency{guidanceDep},
-	Build:   newDDPM,
 }
 
 // section is the `ddpm:` section of the configuration.
@@ -67,7 +59,8 @@ type DDPM struct {
 	metrics []train.Metric
 }
 
-func newDDPM(cfg *config.Config, common config.Common, deps models.Loader) (models.Model, error) {
+// New builds the ddpm.
+func New(cfg *config.Config, common config.Common, deps models.Loader) (models.Model, error) {
 	var s section
 	if err := cfg.Decode("ddpm", &s); err != nil {
 		return nil, err

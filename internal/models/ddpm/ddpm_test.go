@@ -29,7 +29,7 @@ func smallDDPM(t *testing.T, extra ...config.Override) *DDPM {
 func smallGuidedDDPM(t *testing.T, deps models.Loader, extra ...config.Override) *DDPM {
 	t.Helper()
 	sets := []config.Override{set("ddpm.channels", "8"), set("ddpm.time_embed", "16"), set("ddpm.groups", "2")}
-	return modeltest.New(t, Entry, deps, append(sets, extra...)...).(*DDPM)
+	return modeltest.New(t, "ddpm", New, deps, append(sets, extra...)...).(*DDPM)
 }
 
 var set = modeltest.Set
@@ -92,7 +92,7 @@ func TestSamplingOptions(t *testing.T) {
 			t.Errorf("%+v resolved to %s/%d, want %s/%d", c.in, got.Sampler, got.Steps, c.sampler, c.steps)
 		}
 	}
-	if _, err := Entry.New(modeltest.Config(t, "ddpm", set("ddpm.sample_steps", "5000")), nil); err == nil {
+	if _, err := (models.Entry{Name: "ddpm", Build: New}).New(modeltest.Config(t, "ddpm", set("ddpm.sample_steps", "5000")), nil); err == nil {
 		t.Error("ddpm.sample_steps 5000 accepted with T = 1000")
 	}
 }
@@ -139,7 +139,7 @@ func TestGuidanceFormulas(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	const tt, k, batch = 600, 3, 2
 	t.Run("classifier", func(t *testing.T) {
-		nc := modeltest.New(t, classifiers.NoisyEntry, nil)
+		nc := modeltest.New(t, "noisy-classifier", classifiers.NewNoisy, nil)
 		m := smallGuidedDDPM(t, func(models.Dependency) (models.Model, error) { return nc, nil })
 		x := make([]float32, batch*784)
 		models.FillNormal(x, rng)
@@ -238,7 +238,7 @@ func TestGuidanceFormulas(t *testing.T) {
 // sampler, classifier-free and with a classifier, on a small untrained
 // model: the images must be finite, in range, and differ between samplers.
 func TestEverySamplerGuides(t *testing.T) {
-	nc := modeltest.New(t, classifiers.NoisyEntry, nil, set("diffusion.timesteps", "20"))
+	nc := modeltest.New(t, "noisy-classifier", classifiers.NewNoisy, nil, set("diffusion.timesteps", "20"))
 	m := smallGuidedDDPM(t, func(models.Dependency) (models.Model, error) { return nc, nil },
 		set("ddpm.conditional", "true"), set("ddpm.timesteps", "20"), set("ddpm.sample_steps", "20"), set("ddpm.grid_steps", "5"))
 	for _, guidance := range []string{GuidanceCFG, GuidanceClassifier} {

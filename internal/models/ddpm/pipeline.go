@@ -89,20 +89,20 @@ func (m *DDPM) resolve(o sampling) (sampling, error) {
 // guidanceClassifier loads the classifier of classifier guidance, which must
 // have been trained on the model's noise schedule.
 func (m *DDPM) guidanceClassifier() (*classifiers.NoisyClassifier, error) {
-	dep, err := m.deps(guidanceDep)
+	dep, err := m.deps(ClassifierDependency)
 	if err != nil {
 		return nil, err
 	}
 	c, ok := dep.(*classifiers.NoisyClassifier)
 	if !ok {
-		return nil, fmt.Errorf("--%s: not a noisy classifier", guidanceDep.Name)
+		return nil, fmt.Errorf("--%s: not a noisy classifier", ClassifierDependency.Name)
 	}
 	if len(c.Sched.ABar) != len(m.Sched.ABar) {
-		return nil, fmt.Errorf("--%s: the classifier was trained for %d timesteps, the ddpm has %d", guidanceDep.Name, len(c.Sched.ABar), len(m.Sched.ABar))
+		return nil, fmt.Errorf("--%s: the classifier was trained for %d timesteps, the ddpm has %d", ClassifierDependency.Name, len(c.Sched.ABar), len(m.Sched.ABar))
 	}
 	for i, a := range c.Sched.ABar {
 		if math.Abs(a-m.Sched.ABar[i]) > 1e-9 {
-			return nil, fmt.Errorf("--%s: the classifier's noise schedule differs from the ddpm's at t = %d: train it with the ddpm's diffusion settings", guidanceDep.Name, i)
+			return nil, fmt.Errorf("--%s: the classifier's noise schedule differs from the ddpm's at t = %d: train it with the ddpm's diffusion settings", ClassifierDependency.Name, i)
 		}
 	}
 	return c, nil

@@ -18,7 +18,7 @@ import (
 // weights (loaded with strict=True) and inputs, and compares the noise
 // predictions.
 func TestUNetMatchesPyTorch(t *testing.T) {
-	m := modeltest.New(t, Entry, nil).(*DDPM)
+	m := modeltest.New(t, "ddpm", New, nil).(*DDPM)
 	rng := rand.New(rand.NewPCG(8, 8))
 	// Nonzero GroupNorm affine parameters, so that they are exercised too.
 	for _, p := range m.Net.Params.List() {

@@ -56,7 +56,7 @@ func (m *DDPM) newReverseProcess(batch int, opt sampling) (*ReverseProcess, erro
 	}
 	if opt.Guidance == GuidanceClassifier {
 		if opt.guide == nil {
-			return nil, models.MissingDependency(guidanceDep)
+			return nil, models.MissingDependency(ClassifierDependency)
 		}
 		if r.cls, err = opt.guide.Net.BuildGraph(batch, true); err != nil {
 			return nil, err

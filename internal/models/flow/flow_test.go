@@ -47,7 +47,7 @@ func TestLogitTransform(t *testing.T) {
 // initializes every ActNorm from its batch, and that training lowers the
 // loss on a fixed batch.
 func TestGlowInitializesOnFirstStep(t *testing.T) {
-	m := modeltest.New(t, GlowEntry, nil).(*Flow)
+	m := modeltest.New(t, "glow", NewGlow, nil).(*Flow)
 	net := m.net.(glowNet)
 	// Sixteen copies of a horizontal ramp: structure a flow learns fast
 	// (uniform noise would stay near 8 bits/dim).

@@ -18,14 +18,8 @@ import (
 // realnvpNet adapts nets.RealNVP to the flow adapter.
 type realnvpNet struct{ *nets.RealNVP }
 
-// RealNVPEntry describes RealNVP to the registry (internal/models/all).
-var RealNVPEntry = models.Entry{
-	Name:    "realnvp",
-	Summary: "RealNVP: 8 MLP affine couplings with alternating pixel masks, dequantization + logit, exact bits/dim",
-	Build:   newRealNVP,
-}
-
-func newRealNVP(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
+// NewRealNVP builds RealNVP.
+func NewRealNVP(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
 	var s struct {
 		Layers      int     `mapstructure:"layers"`
 		Hidden      int     `mapstructure:"hidden"`
@@ -70,14 +64,8 @@ func (n realnvpNet) sampler(batch int) (*graphs.Bound, func(float64, *rand.Rand)
 // glowNet adapts nets.Glow to the flow adapter.
 type glowNet struct{ *nets.Glow }
 
-// GlowEntry describes Glow to the registry (internal/models/all).
-var GlowEntry = models.Entry{
-	Name:    "glow",
-	Summary: "Glow: 2 levels of ActNorm, LU 1x1 convolution and conv affine coupling, split with a learned prior; exact bits/dim",
-	Build:   newGlow,
-}
-
-func newGlow(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
+// NewGlow builds Glow.
+func NewGlow(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
 	var s struct {
 		Levels      int     `mapstructure:"levels"`
 		Steps       int     `mapstructure:"steps"`

@@ -14,7 +14,7 @@ import (
 // TestRealNVPMatchesPyTorch loads the default RealNVP's state_dict into
 // flow_ref.py's RealNVP (strict=True) and compares log p(y) of a batch.
 func TestRealNVPMatchesPyTorch(t *testing.T) {
-	m := modeltest.New(t, RealNVPEntry, nil).(*Flow).net.(realnvpNet)
+	m := modeltest.New(t, "realnvp", NewRealNVP, nil).(*Flow).net.(realnvpNet)
 	const batch = 4
 	g, err := m.BuildNLL(1)
 	if err != nil {

@@ -67,21 +67,8 @@ type GAN struct {
 	ema, gen []*graphs.Param
 }
 
-// GANEntry describes the seed's MLP GAN to the registry (internal/models/all).
-var GANEntry = models.Entry{
-	Name:    "gan",
-	Summary: "the seed's MLP GAN (G 100-256-512-1024-784, D 784-512-256-1); bce, minimax, wgan or hinge loss, spectral norm, label smoothing, instance noise, conditional",
-	Build:   newGAN,
-}
-
-// DCGANEntry describes the DCGAN to the registry (internal/models/all).
-var DCGANEntry = models.Entry{
-	Name:    "dcgan",
-	Summary: "a convolutional GAN for 28x28 (resize-conv or transposed-conv G, strided-conv D, batch norm, DCGAN init); the GAN options of gan",
-	Build:   newDCGAN,
-}
-
-func newGAN(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
+// NewGAN builds the seed's MLP GAN (registered as gan).
+func NewGAN(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
 	var s ganSection
 	if err := decodeSection(cfg, "gan", &s, &s); err != nil {
 		return nil, err
@@ -101,7 +88,8 @@ func newGAN(cfg *config.Config, common config.Common, _ models.Loader) (models.M
 	return newGANModel(net, "gan", s, common, 0), nil
 }
 
-func newDCGAN(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
+// NewDCGAN builds the DCGAN.
+func NewDCGAN(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
 	var s dcganSection
 	if err := decodeSection(cfg, "dcgan", &s, &s.ganSection); err != nil {
 		return nil, err

@@ -20,17 +20,17 @@ var set = modeltest.Set
 
 func rngFor(seed uint64) *rand.Rand { return modeltest.RNG(seed) }
 
+// builds are the two models' build functions by name.
+var builds = map[string]models.BuildFunc{"gan": NewGAN, "dcgan": NewDCGAN}
+
 // buildGAN builds the GAN or DCGAN a configuration names.
 func buildGAN(cfg *config.Config) (models.Model, error) {
-	if cfg.Model == "gan" {
-		return GANEntry.New(cfg, nil)
-	}
-	return DCGANEntry.New(cfg, nil)
+	return models.Entry{Name: cfg.Model, Build: builds[cfg.Model]}.New(cfg, nil)
 }
 
 func loadGAN(t *testing.T, model string, overrides ...config.Override) *GAN {
 	t.Helper()
-	return modeltest.New(t, map[string]models.Entry{"gan": GANEntry, "dcgan": DCGANEntry}[model], nil, overrides...).(*GAN)
+	return modeltest.New(t, model, builds[model], nil, overrides...).(*GAN)
 }
 
 // prior is a request for n prior samples of a class and a code (-1: none).

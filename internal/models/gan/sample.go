@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/models"
@@ -135,11 +137,7 @@ func (m *GAN) render(n, k int, temp float64, rng *rand.Rand) (sample.Images, err
 		}
 		defer restore()
 	}
-	b, z, onehot, out, err := nets.BuildGANGenerator(m.Net, sample.ChunkSize, false)
-	if err != nil {
-		return sample.Images{}, err
-	}
-	prog, err := graphs.Compile(b, nil, graphs.Outputs{out})
+	prog, z, onehot, out, err := m.generator(false)
 	if err != nil {
 		return sample.Images{}, err
 	}
@@ -231,4 +229,16 @@ func (m *GAN) GridOptions() sample.GridOptions {
 		opt.NRow = w
 	}
 	return opt
+}
+
+// generator compiles G for sample.ChunkSize images: its noise and one-hot
+// inputs (onehot nil without classes or codes) and its output. train runs
+// its batch normalizations in training mode, as standingStats needs.
+func (m *GAN) generator(train bool) (prog *graphs.Program, z, onehot []float32, out *G.Node, err error) {
+	b, z, onehot, out, err := nets.BuildGANGenerator(m.Net, sample.ChunkSize, train)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	prog, err = graphs.Compile(b, nil, graphs.Outputs{out})
+	return prog, z, onehot, out, err
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/genmodel/genmodel/graphs"
-	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
 )
@@ -39,11 +38,7 @@ func (m *GAN) standingStats() (restore func(), err error) {
 			bn.Momentum = momentum
 		}
 	}()
-	b, z, onehot, out, err := nets.BuildGANGenerator(m.Net, sample.ChunkSize, true)
-	if err != nil {
-		return restore, err
-	}
-	prog, err := graphs.Compile(b, nil, graphs.Outputs{out})
+	prog, z, onehot, _, err := m.generator(true)
 	if err != nil {
 		return restore, err
 	}

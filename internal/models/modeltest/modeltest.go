@@ -28,11 +28,13 @@ func Config(tb testing.TB, model string, overrides ...config.Override) *config.C
 	return cfg
 }
 
-// New builds e's model from its defaults with overrides, freshly
-// initialized, with deps as its dependencies' loader (nil: none).
-func New(tb testing.TB, e models.Entry, deps models.Loader, overrides ...config.Override) models.Model {
+// New builds the named model with its family's build function from its
+// defaults with overrides, freshly initialized, with deps as its
+// dependencies' loader (nil: none).
+func New(tb testing.TB, name string, build models.BuildFunc, deps models.Loader, overrides ...config.Override) models.Model {
 	tb.Helper()
-	m, err := e.New(Config(tb, e.Name, overrides...), deps)
+	e := models.Entry{Name: name, Build: build}
+	m, err := e.New(Config(tb, name, overrides...), deps)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -32,14 +32,8 @@ type VAE struct {
 	metrics []train.Metric
 }
 
-// Entry describes the VAE to the registry (internal/models/all).
-var Entry = models.Entry{
-	Name:    "vae",
-	Summary: "variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)",
-	Build:   build,
-}
-
-func build(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
+// New builds the VAE.
+func New(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
 	var s vaeSection
 	if err := cfg.Decode("vae", &s); err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 
 func loadVAE(t *testing.T, overrides ...config.Override) *VAE {
 	t.Helper()
-	return modeltest.New(t, Entry, nil, overrides...).(*VAE)
+	return modeltest.New(t, "vae", New, nil, overrides...).(*VAE)
 }
 
 var set = modeltest.Set
@@ -91,7 +91,7 @@ func TestVAEConfigErrors(t *testing.T) {
 		if err != nil {
 			continue // rejected by the config layer: also fine
 		}
-		if _, err := Entry.New(cfg, nil); err == nil {
+		if _, err := (models.Entry{Name: "vae", Build: New}).New(cfg, nil); err == nil {
 			t.Errorf("%s=%s accepted", o.Key, o.Value)
 		}
 	}
