@@ -173,12 +173,19 @@ func TestVLBTerms(t *testing.T) {
 	}
 	x1 := make([]float32, 1)
 	s.QSample(x1, []float32{0.2}, []float32{0.5}, []int{0}, 1)
+	// With the true noise the decoder's mean is x_0 itself: a bin holds
+	// erf(half-width / (sd sqrt 2)) of the mass, an end bin half of it
+	// more. The variance is the posterior's of the next step: 5.45e-5.
+	if v := s.DecoderVariance(); math.Abs(v-5.453e-5) > 0.01e-5 {
+		t.Errorf("decoder variance %v, want 5.453e-5", v)
+	}
+	inner := math.Erf((1.0 / 255) / math.Sqrt(2*s.DecoderVariance()))
 	nll := s.DecoderNLL([]float32{0.2}, x1, []float32{0.5})
-	if p := math.Exp(-nll); math.Abs(p-0.31) > 0.02 {
-		t.Errorf("decoder mass %v, want about 0.31", p)
+	if p := math.Exp(-nll); math.Abs(p-inner) > 1e-4 {
+		t.Errorf("decoder mass %v, want %v", p, inner)
 	}
 	s.QSample(x1, []float32{1}, []float32{0.5}, []int{0}, 1)
-	if p := math.Exp(-s.DecoderNLL([]float32{1}, x1, []float32{0.5})); math.Abs(p-0.5-0.15) > 0.02 {
-		t.Errorf("end-bin mass %v, want about 0.65", p)
+	if p := math.Exp(-s.DecoderNLL([]float32{1}, x1, []float32{0.5})); math.Abs(p-(0.5+inner/2)) > 1e-4 {
+		t.Errorf("end-bin mass %v, want %v", p, 0.5+inner/2)
 	}
 }

@@ -33,6 +33,20 @@ func (s *Schedule) modelMean(xt, eps float64, t int) float64 {
 	return (xt - s.Betas[t]/math.Sqrt(1-s.ABar[t])*eps) / math.Sqrt(s.Alphas[t])
 }
 
+// DecoderVariance is the variance of the decoder p(x_0 | x_1): the
+// posterior variance of the next step, beta_1 (1 - abar_0)/(1 - abar_1) in
+// this package's 0-indexed timesteps (posterior_variance[1] in Ho et al.'s
+// code), which their code and guided-diffusion's take for the first step of
+// the "fixed large" variances "to get a better decoder log likelihood".
+// beta_0, what the step's own variance would be, is the other candidate;
+// following the published code keeps the bound comparable with the
+// published bits/dim. With the linear schedule it is 5.45e-5 against
+// beta_0 = 1e-4. Sampling is unaffected: the last ancestral step adds no
+// noise.
+func (s *Schedule) DecoderVariance() float64 {
+	return s.Betas[1] * (1 - s.ABar[0]) / (1 - s.ABar[1])
+}
+
 // StepKL is L_{t-1} = KL(q(x_{t-1} | x_t, x_0) || p(x_{t-1} | x_t)) for
 // t >= 1, with the model's variance sigma_t^2 = beta_t (the ancestral
 // sampler's) and its mean from eps, the network's noise prediction.
@@ -48,10 +62,10 @@ func (s *Schedule) StepKL(x0, xt, eps []float32, t int) float64 {
 }
 
 // DecoderNLL is L_0 = -log p(x_0 | x_1): the mass of each pixel's bin of
-// width 2/255 under N(mean, beta_0) (the end bins reach to infinity), with
-// the mean from the network's noise prediction at t = 0.
+// width 2/255 under N(mean, DecoderVariance) (the end bins reach to
+// infinity), with the mean from the network's noise prediction at t = 0.
 func (s *Schedule) DecoderNLL(x0, x1, eps []float32) float64 {
-	sd := math.Sqrt(s.Betas[0])
+	sd := math.Sqrt(s.DecoderVariance())
 	var nll float64
 	for i, v := range x0 {
 		x := float64(v)
