@@ -56,6 +56,11 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating run folder: %w", err)
 	}
+	unlock, err := lockRun(o.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	m, err := models.New(cfg, depLoader(cfg, nil)) // dependencies from config keys
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,5 +213,29 @@ func TestTrainRefusesBadInput(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestTrainLocksItsRunFolder holds a run folder's lock as a running train
+// does and checks that a second train on it is refused, naming the folder,
+// while another folder trains.
+func TestTrainLocksItsRunFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "busy")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := smallRun(dir, 256, 1)
+	o.Quiet = true
+	_, err = Train(context.Background(), o, io.Discard)
+	if runtime.GOOS != "windows" && (err == nil || !strings.Contains(err.Error(), dir+" is in use by another genmodel train")) {
+		t.Errorf("a second train on a locked folder: %v", err)
+	}
+	unlock()
+	if _, err := Train(context.Background(), o, io.Discard); err != nil {
+		t.Errorf("after the lock is released: %v", err)
 	}
 }

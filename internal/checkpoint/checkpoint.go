@@ -113,6 +113,8 @@ func Save(dir string, params []*graphs.Param, opts []Named, meta Meta, keep int)
 			optMeta[k] = v
 		}
 	}
+	_, statErr := os.Stat(optimPath(path))
+	newStep := os.IsNotExist(statErr)
 	if err := safetensors.WriteFile(optimPath(path), state, optMeta); err != nil {
 		return "", err
 	}
@@ -121,6 +123,11 @@ func Save(dir string, params []*graphs.Param, opts []Named, meta Meta, keep int)
 		weights[i] = safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data}
 	}
 	if err := safetensors.WriteFile(path, weights, md); err != nil {
+		if newStep {
+			// A full disk fails here most often: leave no optimizer file
+			// of a step whose weights were never written.
+			os.Remove(optimPath(path))
+		}
 		return "", err
 	}
 	if err := atomicfile.Write(filepath.Join(dir, "latest"), func(w io.Writer) error {

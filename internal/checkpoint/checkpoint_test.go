@@ -196,6 +196,9 @@ func TestFailedSaveKeepsLastGood(t *testing.T) {
 	if len(leftovers) != 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
 	}
+	if _, err := os.Stat(optimPath(filepath.Join(dir, FileName(2)))); !os.IsNotExist(err) {
+		t.Errorf("the failed step's optimizer file is left without its weights (%v)", err)
+	}
 }
 
 func TestResolveRejectsBadLatest(t *testing.T) {
