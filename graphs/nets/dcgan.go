@@ -250,10 +250,7 @@ func (m *DCGAN) AllParams() *graphs.ParamSet { return m.Params }
 
 // GenParams implements Adversarial: G's weights and BN affine parameters.
 func (m *DCGAN) GenParams() []*graphs.Param {
-	var ps []*graphs.Param
-	if m.GEmbed != nil {
-		ps = append(ps, m.GEmbed)
-	}
+	ps := embedParams(m.GEmbed)
 	for i, l := range m.GHiddenFC {
 		ps = append(ps, l.Weight, l.Bias)
 		ps = append(ps, m.GHiddenBN[i].Trainable()...)
@@ -274,10 +271,7 @@ func (m *DCGAN) GenParams() []*graphs.Param {
 
 // DiscParams implements Adversarial.
 func (m *DCGAN) DiscParams() []*graphs.Param {
-	var ps []*graphs.Param
-	if m.DEmbed != nil {
-		ps = append(ps, m.DEmbed)
-	}
+	ps := embedParams(m.DEmbed)
 	if m.DQ != nil {
 		ps = append(ps, m.DQ.Weight, m.DQ.Bias)
 	}
@@ -338,9 +332,7 @@ func (m *DCGAN) DropoutWidths() []int {
 // Generator implements Adversarial.
 func (m *DCGAN) Generator(b *graphs.Bound, z, onehot *G.Node, train bool) *G.Node {
 	batch := z.Shape()[0]
-	if m.GEmbed != nil {
-		z = must(G.Concat(1, z, must(G.Mul(onehot, b.Node(m.GEmbed)))))
-	}
+	z = withLabels(b, z, onehot, m.GEmbed)
 	if m.DCGANConfig.Codes > 0 {
 		z = must(G.Concat(1, z, onehot))
 	}

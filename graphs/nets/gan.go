@@ -106,24 +106,14 @@ func NewGAN(cfg GANConfig, rng *rand.Rand) (*GAN, error) {
 
 // GenParams and DiscParams are what each optimizer trains; the spectral
 // norm vectors are buffers, updated by PowerIteration, not by gradients.
-func (m *GAN) GenParams() []*graphs.Param {
-	var ps []*graphs.Param
-	if m.GEmbed != nil {
-		ps = append(ps, m.GEmbed)
-	}
-	for _, l := range m.Gen {
-		ps = append(ps, l.Weight, l.Bias)
-	}
-	return ps
-}
+func (m *GAN) GenParams() []*graphs.Param { return linearParams(embedParams(m.GEmbed), m.Gen) }
 
 // DiscParams is the discriminator's trainable parameters.
-func (m *GAN) DiscParams() []*graphs.Param {
-	var ps []*graphs.Param
-	if m.DEmbed != nil {
-		ps = append(ps, m.DEmbed)
-	}
-	for _, l := range m.Disc {
+func (m *GAN) DiscParams() []*graphs.Param { return linearParams(embedParams(m.DEmbed), m.Disc) }
+
+// linearParams appends each layer's weight and bias to ps.
+func linearParams(ps []*graphs.Param, ls []*layers.Linear) []*graphs.Param {
+	for _, l := range ls {
 		ps = append(ps, l.Weight, l.Bias)
 	}
 	return ps
@@ -143,10 +133,7 @@ func (m *GAN) PowerIteration() {
 // (B, ImageDim). The MLP has no normalization layers, so train changes
 // nothing.
 func (m *GAN) Generator(b *graphs.Bound, z, onehot *G.Node, _ bool) *G.Node {
-	h := z
-	if m.GEmbed != nil {
-		h = must(G.Concat(1, z, must(G.Mul(onehot, b.Node(m.GEmbed)))))
-	}
+	h := withLabels(b, z, onehot, m.GEmbed)
 	for i, l := range m.Gen {
 		h = l.Forward(b, h)
 		if i < len(m.Gen)-1 {
@@ -161,10 +148,7 @@ func (m *GAN) Generator(b *graphs.Bound, z, onehot *G.Node, _ bool) *G.Node {
 // 1/(1-p)), or is nil for no dropout; the caller draws them, so training
 // stays reproducible. The MLP GAN has no code head.
 func (m *GAN) Discriminator(b *graphs.Bound, x, onehot *G.Node, masks []*G.Node, _ bool) (logit, code *G.Node) {
-	h := x
-	if m.DEmbed != nil {
-		h = must(G.Concat(1, x, must(G.Mul(onehot, b.Node(m.DEmbed)))))
-	}
+	h := withLabels(b, x, onehot, m.DEmbed)
 	for i, l := range m.Disc {
 		h = l.Forward(b, h)
 		if i < len(m.Disc)-1 {

@@ -190,3 +190,21 @@ func BuildGANCritic(m Adversarial, batch int) (b *graphs.Bound, x, onehot []floa
 	})
 	return b, x, onehot, logits, err
 }
+
+// embedParams starts a network's parameter list with its label embedding,
+// if it has one.
+func embedParams(embed *graphs.Param) []*graphs.Param {
+	if embed == nil {
+		return nil
+	}
+	return []*graphs.Param{embed}
+}
+
+// withLabels is x with, for a conditional network (embed not nil), the
+// label embeddings of the one-hot rows concatenated: [x, onehot embed].
+func withLabels(b *graphs.Bound, x, onehot *G.Node, embed *graphs.Param) *G.Node {
+	if embed == nil {
+		return x
+	}
+	return must(G.Concat(1, x, must(G.Mul(onehot, b.Node(embed)))))
+}

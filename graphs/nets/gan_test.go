@@ -109,12 +109,7 @@ func checkGANStep(t *testing.T, m Adversarial, batch int, disc bool, opt GANStep
 		t.Fatal(err)
 	}
 	fillGANInputs(s, rand.New(rand.NewPCG(2, 2)))
-	gradcheck.Check(t, prog, func() float64 {
-		if err := prog.Run(); err != nil {
-			t.Fatal(err)
-		}
-		return prog.Scalar(s.Loss)
-	}, perParam)
+	gradcheck.Check(t, prog, gradcheck.LossFunc(t, prog, s.Loss), perParam)
 }
 
 func TestDCGANGradients(t *testing.T) {

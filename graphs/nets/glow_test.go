@@ -5,9 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
+	G "gorgonia.org/gorgonia"
 
-	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/graphs/internal/gradcheck"
 	"github.com/genmodel/genmodel/graphs/layers"
 )
@@ -45,14 +44,8 @@ func glowForward(t *testing.T, m *Glow, x []float32) (nll float64, top []float32
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := graphs.Compile(gg.Bound, nil, append(graphs.Outputs{gg.NLL, gg.Top}, gg.Eps...))
-	if err != nil {
-		t.Fatal(err)
-	}
 	copy(gg.X, x)
-	if err := prog.Run(); err != nil {
-		t.Fatal(err)
-	}
+	prog := gradcheck.Run(t, gg.Bound, nil, append([]*G.Node{gg.NLL, gg.Top}, gg.Eps...)...)
 	for _, e := range gg.Eps {
 		eps = append(eps, append([]float32(nil), prog.Value(e)...))
 	}
@@ -65,15 +58,9 @@ func TestGlowInverts(t *testing.T) {
 	m := smallGlow(t, 2, 8)
 	rng := rand.New(rand.NewPCG(12, 12))
 	x := make([]float32, 3*m.Dims())
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
+	gradcheck.FillNormal(rng, x)
 	_, top, eps := glowForward(t, m, x)
 	gs, err := m.BuildSampler(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := graphs.Compile(gs.Bound, nil, graphs.Outputs{gs.X})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +68,7 @@ func TestGlowInverts(t *testing.T) {
 	for l := range eps {
 		copy(gs.Eps[l], eps[l])
 	}
-	if err := prog.Run(); err != nil {
-		t.Fatal(err)
-	}
+	prog := gradcheck.Run(t, gs.Bound, nil, gs.X)
 	for i, v := range prog.Value(gs.X) {
 		if math.Abs(float64(v-x[i])) > 1e-4*math.Max(1, math.Abs(float64(x[i]))) {
 			t.Fatalf("x[%d] = %v after the latents and back, was %v", i, v, x[i])
@@ -100,30 +85,17 @@ func TestGlowLogDet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 13))
 	for trial := range 3 {
 		x := make([]float32, d)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64())
-		}
+		gradcheck.FillNormal(rng, x)
 		nll, z, _ := glowForward(t, m, x)
 		var sq float64
 		for _, v := range z {
 			sq += float64(v) * float64(v)
 		}
 		ld := 0.5*sq + 0.5*float64(d)*math.Log(2*math.Pi) - nll
-		jac := mat.NewDense(d, d, nil)
-		const h = 1e-2
-		for j := range d {
-			up, down := append([]float32(nil), x...), append([]float32(nil), x...)
-			up[j] += h
-			down[j] -= h
-			_, zu, _ := glowForward(t, m, up)
-			_, zd, _ := glowForward(t, m, down)
-			for i := range d {
-				jac.Set(i, j, float64(zu[i]-zd[i])/(2*h))
-			}
-		}
-		var lu mat.LU
-		lu.Factorize(jac)
-		brute, _ := lu.LogDet()
+		brute := gradcheck.JacobianLogDet(func(x []float32) []float32 {
+			_, z, _ := glowForward(t, m, x)
+			return z
+		}, x, 1e-2)
 		if math.Abs(brute-ld) > 2e-2*math.Max(1, math.Abs(brute)) {
 			t.Errorf("trial %d: flow log|det| %v, brute force %v", trial, ld, brute)
 		}
@@ -138,12 +110,6 @@ func TestGlowGradients(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(15, 15))
-	for i := range gg.X {
-		gg.X[i] = float32(rng.NormFloat64())
-	}
-	prog, lossFn := gradcheck.Compile(t, gg.Bound, gg.Loss)
-	if len(prog.Params()) != len(m.Trainable()) {
-		t.Fatalf("differentiating %d parameters, want the %d trainable ones", len(prog.Params()), len(m.Trainable()))
-	}
-	gradcheck.Check(t, prog, lossFn, 6)
+	gradcheck.FillNormal(rng, gg.X)
+	gradcheck.CheckTrainable(t, gg.Bound, gg.Loss, m.Trainable(), 6)
 }

@@ -20,9 +20,7 @@ func TestNoisyClassifierGradients(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range ng.XT {
-			ng.XT[i] = float32(rng.NormFloat64())
-		}
+		gradcheck.FillNormal(rng, ng.XT)
 		layers.TimestepEmbedding(ng.TSin, []int{10, 900}, NoisyClassifierTimeDim)
 		ng.OneHot[3], ng.OneHot[10+7] = 1, 1
 		loss := ng.Loss
@@ -36,12 +34,7 @@ func TestNoisyClassifierGradients(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gradcheck.Check(t, prog, func() float64 {
-			if err := prog.Run(); err != nil {
-				t.Fatal(err)
-			}
-			return prog.Scalar(loss)
-		}, 30)
+		gradcheck.Check(t, prog, gradcheck.LossFunc(t, prog, loss), 30)
 		if wrtInput && (len(prog.Params()) != 1 || prog.Params()[0] != ng.Image) {
 			t.Errorf("the guidance program differentiates %d parameters, want only the image", len(prog.Params()))
 		}

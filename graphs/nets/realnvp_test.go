@@ -5,9 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
-	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/graphs/internal/gradcheck"
 )
 
@@ -35,14 +32,8 @@ func runFlow(t *testing.T, m *RealNVP, x []float32) (z, logDet []float32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := graphs.Compile(fg.Bound, nil, graphs.Outputs{fg.Z, fg.NLL})
-	if err != nil {
-		t.Fatal(err)
-	}
 	copy(fg.X, x)
-	if err := prog.Run(); err != nil {
-		t.Fatal(err)
-	}
+	prog := gradcheck.Run(t, fg.Bound, nil, fg.Z, fg.NLL)
 	z = append([]float32(nil), prog.Value(fg.Z)...)
 	// log|det| = 0.5|z|^2 + 0.5 D log 2pi - NLL, for one row.
 	if batch == 1 {
@@ -69,14 +60,8 @@ func TestRealNVPInverts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := graphs.Compile(b, nil, graphs.Outputs{back})
-	if err != nil {
-		t.Fatal(err)
-	}
 	copy(zin, z)
-	if err := prog.Run(); err != nil {
-		t.Fatal(err)
-	}
+	prog := gradcheck.Run(t, b, nil, back)
 	for i, v := range prog.Value(back) {
 		if math.Abs(float64(v-x[i])) > 1e-4*math.Max(1, math.Abs(float64(x[i]))) {
 			t.Fatalf("x[%d] = %v after z and back, was %v", i, v, x[i])
@@ -156,21 +141,10 @@ func TestRealNVPLogDet(t *testing.T) {
 				t.Fatalf("trial %d: z[%d] = %v, the loops give %v", trial, i, z[i], z64[i])
 			}
 		}
-		jac := mat.NewDense(m.D, m.D, nil)
-		const h = 1e-6
-		for j := range m.D {
-			up, down := append([]float64(nil), x64...), append([]float64(nil), x64...)
-			up[j] += h
-			down[j] -= h
-			zu, _ := realNVPForward64(m, up)
-			zd, _ := realNVPForward64(m, down)
-			for i := range m.D {
-				jac.Set(i, j, (zu[i]-zd[i])/(2*h))
-			}
-		}
-		var lu mat.LU
-		lu.Factorize(jac)
-		brute, _ := lu.LogDet()
+		brute := gradcheck.JacobianLogDet(func(x []float64) []float64 {
+			z, _ := realNVPForward64(m, x)
+			return z
+		}, x64, 1e-6)
 		if math.Abs(brute-ld64) > 1e-4*math.Max(1, math.Abs(brute)) || math.Abs(float64(ld[0])-ld64) > 1e-4*math.Max(1, math.Abs(ld64)) {
 			t.Errorf("trial %d: log|det| graph %v, loops %v, brute force %v", trial, ld[0], ld64, brute)
 		}
@@ -188,12 +162,6 @@ func TestRealNVPGradients(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(7, 7))
-	for i := range fg.X {
-		fg.X[i] = float32(rng.NormFloat64())
-	}
-	prog, lossFn := gradcheck.Compile(t, fg.Bound, fg.Loss)
-	if len(prog.Params()) != len(m.Trainable()) {
-		t.Fatalf("differentiating %d parameters, want the %d trainable ones", len(prog.Params()), len(m.Trainable()))
-	}
-	gradcheck.Check(t, prog, lossFn, 10)
+	gradcheck.FillNormal(rng, fg.X)
+	gradcheck.CheckTrainable(t, fg.Bound, fg.Loss, m.Trainable(), 10)
 }

@@ -27,9 +27,7 @@ func fillInputs(t *VAETrainGraph, decoder string, rng *rand.Rand) {
 			t.X[i] = float32(math.Round(float64(t.X[i])))
 		}
 	}
-	for i := range t.Eps {
-		t.Eps[i] = float32(rng.NormFloat64())
-	}
+	gradcheck.FillNormal(rng, t.Eps)
 	*t.KLWeight = 0.7
 }
 
@@ -168,12 +166,7 @@ func TestVAEGradients(t *testing.T) {
 				t.Fatalf("differentiating %d parameters, want all %d", got, len(m.Params.List()))
 			}
 			fillInputs(tg, c.decoder, rand.New(rand.NewPCG(5, 6)))
-			gradcheck.Check(t, prog, func() float64 {
-				if err := prog.Run(); err != nil {
-					t.Fatal(err)
-				}
-				return prog.Scalar(tg.Loss)
-			}, 12)
+			gradcheck.Check(t, prog, gradcheck.LossFunc(t, prog, tg.Loss), 12)
 		})
 	}
 }
@@ -190,15 +183,8 @@ func TestBCEWithLogitsIsStableForLargeLogits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := graphs.Compile(tg.Bound, nil, graphs.Outputs{tg.ReconLoss})
-	if err != nil {
-		t.Fatal(err)
-	}
 	fillInputs(tg, BernoulliDecoder, rand.New(rand.NewPCG(7, 8)))
-	if err := prog.Run(); err != nil {
-		t.Fatal(err)
-	}
-	got := prog.Scalar(tg.ReconLoss)
+	got := gradcheck.Run(t, tg.Bound, nil, tg.ReconLoss).Scalar(tg.ReconLoss)
 	if math.IsNaN(got) || math.IsInf(got, 0) || got <= 0 {
 		t.Fatalf("reconstruction loss %v with logits near 60, want finite and positive", got)
 	}

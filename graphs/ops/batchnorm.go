@@ -5,9 +5,7 @@ import (
 	"hash"
 	"math"
 
-	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/vec32"
@@ -37,9 +35,9 @@ type BatchNormStats struct {
 func BatchNorm(x, gamma, beta *G.Node, stats *BatchNormStats, train bool) *G.Node {
 	s := x.Shape()
 	if len(s) < 2 || s[1] != len(stats.RunningMean.Data) {
-		graphs.Fail(fmt.Errorf("batchnorm: input %v has no %d channels on axis 1", s, len(stats.RunningMean.Data)))
+		failf("batchnorm: input %v has no %d channels on axis 1", s, len(stats.RunningMean.Data))
 	}
-	op := &batchNormOp{run: stats, shape: s.Clone(), train: train, saved: new(batchNormSaved)}
+	op := &batchNormOp{normBase: normBase{shape: s.Clone(), saved: new(normSaved)}, run: stats, train: train}
 	return must(G.ApplyOp(op, x, gamma, beta))
 }
 
@@ -47,18 +45,9 @@ func BatchNorm(x, gamma, beta *G.Node, stats *BatchNormStats, train bool) *G.Nod
 // channel. grad selects one of the three backward ops instead (1 dx, 2
 // dgamma, 3 dbeta), which share one pass over the data as normOp describes.
 type batchNormOp struct {
-	pureOp
-	run   *BatchNormStats
-	shape tensor.Shape
-	train bool
-	grad  int
-	// saved is shared by one forward node and its backward nodes.
-	saved *batchNormSaved
-}
-
-type batchNormSaved struct {
-	mean, invStd  []float64 // the training forward pass's, per channel
-	dgamma, dbeta []float32
+	normBase // saved.mean and saved.invStd: the training forward pass's, per channel
+	run      *BatchNormStats
+	train    bool
 }
 
 // dims returns batch, channels and the size of the spatial axes.
@@ -102,20 +91,11 @@ func (op *batchNormOp) stats(x []float32) (mean, invStd, unbiased []float64) {
 	return
 }
 
-func (op *batchNormOp) Arity() int    { return normArity(op.grad) }
-func (op *batchNormOp) Type() hm.Type { return normType(len(op.shape), op.grad) }
-func (op *batchNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return normShape(op.shape, op.grad), nil
-}
-
 func (op *batchNormOp) Do(vals ...G.Value) (G.Value, error) {
 	return doNorm(op, "batchnorm", op.grad, vals)
 }
 
 func (op *batchNormOp) haveStats() bool { return len(op.saved.mean) == op.shape[1] }
-func (op *batchNormOp) savedGrads() (dgamma, dbeta []float32) {
-	return op.saved.dgamma, op.saved.dbeta
-}
 func (op *batchNormOp) withGrad(grad int) normOp {
 	back := *op
 	back.grad = grad
@@ -199,14 +179,7 @@ func (op *batchNormOp) Hashcode() uint32 { return hashOf(op) }
 func (op *batchNormOp) String() string {
 	return fmt.Sprintf("BatchNorm(train=%v,grad=%d)", op.train, op.grad)
 }
-func (op *batchNormOp) DiffWRT(n int) []bool {
-	d := op.grad == 0 && op.train
-	out := make([]bool, n)
-	for i := range out {
-		out[i] = d
-	}
-	return out
-}
+func (op *batchNormOp) DiffWRT(n int) []bool { return diffAll(n, op.grad == 0 && op.train) }
 func (op *batchNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if !op.train || op.grad != 0 {
 		return nil, fmt.Errorf("batchnorm: only the training forward pass is differentiable")

@@ -8,7 +8,6 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/vec32"
 )
 
@@ -41,7 +40,7 @@ const (
 func newChannelOp(kind int, x *G.Node) channelOp {
 	s := x.Shape()
 	if len(s) != 4 {
-		graphs.Fail(fmt.Errorf("channel op: want (B,C,H,W), got %v", s))
+		failf("channel op: want (B,C,H,W), got %v", s)
 	}
 	return channelOp{kind: kind, b: s[0], c: s[1], h: s[2], w: s[3], hw: s[2] * s[3]}
 }
@@ -51,7 +50,7 @@ func newChannelOp(kind int, x *G.Node) channelOp {
 func AddPerChannel(x, v *G.Node) *G.Node {
 	op := newChannelOp(chanAdd, x)
 	if s := v.Shape(); len(s) != 2 || s[0] != op.b || s[1] != op.c {
-		graphs.Fail(fmt.Errorf("add per channel: %v does not fit %v", s, x.Shape()))
+		failf("add per channel: %v does not fit %v", s, x.Shape())
 	}
 	return must(G.ApplyOp(op, x, v))
 }
@@ -60,7 +59,7 @@ func AddPerChannel(x, v *G.Node) *G.Node {
 func SliceChannels(x *G.Node, lo, hi int) *G.Node {
 	op := newChannelOp(chanSlice, x)
 	if lo < 0 || hi > op.c || lo >= hi {
-		graphs.Fail(fmt.Errorf("slice channels [%d, %d) of %v", lo, hi, x.Shape()))
+		failf("slice channels [%d, %d) of %v", lo, hi, x.Shape())
 	}
 	op.lo, op.c2 = lo, hi
 	return must(G.ApplyOp(op, x))
@@ -70,7 +69,7 @@ func SliceChannels(x *G.Node, lo, hi int) *G.Node {
 func ConcatChannels(a, b *G.Node) *G.Node {
 	op := newChannelOp(chanCat, a)
 	if s := b.Shape(); len(s) != 4 || s[0] != op.b || s[2] != op.h || s[3] != op.w {
-		graphs.Fail(fmt.Errorf("concat: %v and %v differ beyond the channel axis", a.Shape(), s))
+		failf("concat: %v and %v differ beyond the channel axis", a.Shape(), s)
 	}
 	op.c2 = b.Shape()[1]
 	return must(G.ApplyOp(op, a, b))
@@ -83,17 +82,15 @@ func (op channelOp) Arity() int {
 	return 1
 }
 func (op channelOp) Type() hm.Type {
-	t4 := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
-	t2 := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
 	switch op.kind {
 	case chanAdd:
-		return hm.NewFnType(t4, t2, t4)
+		return fnType(4, 2, 4)
 	case chanSum:
-		return hm.NewFnType(t4, t2)
+		return fnType(4, 2)
 	case chanCat:
-		return hm.NewFnType(t4, t4, t4)
+		return fnType(4, 4, 4)
 	}
-	return hm.NewFnType(t4, t4)
+	return fnType(4, 4)
 }
 func (op channelOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	switch op.kind {
@@ -110,17 +107,10 @@ func (op channelOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op channelOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := float32Inputs(op.String(), vals)
+	// Every kind but the padding writes every output element.
+	in, out, dst, err := inputsAndOutput(op, op.String(), vals, op.kind != chanPad)
 	if err != nil {
 		return nil, err
-	}
-	// Every kind but the padding writes every output element.
-	var out *tensor.Dense
-	var dst []float32
-	if op.kind == chanPad {
-		out, dst = outputOf(op)
-	} else {
-		out, dst = overwrittenOutputOf(op)
 	}
 	hw := op.hw
 	switch op.kind {
@@ -171,11 +161,7 @@ func (op channelOp) String() string {
 	return [...]string{"AddPerChannel", "SumPerChannel", "ConcatChannels", "SliceChannels", "PadChannels"}[op.kind]
 }
 func (op channelOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = op.kind == chanAdd || op.kind == chanCat || op.kind == chanSlice
-	}
-	return d
+	return diffAll(n, op.kind == chanAdd || op.kind == chanCat || op.kind == chanSlice)
 }
 func (op channelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	switch op.kind {
@@ -210,11 +196,7 @@ func (op channelOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	case chanSlice:
 		pad := op
 		pad.kind = chanPad
-		dx, err := G.ApplyOp(pad, grad)
-		if err != nil {
-			return nil, err
-		}
-		return G.Nodes{dx}, nil
+		return applyOne(pad, grad)
 	}
 	return nil, fmt.Errorf("%v is not differentiable", op)
 }

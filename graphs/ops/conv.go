@@ -31,27 +31,6 @@ type convOp struct {
 	noInputGrad bool
 }
 
-// convGeom is the shape arithmetic of one convolution.
-type convGeom struct {
-	B, C, H, W int
-	O, K, S, P int
-	Ho, Wo     int
-	bias       bool
-}
-
-func newConvGeom(x, w tensor.Shape, stride, pad int, bias bool) (convGeom, error) {
-	if len(x) != 4 || len(w) != 4 || x[1] != w[1] || w[2] != w[3] {
-		return convGeom{}, fmt.Errorf("conv: input %v and filters %v do not fit", x, w)
-	}
-	g := convGeom{B: x[0], C: x[1], H: x[2], W: x[3], O: w[0], K: w[2], S: stride, P: pad, bias: bias}
-	g.Ho = (g.H+2*pad-g.K)/stride + 1
-	g.Wo = (g.W+2*pad-g.K)/stride + 1
-	if g.Ho <= 0 || g.Wo <= 0 {
-		return convGeom{}, fmt.Errorf("conv: %dx%d input too small for kernel %d", g.H, g.W, g.K)
-	}
-	return g, nil
-}
-
 // Conv2d is PyTorch's F.conv2d with square kernels and one stride and
 // padding for both axes: x (B, C, H, W) convolved with w (O, C, K, K), plus
 // an optional bias viewed as (1, O) (nil: none), as one op (convOp).
@@ -69,205 +48,90 @@ func Conv2d(x, w, bias *G.Node, stride, pad int, noInputGrad bool) *G.Node {
 	return must(G.ApplyOp(op, x, w, bias))
 }
 
-// validRange returns the output columns [lo, hi) whose input column
-// ox*S - P + kx falls inside the image, so the inner loops run without
-// bounds tests (and, for stride 1, as one contiguous copy).
-func (g convGeom) validRange(kx int) (lo, hi int) {
-	off := kx - g.P // input column of output column 0
-	lo = 0
-	if off < 0 {
-		lo = (-off + g.S - 1) / g.S
-	}
-	hi = (g.W - 1 - off) / g.S
-	if g.W-1-off < 0 {
-		hi = -1
-	}
-	hi = min(hi+1, g.Wo)
-	return min(lo, hi), hi
-}
+// What convOp and convTransposeOp share: both map x to y with filters W
+// and an optional bias b, (x, W[, b]) -> y, and have three backward ops
+// (x, W, dy) -> dx, dW or db, selected by grad 1, 2 or 3.
 
-// im2col unrolls one image x (C, H, W) into col (C*K*K, Ho*Wo), whose rows
-// start ld floats apart (ld > Ho*Wo when several images sit side by side).
-func (g convGeom) im2col(x, col []float32, ld int) {
-	hw := g.Ho * g.Wo
-	if g.sameSize() {
-		g.im2colSame(x, col, ld)
-		return
-	}
-	for c := 0; c < g.C; c++ {
-		plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
-		for ky := 0; ky < g.K; ky++ {
-			for kx := 0; kx < g.K; kx++ {
-				row := col[((c*g.K+ky)*g.K+kx)*ld:][:hw]
-				if g.S == 2 {
-					vec32.Im2colStride2(row, plane, g.H, g.W, g.Ho, g.Wo, ky, kx, g.P)
-					continue
-				}
-				lo, hi := g.validRange(kx)
-				off := kx - g.P
-				for oy := 0; oy < g.Ho; oy++ {
-					iy := oy*g.S - g.P + ky
-					out := row[oy*g.Wo : (oy+1)*g.Wo]
-					if iy < 0 || iy >= g.H {
-						clear(out)
-						continue
-					}
-					src := plane[iy*g.W : (iy+1)*g.W]
-					// The few columns off the left and right edges are
-					// zeroed directly (clear's call costs more than they do).
-					for ox := range out[:lo] {
-						out[ox] = 0
-					}
-					for ox := hi; ox < len(out); ox++ {
-						out[ox] = 0
-					}
-					if g.S == 1 {
-						copy(out[lo:hi], src[lo+off:hi+off])
-						continue
-					}
-					for ox, v := 0, out[lo:hi]; ox < len(v); ox++ {
-						v[ox] = src[(lo+ox)*g.S+off]
-					}
-				}
-			}
-		}
-	}
-}
-
-// sameSize reports a stride-1 convolution whose output has the input's size
-// (2P = K-1, as every 3x3 convolution with padding 1).
-func (g convGeom) sameSize() bool { return g.S == 1 && g.Ho == g.H && g.Wo == g.W }
-
-// im2colSame is im2col for sameSize geometries. Row (c, ky, kx) of col is the
-// plane shifted by (ky-P, kx-P) rows and columns, which in row-major order
-// is one contiguous copy shifted by (ky-P)*W + kx-P; what the shift wraps
-// from one image row into the next, and the rows shifted in from outside,
-// are then set to zero. One copy per filter tap replaces one per image row:
-// on 28x28 images the row copies were mostly call overhead.
-func (g convGeom) im2colSame(x, col []float32, ld int) {
-	hw := g.H * g.W
-	for c := 0; c < g.C; c++ {
-		plane := x[c*hw : (c+1)*hw]
-		for ky := 0; ky < g.K; ky++ {
-			for kx := 0; kx < g.K; kx++ {
-				row := col[((c*g.K+ky)*g.K+kx)*ld:][:hw]
-				shift := (ky-g.P)*g.W + kx - g.P
-				// Outputs whose source is inside the plane (none when the
-				// shift exceeds a tiny image).
-				lo, hi := min(hw, max(0, -shift)), max(0, min(hw, hw-shift))
-				hi = max(lo, hi)
-				clear(row[:lo])
-				if lo < hi {
-					copy(row[lo:hi], plane[lo+shift:hi+shift])
-				}
-				clear(row[hi:])
-				// Columns whose source column falls off the left or right
-				// edge: a few elements per image row, written directly
-				// (clear's call costs more than they do).
-				first, last := 0, g.W // the columns that stay
-				if dx := kx - g.P; dx < 0 {
-					first = min(g.W, -dx)
-				} else {
-					last = max(0, g.W-dx)
-				}
-				for r := 0; r < hw; r += g.W {
-					for j := r; j < r+first; j++ {
-						row[j] = 0
-					}
-					for j := r + last; j < r+g.W; j++ {
-						row[j] = 0
-					}
-				}
-			}
-		}
-	}
-}
-
-// col2im adds col (C*K*K, Ho*Wo), rows ld apart, back into dx (C, H, W):
-// the adjoint of im2col.
-func (g convGeom) col2im(col []float32, ld int, dx []float32) {
-	hw := g.Ho * g.Wo
-	for c := 0; c < g.C; c++ {
-		plane := dx[c*g.H*g.W : (c+1)*g.H*g.W]
-		for ky := 0; ky < g.K; ky++ {
-			for kx := 0; kx < g.K; kx++ {
-				row := col[((c*g.K+ky)*g.K+kx)*ld:][:hw]
-				lo, hi := g.validRange(kx)
-				off := kx - g.P
-				for oy := 0; oy < g.Ho; oy++ {
-					iy := oy*g.S - g.P + ky
-					if iy < 0 || iy >= g.H {
-						continue
-					}
-					dst := plane[iy*g.W : (iy+1)*g.W]
-					in := row[oy*g.Wo : (oy+1)*g.Wo]
-					if g.S == 1 {
-						d := dst[lo+off : hi+off]
-						for i, v := range in[lo:hi] {
-							d[i] += v
-						}
-						continue
-					}
-					for ox := lo; ox < hi; ox++ {
-						dst[ox*g.S+off] += in[ox]
-					}
-				}
-			}
-		}
-	}
-}
-
-func (op convOp) Arity() int {
-	if op.grad == 0 && op.g.bias {
-		return 3
-	}
-	if op.grad == 0 {
+// convArity is the op's input count.
+func convArity(grad int, bias bool) int {
+	if grad == 0 && !bias {
 		return 2
 	}
 	return 3
 }
 
-func (op convOp) Type() hm.Type {
-	t4 := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
-	t2 := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
-	switch op.grad {
-	case 0:
-		if op.g.bias {
-			return hm.NewFnType(t4, t4, t2, t4)
-		}
-		return hm.NewFnType(t4, t4, t4)
-	case 3:
-		return hm.NewFnType(t4, t4, t4, t2)
+// convType is the op's type: images and filters have 4 dimensions, b and
+// db 2.
+func convType(grad int, bias bool) hm.Type {
+	switch {
+	case grad == 0 && bias:
+		return fnType(4, 4, 2, 4)
+	case grad == 0:
+		return fnType(4, 4, 4)
+	case grad == 3:
+		return fnType(4, 4, 4, 2)
 	}
-	return hm.NewFnType(t4, t4, t4, t4)
+	return fnType(4, 4, 4, 4)
 }
 
-func (op convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	g := op.g
-	switch op.grad {
+// convShape is the op's output shape, from the shapes of x, W and y: y's,
+// or that of dx, dW or db (1, y's channels).
+func convShape(grad int, x, w, y tensor.Shape) tensor.Shape {
+	switch grad {
 	case 1:
-		return tensor.Shape{g.B, g.C, g.H, g.W}, nil
+		return x
 	case 2:
-		return tensor.Shape{g.O, g.C, g.K, g.K}, nil
+		return w
 	case 3:
-		return tensor.Shape{1, g.O}, nil
+		return tensor.Shape{1, y[1]}
 	}
-	return tensor.Shape{g.B, g.O, g.Ho, g.Wo}, nil
+	return y
+}
+
+// convDiffWRT is the forward op's DiffWRT: every input, but x with
+// noInputGrad.
+func convDiffWRT(n, grad int, noInputGrad bool) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = grad == 0 && (i > 0 || !noInputGrad)
+	}
+	return d
+}
+
+// convSymDiff applies the backward op back(which) of each input (but x
+// with noInputGrad) to (x, W, dy), as SymDiff returns them.
+func convSymDiff(inputs G.Nodes, grad *G.Node, noInputGrad bool, back func(which int) G.Op) (G.Nodes, error) {
+	x, w := inputs[0], inputs[1]
+	out := G.Nodes{nil}
+	for which := 1; which <= len(inputs); which++ {
+		if which == 1 && noInputGrad {
+			continue
+		}
+		n, err := G.ApplyOp(back(which), x, w, grad)
+		if err != nil {
+			return nil, err
+		}
+		if which == 1 {
+			out[0] = n
+			continue
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func (op convOp) Arity() int    { return convArity(op.grad, op.g.bias) }
+func (op convOp) Type() hm.Type { return convType(op.grad, op.g.bias) }
+func (op convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return convShape(op.grad, op.g.inShape(), op.g.filterShape(), op.g.outShape()), nil
 }
 
 func (op convOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := float32Inputs("conv", vals)
-	if err != nil {
-		return nil, err
-	}
 	// The forward pass and a same-size input gradient (a forward pass too)
 	// write every output; the others accumulate into zeros.
-	var out *tensor.Dense
-	var dst []float32
-	if op.grad == 0 || (op.grad == 1 && op.g.sameSize()) {
-		out, dst = overwrittenOutputOf(op)
-	} else {
-		out, dst = outputOf(op)
+	in, out, dst, err := inputsAndOutput(op, "conv", vals, op.grad == 0 || (op.grad == 1 && op.g.sameSize()))
+	if err != nil {
+		return nil, err
 	}
 	if op.grad == 3 {
 		op.biasGrad(in[2], dst)
@@ -474,43 +338,7 @@ func (op convOp) Hashcode() uint32 { return hashOf(op) }
 func (op convOp) String() string {
 	return fmt.Sprintf("Conv(%d->%d,k%d,s%d,p%d)/%d", op.g.C, op.g.O, op.g.K, op.g.S, op.g.P, op.grad)
 }
-func (op convOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = op.grad == 0 && (i > 0 || !op.noInputGrad)
-	}
-	return d
-}
+func (op convOp) DiffWRT(n int) []bool { return convDiffWRT(n, op.grad, op.noInputGrad) }
 func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	x, w := inputs[0], inputs[1]
-	out := G.Nodes{nil}
-	for which := 1; which <= len(inputs); which++ {
-		if which == 1 && op.noInputGrad {
-			continue
-		}
-		n, err := G.ApplyOp(convOp{g: op.g, grad: which}, x, w, grad)
-		if err != nil {
-			return nil, err
-		}
-		if which == 1 {
-			out[0] = n
-			continue
-		}
-		out = append(out, n)
-	}
-	return out, nil
+	return convSymDiff(inputs, grad, op.noInputGrad, func(which int) G.Op { return convOp{g: op.g, grad: which} })
 }
-
-// scratch holds im2col buffers between calls: a training step runs dozens of
-// convolutions, each needing megabytes of unrolled columns that live only
-// for the call.
-var scratch sync.Pool
-
-func getScratch(n int) []float32 {
-	if p, ok := scratch.Get().(*[]float32); ok && cap(*p) >= n {
-		return (*p)[:n]
-	}
-	return make([]float32, n)
-}
-
-func putScratch(b []float32) { scratch.Put(&b) }

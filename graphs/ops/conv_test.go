@@ -12,6 +12,10 @@ import (
 	"github.com/genmodel/genmodel/graphs/internal/gradcheck"
 )
 
+// Tests of the convolutions: Conv2d against Gorgonia's, its Winograd and
+// weight-gradient kernels against im2col, and ConvTranspose2d against the
+// definition.
+
 // TestConvOpMatchesGorgoniaConv compares the project's convolution with
 // Gorgonia's Conv2d (plus a broadcast bias): outputs and the gradients of
 // input, filters and bias, over strides, paddings and kernel sizes.
@@ -108,13 +112,7 @@ func TestWeightGradSameMatchesIm2col(t *testing.T) {
 		g.S, g.Ho, g.Wo = 1, g.H, g.W
 		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(g.B), uint64(g.K)))
-			fill := func(n int) []float32 {
-				s := make([]float32, n)
-				for i := range s {
-					s[i] = float32(rng.NormFloat64())
-				}
-				return s
-			}
+			fill := func(n int) []float32 { return normalSlice(rng, n) }
 			x, w, dy := fill(g.B*g.C*g.H*g.W), fill(g.O*g.C*g.K*g.K), fill(g.B*g.O*g.H*g.W)
 			want := make([]float32, len(w))
 			convOp{g: g, grad: 2}.images([][]float32{x, w, dy}, nil, want, 0, g.B, graphs.SgemmSerial)
@@ -140,13 +138,7 @@ func TestWinogradWeightGradMatchesIm2col(t *testing.T) {
 		g.K, g.S, g.P, g.Ho, g.Wo = 3, 1, 1, g.H, g.W
 		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(g.B), uint64(g.H)))
-			fill := func(n int) []float32 {
-				s := make([]float32, n)
-				for i := range s {
-					s[i] = float32(rng.NormFloat64())
-				}
-				return s
-			}
+			fill := func(n int) []float32 { return normalSlice(rng, n) }
 			x, w, dy := fill(g.B*g.C*g.H*g.W), fill(g.O*g.C*9), fill(g.B*g.O*g.H*g.W)
 			want := make([]float32, len(w))
 			convOp{g: g, grad: 2}.images([][]float32{x, w, dy}, nil, want, 0, g.B, graphs.SgemmSerial)
@@ -155,4 +147,76 @@ func TestWinogradWeightGradMatchesIm2col(t *testing.T) {
 			gradcheck.AssertNear(t, "dW", got, want)
 		})
 	}
+}
+
+// convTransposeDirect is the definition of a transposed convolution as
+// loops: every input pixel scatters its value times the filter into the
+// output, at stride S, shifted by the padding.
+func convTransposeDirect(x, w, bias []float32, b, in, h, out, k, s, p int) []float32 {
+	ho := (h-1)*s - 2*p + k
+	y := make([]float32, b*out*ho*ho)
+	for n := 0; n < b; n++ {
+		for o := 0; o < out; o++ {
+			for i := 0; i < ho*ho; i++ {
+				if bias != nil {
+					y[(n*out+o)*ho*ho+i] = bias[o]
+				}
+			}
+			for c := 0; c < in; c++ {
+				for iy := 0; iy < h; iy++ {
+					for ix := 0; ix < h; ix++ {
+						v := x[((n*in+c)*h+iy)*h+ix]
+						for ky := 0; ky < k; ky++ {
+							for kx := 0; kx < k; kx++ {
+								oy, ox := iy*s-p+ky, ix*s-p+kx
+								if oy < 0 || ox < 0 || oy >= ho || ox >= ho {
+									continue
+								}
+								y[((n*out+o)*ho+oy)*ho+ox] += v * w[((c*out+o)*k+ky)*k+kx]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return y
+}
+
+// TestConvTransposeOp checks the op's values against the loops above and its
+// gradients (input, filters, bias) against finite differences, over the
+// shapes a DCGAN uses and odd ones.
+func TestConvTransposeOp(t *testing.T) {
+	cases := []struct{ b, in, h, out, k, s, p int }{
+		{2, 3, 3, 2, 4, 2, 1}, // DCGAN: doubles the side
+		{1, 2, 4, 3, 3, 1, 1}, // same size
+		{2, 2, 3, 1, 3, 2, 0},
+		{1, 1, 2, 2, 5, 3, 2},
+		{3, 2, 1, 2, 7, 1, 0}, // 1x1 -> 7x7: a fully connected layer
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.k)))
+			ps := graphs.NewParamSet()
+			weight := gradcheck.NormalParam(ps, "deconv.weight", 0.5, rng, c.in, c.out, c.k, c.k)
+			bias := gradcheck.NormalParam(ps, "deconv.bias", 0.5, rng, c.out)
+			x := gradcheck.RandomParam(ps, "x", rng, c.b, c.in, c.h, c.h)
+			var y, loss *G.Node
+			b := gradcheck.Build(t, func(b *graphs.Bound) {
+				y = ConvTranspose2d(b.Node(x), b.Node(weight), b.Node(bias, 1, c.out), c.s, c.p, false)
+				loss = gradcheck.WeightedSum(y, rand.New(rand.NewPCG(1, 1)))
+			})
+			prog, lossFn := gradcheck.Compile(t, b, loss, y)
+			want := convTransposeDirect(x.Data, weight.Data, bias.Data, c.b, c.in, c.h, c.out, c.k, c.s, c.p)
+			gradcheck.AssertNear(t, "y", prog.Value(y), want)
+			gradcheck.Check(t, prog, lossFn, 40)
+		})
+	}
+}
+
+// normalSlice is n draws from N(0, 1).
+func normalSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	gradcheck.FillNormal(rng, s)
+	return s
 }

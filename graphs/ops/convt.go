@@ -65,46 +65,19 @@ func ConvTranspose2d(x, w, bias *G.Node, stride, pad int, noInputGrad bool) *G.N
 	return must(G.ApplyOp(op, x, w, bias))
 }
 
-func (op convTransposeOp) Arity() int {
-	if op.grad == 0 && !op.bias {
-		return 2
-	}
-	return 3
-}
+func (op convTransposeOp) Arity() int    { return convArity(op.grad, op.bias) }
+func (op convTransposeOp) Type() hm.Type { return convType(op.grad, op.bias) }
 
-func (op convTransposeOp) Type() hm.Type {
-	t4 := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
-	t2 := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
-	switch {
-	case op.grad == 0 && op.bias:
-		return hm.NewFnType(t4, t4, t2, t4)
-	case op.grad == 0:
-		return hm.NewFnType(t4, t4, t4)
-	case op.grad == 3:
-		return hm.NewFnType(t4, t4, t4, t2)
-	}
-	return hm.NewFnType(t4, t4, t4, t4)
-}
-
+// InferShape: x is the adjoint's output, y its input.
 func (op convTransposeOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	a := op.adj
-	switch op.grad {
-	case 1:
-		return tensor.Shape{a.B, a.O, a.Ho, a.Wo}, nil
-	case 2:
-		return tensor.Shape{a.O, a.C, a.K, a.K}, nil
-	case 3:
-		return tensor.Shape{1, a.C}, nil
-	}
-	return tensor.Shape{a.B, a.C, a.H, a.W}, nil
+	return convShape(op.grad, op.adj.outShape(), op.adj.filterShape(), op.adj.inShape()), nil
 }
 
 func (op convTransposeOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := float32Inputs("conv transpose", vals)
+	in, out, dst, err := inputsAndOutput(op, "conv transpose", vals, false)
 	if err != nil {
 		return nil, err
 	}
-	out, dst := outputOf(op)
 	a := op.adj
 	switch op.grad {
 	case 0:
@@ -147,29 +120,9 @@ func (op convTransposeOp) String() string {
 	a := op.adj
 	return fmt.Sprintf("ConvT(%d->%d,k%d,s%d,p%d)/%d", a.O, a.C, a.K, a.S, a.P, op.grad)
 }
-func (op convTransposeOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = op.grad == 0 && (i > 0 || !op.noInputGrad)
-	}
-	return d
-}
+func (op convTransposeOp) DiffWRT(n int) []bool { return convDiffWRT(n, op.grad, op.noInputGrad) }
 func (op convTransposeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	x, w := inputs[0], inputs[1]
-	out := G.Nodes{nil}
-	for which := 1; which <= len(inputs); which++ {
-		if which == 1 && op.noInputGrad {
-			continue
-		}
-		n, err := G.ApplyOp(convTransposeOp{adj: op.adj, bias: op.bias, grad: which}, x, w, grad)
-		if err != nil {
-			return nil, err
-		}
-		if which == 1 {
-			out[0] = n
-			continue
-		}
-		out = append(out, n)
-	}
-	return out, nil
+	return convSymDiff(inputs, grad, op.noInputGrad, func(which int) G.Op {
+		return convTransposeOp{adj: op.adj, bias: op.bias, grad: which}
+	})
 }

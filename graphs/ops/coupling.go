@@ -8,8 +8,6 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/genmodel/genmodel/graphs"
 )
 
 // couplingOp is the elementwise part of RealNVP's affine coupling on
@@ -46,7 +44,7 @@ const (
 func couplingOn(kind int, x *G.Node, keepOdd bool) couplingOp {
 	s := x.Shape()
 	if len(s) != 2 {
-		graphs.Fail(fmt.Errorf("coupling: want (B, D), got %v", s))
+		failf("coupling: want (B, D), got %v", s)
 	}
 	return couplingOp{kind: kind, b: s[0], d: s[1], keepOdd: keepOdd}
 }
@@ -69,7 +67,7 @@ func Coupling(x, st *G.Node, keepOdd bool) *G.Node {
 func CouplingLogDet(st *G.Node, keepOdd bool) *G.Node {
 	op := couplingOn(coupLogDet, st, keepOdd)
 	if op.d%2 != 0 {
-		graphs.Fail(fmt.Errorf("coupling: st %v is not [s, t]", st.Shape()))
+		failf("coupling: st %v is not [s, t]", st.Shape())
 	}
 	op.d /= 2
 	return must(G.ApplyOp(op, st))
@@ -94,16 +92,7 @@ func (op couplingOp) Arity() int {
 	}
 	return 3
 }
-func (op couplingOp) Type() hm.Type {
-	m := matrixType()
-	switch op.Arity() {
-	case 1:
-		return hm.NewFnType(m, m)
-	case 2:
-		return hm.NewFnType(m, m, m)
-	}
-	return hm.NewFnType(m, m, m, m)
-}
+func (op couplingOp) Type() hm.Type { return uniformType(2, op.Arity()) }
 func (op couplingOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	switch op.kind {
 	case coupLogDet:
@@ -115,11 +104,10 @@ func (op couplingOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op couplingOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := float32Inputs("coupling", vals)
+	in, out, dst, err := inputsAndOutput(op, "coupling", vals, false)
 	if err != nil {
 		return nil, err
 	}
-	out, dst := outputOf(op)
 	d := op.d
 	for r := range op.b {
 		switch op.kind {
@@ -197,11 +185,7 @@ func (op couplingOp) WriteHash(h hash.Hash) {
 func (op couplingOp) Hashcode() uint32 { return hashOf(op) }
 func (op couplingOp) String() string   { return fmt.Sprintf("Coupling%d", op.kind) }
 func (op couplingOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = op.kind == coupMask || op.kind == coupForward || op.kind == coupLogDet
-	}
-	return d
+	return diffAll(n, op.kind == coupMask || op.kind == coupForward || op.kind == coupLogDet)
 }
 func (op couplingOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	with := func(kind int, args ...*G.Node) (*G.Node, error) {

@@ -8,8 +8,6 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/genmodel/genmodel/graphs"
 )
 
 // glowOp is one of the elementwise pieces of Glow (Kingma & Dhariwal 2018)
@@ -69,7 +67,7 @@ const (
 func newGlowOp(kind int, x *G.Node) glowOp {
 	s := x.Shape()
 	if len(s) != 4 {
-		graphs.Fail(fmt.Errorf("glow op: want (B,C,H,W), got %v", s))
+		failf("glow op: want (B,C,H,W), got %v", s)
 	}
 	return glowOp{kind: kind, b: s[0], c: s[1], h: s[2], w: s[3]}
 }
@@ -138,29 +136,27 @@ func (op glowOp) Arity() int {
 }
 
 func (op glowOp) Type() hm.Type {
-	t4 := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
-	t2 := G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
 	switch op.kind {
 	case gSqueeze, gUnsqueeze:
-		return hm.NewFnType(t4, t4)
+		return fnType(4, 4)
 	case gActNorm, gActNormInv:
-		return hm.NewFnType(t4, t2, t2, t4)
+		return fnType(4, 2, 2, 4)
 	case gActNormDX:
-		return hm.NewFnType(t4, t2, t2, t4, t4)
+		return fnType(4, 2, 2, 4, 4)
 	case gActNormDB, gActNormDL:
-		return hm.NewFnType(t4, t2, t2, t4, t2)
+		return fnType(4, 2, 2, 4, 2)
 	case gCoupling, gCouplingInv, gPriorSample, gPriorStd:
-		return hm.NewFnType(t4, t4, t4)
+		return fnType(4, 4, 4)
 	case gCouplingDX, gCouplingDH:
-		return hm.NewFnType(t4, t4, t4, t4)
+		return fnType(4, 4, 4, 4)
 	case gCouplingLogDet:
-		return hm.NewFnType(t4, t2)
+		return fnType(4, 2)
 	case gCouplingLogDetDH:
-		return hm.NewFnType(t4, t2, t4)
+		return fnType(4, 2, 4)
 	case gPrior:
-		return hm.NewFnType(t4, t4, t2)
+		return fnType(4, 4, 2)
 	}
-	return hm.NewFnType(t4, t4, t2, t4) // prior gradients
+	return fnType(4, 4, 2, 4) // prior gradients
 }
 
 func (op glowOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
@@ -181,11 +177,10 @@ func (op glowOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op glowOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := float32Inputs("glow", vals)
+	in, out, dst, err := inputsAndOutput(op, "glow", vals, false)
 	if err != nil {
 		return nil, err
 	}
-	out, dst := outputOf(op)
 	b, c, hw := op.b, op.c, op.h*op.w
 	switch op.kind {
 	case gSqueeze, gUnsqueeze:
@@ -381,14 +376,11 @@ func (op glowOp) WriteHash(h hash.Hash) {
 func (op glowOp) Hashcode() uint32 { return hashOf(op) }
 func (op glowOp) String() string   { return fmt.Sprintf("Glow%d", op.kind) }
 func (op glowOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		switch op.kind {
-		case gSqueeze, gUnsqueeze, gActNorm, gCoupling, gCouplingLogDet, gPrior:
-			d[i] = true
-		}
+	switch op.kind {
+	case gSqueeze, gUnsqueeze, gActNorm, gCoupling, gCouplingLogDet, gPrior:
+		return diffAll(n, true)
 	}
-	return d
+	return diffAll(n, false)
 }
 func (op glowOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	with := func(kind int, args ...*G.Node) (*G.Node, error) {

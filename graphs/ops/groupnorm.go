@@ -5,11 +5,8 @@ import (
 	"hash"
 	"math"
 
-	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
-	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/vec32"
 )
 
@@ -22,9 +19,9 @@ import (
 func GroupNorm(x, gamma, beta *G.Node, groups int, eps float64) *G.Node {
 	s := x.Shape()
 	if len(s) != 4 || groups <= 0 || s[1]%groups != 0 {
-		graphs.Fail(fmt.Errorf("groupnorm: input %v does not split into %d groups on axis 1", s, groups))
+		failf("groupnorm: input %v does not split into %d groups on axis 1", s, groups)
 	}
-	op := groupNormOp{groups: groups, eps: eps, shape: s.Clone(), saved: new(groupNormSaved)}
+	op := groupNormOp{normBase: normBase{shape: s.Clone(), saved: new(normSaved)}, groups: groups, eps: eps}
 	return must(G.ApplyOp(op, x, gamma, beta))
 }
 
@@ -32,19 +29,9 @@ func GroupNorm(x, gamma, beta *G.Node, groups int, eps float64) *G.Node {
 // Its backward is three ops sharing one pass over the data, as normOp
 // describes.
 type groupNormOp struct {
-	pureOp
-	groups int
-	eps    float64
-	shape  tensor.Shape
-	grad   int // 0 forward, 1 dx, 2 dgamma, 3 dbeta
-	// saved is shared by one forward node and its backward nodes: the
-	// forward's statistics, and dgamma and dbeta from the dx pass.
-	saved *groupNormSaved
-}
-
-type groupNormSaved struct {
-	mean, invStd  []float64 // per (image, group), image*groups + group
-	dgamma, dbeta []float32
+	normBase // saved.mean and saved.invStd: per (image, group), image*groups + group
+	groups   int
+	eps      float64
 }
 
 // dims returns the batch, channels, channels per group and pixels per channel.
@@ -59,20 +46,11 @@ func (op groupNormOp) imagesAtOnce() int {
 	return max(1, elementwiseMin/(c*s))
 }
 
-func (op groupNormOp) Arity() int    { return normArity(op.grad) }
-func (op groupNormOp) Type() hm.Type { return normType(4, op.grad) }
-func (op groupNormOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return normShape(op.shape, op.grad), nil
-}
-
 func (op groupNormOp) Do(vals ...G.Value) (G.Value, error) {
 	return doNorm(op, "groupnorm", op.grad, vals)
 }
 
 func (op groupNormOp) haveStats() bool { return len(op.saved.mean) == op.shape[0]*op.groups }
-func (op groupNormOp) savedGrads() (dgamma, dbeta []float32) {
-	return op.saved.dgamma, op.saved.dbeta
-}
 func (op groupNormOp) withGrad(grad int) normOp {
 	op.grad = grad
 	return op
@@ -168,13 +146,7 @@ func (op groupNormOp) Hashcode() uint32 { return hashOf(op) }
 func (op groupNormOp) String() string {
 	return fmt.Sprintf("GroupNorm(%d,grad=%d)", op.groups, op.grad)
 }
-func (op groupNormOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = op.grad == 0
-	}
-	return d
-}
+func (op groupNormOp) DiffWRT(n int) []bool { return diffAll(n, op.grad == 0) }
 func (op groupNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return symDiffNorm(op, inputs, output, grad)
 }

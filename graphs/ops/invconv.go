@@ -64,12 +64,10 @@ func (op invConvWeightOp) Arity() int {
 	return 4
 }
 func (op invConvWeightOp) Type() hm.Type {
-	m := matrixType()
-	t4 := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
 	if op.grad == 0 {
-		return hm.NewFnType(m, m, m, t4)
+		return fnType(2, 2, 2, 4)
 	}
-	return hm.NewFnType(m, m, m, t4, m)
+	return fnType(2, 2, 2, 4, 2)
 }
 func (op invConvWeightOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	switch op.grad {
@@ -102,11 +100,10 @@ func (op invConvWeightOp) factors(lower, upper, logs []float32) (l, u []float64)
 }
 
 func (op invConvWeightOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := float32Inputs("invconv", vals)
+	in, out, dst, err := inputsAndOutput(op, "invconv", vals, false)
 	if err != nil {
 		return nil, err
 	}
-	out, dst := outputOf(op)
 	c := op.c
 	l, u := op.factors(in[0], in[1], in[2])
 	if op.grad == 0 {
@@ -158,15 +155,9 @@ func (op invConvWeightOp) Do(vals ...G.Value) (G.Value, error) {
 func (op invConvWeightOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "InvConvW(%d,%v,%v,%d)", op.c, op.perm, op.sign, op.grad)
 }
-func (op invConvWeightOp) Hashcode() uint32 { return hashOf(op) }
-func (op invConvWeightOp) String() string   { return fmt.Sprintf("InvConvWeight/%d", op.grad) }
-func (op invConvWeightOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = op.grad == 0
-	}
-	return d
-}
+func (op invConvWeightOp) Hashcode() uint32     { return hashOf(op) }
+func (op invConvWeightOp) String() string       { return fmt.Sprintf("InvConvWeight/%d", op.grad) }
+func (op invConvWeightOp) DiffWRT(n int) []bool { return diffAll(n, op.grad == 0) }
 func (op invConvWeightOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	var out G.Nodes
 	for which := 1; which <= 3; which++ {

@@ -48,16 +48,13 @@ const (
 func Linear(x, w, b *G.Node, noInputGrad bool) *G.Node {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 2 || len(ws) != 2 || xs[1] != ws[1] {
-		graphs.Fail(fmt.Errorf("linear: x %v and W %v do not fit", xs, ws))
+		failf("linear: x %v and W %v do not fit", xs, ws)
 	}
 	return must(G.ApplyOp(linearOp{batch: xs[0], in: ws[1], out: ws[0], noInputGrad: noInputGrad}, x, w, b))
 }
 
-func (op linearOp) Arity() int { return 3 }
-func (op linearOp) Type() hm.Type {
-	m := matrixType()
-	return hm.NewFnType(m, m, m, m)
-}
+func (op linearOp) Arity() int    { return 3 }
+func (op linearOp) Type() hm.Type { return uniformType(2, 3) }
 func (op linearOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.batch, op.out}, nil
 }
@@ -110,13 +107,7 @@ func (op linearGradOp) Arity() int {
 	}
 	return 2
 }
-func (op linearGradOp) Type() hm.Type {
-	m := matrixType()
-	if op.which == gradB {
-		return hm.NewFnType(m, m)
-	}
-	return hm.NewFnType(m, m, m)
-}
+func (op linearGradOp) Type() hm.Type { return uniformType(2, op.Arity()) }
 func (op linearGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	switch op.which {
 	case gradX:

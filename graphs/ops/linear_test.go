@@ -22,9 +22,7 @@ func TestLinearOpMatchesGorgoniaOps(t *testing.T) {
 		w, bias := ps.Add("w", out, in), ps.Add("b", out)
 		xp := ps.Add("x", batch, in)
 		for _, p := range ps.List() {
-			for i := range p.Data {
-				p.Data[i] = float32(rng.NormFloat64())
-			}
+			gradcheck.FillNormal(rng, p.Data)
 		}
 		run := func(fused bool) ([]float32, map[string][]float32) {
 			return gradcheck.ForwardBackward(t, func(b *graphs.Bound) (y, loss *G.Node) {

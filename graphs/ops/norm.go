@@ -28,11 +28,10 @@ type normOp interface {
 
 // doNorm is a normalization op's Do for the output grad selects.
 func doNorm(op normOp, name string, grad int, vals []G.Value) (G.Value, error) {
-	in, err := float32Inputs(name, vals)
+	in, out, dst, err := inputsAndOutput(op, name, vals, true) // every case writes every element
 	if err != nil {
 		return nil, err
 	}
-	out, dst := overwrittenOutputOf(op) // every case writes every element
 	switch grad {
 	case 0:
 		op.forward(in[0], in[1], in[2], dst)
@@ -68,10 +67,29 @@ func symDiffNorm(op normOp, inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	return out, nil
 }
 
-// normArity is a normalization op's input count for grad: (x, gamma, beta),
-// (x, gamma, dy, y), or dx alone.
-func normArity(grad int) int {
-	switch grad {
+// normBase is what the normalization ops hold in common, and their Arity,
+// Type and InferShape: x's shape, which pass the op computes, and the state
+// one forward node shares with its backward nodes.
+type normBase struct {
+	pureOp
+	shape tensor.Shape
+	grad  int // 0 forward, 1 dx, 2 dgamma, 3 dbeta
+	// saved is shared by one forward node and its backward nodes: the
+	// forward's statistics, and dgamma and dbeta from the dx pass.
+	saved *normSaved
+}
+
+// normSaved is that state: the mean and 1/sqrt(var+eps) of each set of
+// values normalized together, and the dgamma and dbeta the dx op computes.
+type normSaved struct {
+	mean, invStd  []float64
+	dgamma, dbeta []float32
+}
+
+// Arity is the input count for grad: (x, gamma, beta), (x, gamma, dy, y),
+// or dx alone.
+func (op normBase) Arity() int {
+	switch op.grad {
 	case 0:
 		return 3
 	case 1:
@@ -80,25 +98,26 @@ func normArity(grad int) int {
 	return 1
 }
 
-// normType is a normalization op's type for grad, x having dims axes.
-func normType(dims, grad int) hm.Type {
-	a := hm.TypeVariable('a')
-	x := G.TensorType{Dims: dims, Of: a}
-	m := G.TensorType{Dims: 2, Of: a}
-	switch grad {
+// Type is the op's type for grad, gamma and beta being matrices.
+func (op normBase) Type() hm.Type {
+	x := len(op.shape)
+	switch op.grad {
 	case 0:
-		return hm.NewFnType(x, m, m, x) // (x, gamma, beta) -> y
+		return fnType(x, 2, 2, x) // (x, gamma, beta) -> y
 	case 1:
-		return hm.NewFnType(x, m, x, x, x) // (x, gamma, dy, y) -> dx
+		return fnType(x, 2, x, x, x) // (x, gamma, dy, y) -> dx
 	}
-	return hm.NewFnType(x, m) // dx -> dgamma or dbeta
+	return fnType(x, 2) // dx -> dgamma or dbeta
 }
 
-// normShape is a normalization op's output shape for grad: x's, or (1, C)
-// for dgamma and dbeta.
-func normShape(x tensor.Shape, grad int) tensor.Shape {
-	if grad == 2 || grad == 3 {
-		return tensor.Shape{1, x[1]}
+// InferShape is x's shape, or (1, C) for dgamma and dbeta.
+func (op normBase) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	if op.grad == 2 || op.grad == 3 {
+		return tensor.Shape{1, op.shape[1]}, nil
 	}
-	return x.Clone()
+	return op.shape.Clone(), nil
+}
+
+func (op normBase) savedGrads() (dgamma, dbeta []float32) {
+	return op.saved.dgamma, op.saved.dbeta
 }

@@ -15,15 +15,26 @@ import (
 
 // What the project's ops share: the parts of Gorgonia's Op interface that
 // are the same for all of them, their outputs from the running Program's
-// arena, and the float32 storage of their inputs.
+// arena, the float32 storage of their inputs and the shorthands of their
+// builders.
+
+// must is graphs.Must, short for the arithmetic of graph builders.
+func must(n *G.Node, err error) *G.Node { return graphs.Must(n, err) }
+
+// failf aborts the graph builder (graphs.Fail) with a formatted error: the
+// ops' shape checks.
+func failf(format string, args ...any) { graphs.Fail(fmt.Errorf(format, args...)) }
+
+// shaped is an op that knows its output's shape.
+type shaped interface {
+	InferShape(...G.DimSizer) (tensor.Shape, error)
+}
 
 // newOutput is a zeroed output from the arena (graphs.NewOutput).
 func newOutput(shape tensor.Shape) *tensor.Dense { return graphs.NewOutput(shape, true) }
 
 // outputOf is newOutput of the op's inferred shape, with its storage.
-func outputOf(op interface {
-	InferShape(...G.DimSizer) (tensor.Shape, error)
-}) (*tensor.Dense, []float32) {
+func outputOf(op shaped) (*tensor.Dense, []float32) {
 	shape, _ := op.InferShape()
 	out := newOutput(shape)
 	return out, out.Data().([]float32)
@@ -32,16 +43,67 @@ func outputOf(op interface {
 // overwrittenOutputOf is outputOf for an op that writes every element of its
 // output: a reused buffer is not cleared first (clearing the outputs of a
 // UNet's convolutions cost a few percent of a step).
-func overwrittenOutputOf(op interface {
-	InferShape(...G.DimSizer) (tensor.Shape, error)
-}) (*tensor.Dense, []float32) {
+func overwrittenOutputOf(op shaped) (*tensor.Dense, []float32) {
 	shape, _ := op.InferShape()
 	out := graphs.NewOutput(shape, false)
 	return out, out.Data().([]float32)
 }
 
-// matrixType is the Gorgonia type of a matrix, for the ops' Type methods.
-func matrixType() hm.Type { return G.TensorType{Dims: 2, Of: hm.TypeVariable('a')} }
+// inputsAndOutput starts most ops' Do: the float32 storage of the inputs
+// (what names the op in errors), then the output, left as it was in the
+// arena when the op writes every element (overwritten) and zeroed otherwise.
+func inputsAndOutput(op shaped, what string, vals []G.Value, overwritten bool) ([][]float32, *tensor.Dense, []float32, error) {
+	in, err := float32Inputs(what, vals)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if overwritten {
+		out, dst := overwrittenOutputOf(op)
+		return in, out, dst, nil
+	}
+	out, dst := outputOf(op)
+	return in, out, dst, nil
+}
+
+// fnType is the Gorgonia type of an op from tensors of the given numbers of
+// dimensions, the output's last, all of one element type.
+func fnType(dims ...int) hm.Type {
+	ts := make([]hm.Type, len(dims))
+	for i, d := range dims {
+		ts[i] = G.TensorType{Dims: d, Of: hm.TypeVariable('a')}
+	}
+	return hm.NewFnType(ts...)
+}
+
+// uniformType is the type of an op with arity inputs whose inputs and
+// output all have dims dimensions.
+func uniformType(dims, arity int) hm.Type {
+	ds := make([]int, arity+1)
+	for i := range ds {
+		ds[i] = dims
+	}
+	return fnType(ds...)
+}
+
+// diffAll is the DiffWRT of an op with n inputs that differentiates all of
+// them (d) or none.
+func diffAll(n int, d bool) []bool {
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+// applyOne is the SymDiff result of an op whose one gradient is op applied
+// to args.
+func applyOne(op G.Op, args ...*G.Node) (G.Nodes, error) {
+	n, err := G.ApplyOp(op, args...)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{n}, nil
+}
 
 // gemmFunc is the signature of graphs.Sgemm and graphs.SgemmSerial, for ops
 // that pick one.

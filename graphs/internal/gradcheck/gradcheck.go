@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
 
 	"github.com/genmodel/genmodel/graphs"
@@ -54,26 +55,41 @@ func Check(t *testing.T, prog *graphs.Program, loss func() float64, perParam int
 	}
 }
 
-// ForwardBackward builds a graph with build, which returns an output and a
-// loss, runs it once and returns the output's values and the gradient of
-// every parameter the graph uses, by name.
-func ForwardBackward(t *testing.T, build func(b *graphs.Bound) (y, loss *G.Node)) ([]float32, map[string][]float32) {
+// Build binds a new graph and builds it with build inside graphs.Build.
+func Build(t *testing.T, build func(b *graphs.Bound)) *graphs.Bound {
 	t.Helper()
 	var b *graphs.Bound
-	var y, loss *G.Node
 	if err := graphs.Build("test graph", func() {
 		b = graphs.Bind(G.NewGraph())
-		y, loss = build(b)
+		build(b)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	prog, err := graphs.Compile(b, loss, graphs.Outputs{y})
+	return b
+}
+
+// Run compiles b's graph with loss (nil: no backward pass) and the outputs
+// and runs it once.
+func Run(t *testing.T, b *graphs.Bound, loss *G.Node, outputs ...*G.Node) *graphs.Program {
+	t.Helper()
+	prog, err := graphs.Compile(b, loss, outputs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := prog.Run(); err != nil {
 		t.Fatal(err)
 	}
+	return prog
+}
+
+// ForwardBackward builds a graph with build, which returns an output and a
+// loss, runs it once and returns the output's values and the gradient of
+// every parameter the graph uses, by name.
+func ForwardBackward(t *testing.T, build func(b *graphs.Bound) (y, loss *G.Node)) ([]float32, map[string][]float32) {
+	t.Helper()
+	var y, loss *G.Node
+	b := Build(t, func(b *graphs.Bound) { y, loss = build(b) })
+	prog := Run(t, b, loss, y)
 	grads := map[string][]float32{}
 	for i, p := range prog.Params() {
 		grads[p.Name] = append([]float32(nil), prog.Grads()[i]...)
@@ -99,19 +115,50 @@ func AssertNear(t *testing.T, what string, a, b []float32) {
 // and returns the program with a loss function for Check.
 func Compile(t *testing.T, b *graphs.Bound, loss *G.Node, outputs ...*G.Node) (*graphs.Program, func() float64) {
 	t.Helper()
-	prog, err := graphs.Compile(b, loss, append(graphs.Outputs{loss}, outputs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := prog.Run(); err != nil {
-		t.Fatal(err)
-	}
-	return prog, func() float64 {
+	prog := Run(t, b, loss, append([]*G.Node{loss}, outputs...)...)
+	return prog, LossFunc(t, prog, loss)
+}
+
+// LossFunc is the loss function for Check of prog, which reports loss: it
+// runs prog and returns loss's value.
+func LossFunc(t *testing.T, prog *graphs.Program, loss *G.Node) func() float64 {
+	return func() float64 {
 		if err := prog.Run(); err != nil {
 			t.Fatal(err)
 		}
 		return prog.Scalar(loss)
 	}
+}
+
+// CheckTrainable is Check of b's graph compiled by Compile, which must
+// differentiate as many parameters as trainable holds.
+func CheckTrainable(t *testing.T, b *graphs.Bound, loss *G.Node, trainable []*graphs.Param, perParam int) {
+	t.Helper()
+	prog, lossFn := Compile(t, b, loss)
+	if len(prog.Params()) != len(trainable) {
+		t.Fatalf("differentiating %d parameters, want the %d trainable ones", len(prog.Params()), len(trainable))
+	}
+	Check(t, prog, lossFn, perParam)
+}
+
+// JacobianLogDet is log|det J| of f at x, with the Jacobian J taken by
+// central differences of step h (computed in F, divided in float64).
+func JacobianLogDet[F float32 | float64](f func(x []F) []F, x []F, h float64) float64 {
+	d := len(x)
+	jac := mat.NewDense(d, d, nil)
+	for j := range d {
+		up, down := append([]F(nil), x...), append([]F(nil), x...)
+		up[j] += F(h)
+		down[j] -= F(h)
+		zu, zd := f(up), f(down)
+		for i := range d {
+			jac.Set(i, j, float64(zu[i]-zd[i])/(2*h))
+		}
+	}
+	var lu mat.LU
+	lu.Factorize(jac)
+	logDet, _ := lu.LogDet()
+	return logDet
 }
 
 // WeightedSum builds loss = sum(y * w) for fixed random w, so that every
@@ -122,6 +169,13 @@ func WeightedSum(y *G.Node, rng *rand.Rand) *G.Node {
 		data[i] = float32(rng.NormFloat64())
 	}
 	return graphs.Must(G.Sum(graphs.Must(G.HadamardProd(y, w))))
+}
+
+// FillNormal fills v from N(0, 1).
+func FillNormal(rng *rand.Rand, v []float32) {
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
 }
 
 // RandomParam adds a parameter of the given shape filled from N(0, 1).
