@@ -51,7 +51,7 @@ func loadTrained(model, path string, overrides []config.Override, deps map[strin
 	if err != nil {
 		return nil, err
 	}
-	m, err := models.New(cfg, depLoader(cfg, deps))
+	m, err := models.New(cfg, newDepLoader(cfg, deps))
 	if err != nil {
 		return nil, err
 	}
@@ -77,32 +77,49 @@ func checkDeps(e models.Entry, deps map[string]string) error {
 }
 
 // depLoader is the one loader of dependencies: from the checkpoint the
-// dependency's flag names (flags), else its config key in cfg; the
-// checkpoint must hold the model the dependency expects.
-func depLoader(cfg *config.Config, flags map[string]string) models.Loader {
-	return func(d models.Dependency) (models.Model, error) {
-		path, from := flags[d.Name], "--"+d.Name
-		if path == "" && d.Key != "" {
-			path, from = cfg.String(d.Key), d.Key
-		}
-		if path == "" {
-			return nil, models.MissingDependency(d)
-		}
-		file, err := checkpoint.Resolve(path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", from, err)
-		}
-		ck, err := checkpoint.Read(file)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", from, err)
-		}
-		if ck.Meta.Model != d.Model {
-			return nil, fmt.Errorf("%s %s: a %s checkpoint, where %s is a %s", from, file, ck.Meta.Model, d.Purpose, d.Model)
-		}
-		t, err := loadTrained(d.Model, file, nil, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", from, err)
-		}
-		return t.Model, nil
+// dependency's flag names, else its config key in cfg; the checkpoint must
+// hold the model the dependency expects. Each is loaded once.
+type depLoader struct {
+	cfg    *config.Config
+	flags  map[string]string
+	loaded map[string]models.Model
+}
+
+func newDepLoader(cfg *config.Config, flags map[string]string) *depLoader {
+	return &depLoader{cfg: cfg, flags: flags, loaded: map[string]models.Model{}}
+}
+
+// path is where d's checkpoint is named: its flag, else its config key.
+func (l *depLoader) path(d models.Dependency) (path, from string) {
+	if path := l.flags[d.Name]; path != "" {
+		return path, "--" + d.Name
 	}
+	if d.Key != "" && l.cfg != nil {
+		return l.cfg.String(d.Key), d.Key
+	}
+	return "", ""
+}
+
+// Given implements models.Loader: whether d's flag names a checkpoint (a
+// config key is a setting that may go unused).
+func (l *depLoader) Given(d models.Dependency) bool { return l.flags[d.Name] != "" }
+
+// Load implements models.Loader.
+func (l *depLoader) Load(d models.Dependency) (models.Model, error) {
+	if m, ok := l.loaded[d.Name]; ok {
+		return m, nil
+	}
+	path, from := l.path(d)
+	if path == "" {
+		return nil, models.MissingDependency(d)
+	}
+	t, err := loadTrained("", path, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", from, err)
+	}
+	if t.name != d.Model {
+		return nil, fmt.Errorf("%s %s: a %s checkpoint, where %s is a %s", from, t.ck.Path, t.name, d.Purpose, d.Model)
+	}
+	l.loaded[d.Name] = t.Model
+	return t.Model, nil
 }

@@ -64,7 +64,7 @@ func TestDependencyLoader(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := depLoader(cfg, map[string]string{"guide": c.flag})(dep)
+			m, err := newDepLoader(cfg, map[string]string{"guide": c.flag}).Load(dep)
 			if len(c.wantErrHas) == 0 {
 				if err != nil || len(m.Kinds()) != 0 {
 					t.Fatalf("got %v, %v; want the noisy classifier", m, err)

@@ -61,7 +61,7 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 		return nil, err
 	}
 	defer unlock()
-	m, err := models.New(cfg, depLoader(cfg, nil)) // dependencies from config keys
+	m, err := models.New(cfg, newDepLoader(cfg, nil)) // dependencies from config keys
 	if err != nil {
 		return nil, err
 	}

@@ -18,15 +18,35 @@ type Dependency struct {
 	Purpose string
 }
 
-// Loader loads the trained model of a dependency. The app builds one from
-// the flags, so that a family asks for what it needs when it needs it and
-// gets a one-line error naming the flag when it is missing or holds the
-// wrong model.
-type Loader func(d Dependency) (Model, error)
+// Loader loads the trained models of dependencies. The app builds one from
+// the flags and config keys, so that a family asks for what it needs when it
+// needs it and gets a one-line error naming the flag when it is missing or
+// holds the wrong model.
+type Loader interface {
+	// Load returns the trained model of d, loaded once however often it
+	// is asked for.
+	Load(d Dependency) (Model, error)
+	// Given reports whether the user named a checkpoint for d, so that a
+	// model can refuse one it will not use.
+	Given(d Dependency) bool
+}
 
-// noDeps is the Loader of a model built without any dependencies given.
-func noDeps(d Dependency) (Model, error) {
+// Trained is a Loader of models already in memory, by dependency name: for
+// tests, and for programs that build models themselves.
+type Trained map[string]Model
+
+// Load implements Loader.
+func (t Trained) Load(d Dependency) (Model, error) {
+	if m, ok := t[d.Name]; ok {
+		return m, nil
+	}
 	return nil, MissingDependency(d)
+}
+
+// Given implements Loader.
+func (t Trained) Given(d Dependency) bool {
+	_, ok := t[d.Name]
+	return ok
 }
 
 // MissingDependency is the error of a dependency nobody gave.

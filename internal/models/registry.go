@@ -75,7 +75,7 @@ func (e Entry) New(cfg *config.Config, deps Loader) (Model, error) {
 		return nil, err
 	}
 	if deps == nil {
-		deps = noDeps
+		deps = Trained(nil)
 	}
 	return e.Build(cfg, common, deps)
 }

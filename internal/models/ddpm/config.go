@@ -21,6 +21,7 @@ import (
 // classifier trained on the ddpm's noise schedule.
 var ClassifierDependency = models.Dependency{
 	Name:    "guidance-classifier",
+	Key:     "ddpm.guidance_classifier",
 	Model:   "noisy-classifier",
 	Purpose: "the classifier of --guidance classifier",
 }
@@ -38,6 +39,7 @@ type section struct {
 	Sampler                  string  `mapstructure:"sampler"`
 	Steps                    int     `mapstructure:"sample_steps"`
 	Eta                      float64 `mapstructure:"eta"`
+	GuidanceClassifier       string  `mapstructure:"guidance_classifier"` // read by the dependency loader
 }
 
 // DDPM trains a UNet to predict noise and samples with the reverse

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/genmodel/genmodel/data"
@@ -140,7 +141,7 @@ func TestGuidanceFormulas(t *testing.T) {
 	const tt, k, batch = 600, 3, 2
 	t.Run("classifier", func(t *testing.T) {
 		nc := modeltest.New(t, "noisy-classifier", classifiers.NewNoisy, nil)
-		m := smallGuidedDDPM(t, func(models.Dependency) (models.Model, error) { return nc, nil })
+		m := smallGuidedDDPM(t, models.Trained{"guidance-classifier": nc})
 		x := make([]float32, batch*784)
 		models.FillNormal(x, rng)
 		eps := func(guidance string, scale float64) []float32 {
@@ -239,9 +240,9 @@ func TestGuidanceFormulas(t *testing.T) {
 // model: the images must be finite, in range, and differ between samplers.
 func TestEverySamplerGuides(t *testing.T) {
 	nc := modeltest.New(t, "noisy-classifier", classifiers.NewNoisy, nil, set("diffusion.timesteps", "20"))
-	m := smallGuidedDDPM(t, func(models.Dependency) (models.Model, error) { return nc, nil },
-		set("ddpm.conditional", "true"), set("ddpm.timesteps", "20"), set("ddpm.sample_steps", "20"), set("ddpm.grid_steps", "5"))
-	for _, guidance := range []string{GuidanceCFG, GuidanceClassifier} {
+	for guidance, deps := range map[string]models.Loader{GuidanceCFG: nil, GuidanceClassifier: models.Trained{"guidance-classifier": nc}} {
+		m := smallGuidedDDPM(t, deps, set("ddpm.conditional", "true"), set("ddpm.timesteps", "20"),
+			set("ddpm.sample_steps", "20"), set("ddpm.grid_steps", "5"))
 		seen := map[string]string{}
 		for _, smp := range []string{diffusion.SamplerAncestral, diffusion.SamplerDDIM, diffusion.SamplerDPM2M, diffusion.SamplerEuler, diffusion.SamplerHeun} {
 			steps := 6
@@ -264,6 +265,31 @@ func TestEverySamplerGuides(t *testing.T) {
 				t.Errorf("%s: %s and %s drew the same images", guidance, smp, other)
 			}
 			seen[key] = smp
+		}
+	}
+}
+
+// TestGuidanceClassifierDependency checks the two refusals around the
+// guidance classifier: classifier guidance without one (even for unguided
+// samples, as the flag asks for it), and one given without classifier
+// guidance, which would be silently unused.
+func TestGuidanceClassifierDependency(t *testing.T) {
+	nc := modeltest.New(t, "noisy-classifier", classifiers.NewNoisy, nil, set("diffusion.timesteps", "20"))
+	small := []config.Override{set("ddpm.timesteps", "20"), set("ddpm.sample_steps", "20"), set("ddpm.grid_steps", "5")}
+	cases := []struct {
+		name     string
+		deps     models.Loader
+		guidance string
+		want     string
+	}{
+		{"classifier guidance, no classifier", nil, GuidanceClassifier, "needs --guidance-classifier PATH"},
+		{"classifier, no guidance", models.Trained{"guidance-classifier": nc}, "", "add --guidance classifier or leave it out"},
+	}
+	for _, c := range cases {
+		m := smallGuidedDDPM(t, c.deps, small...)
+		req := sample.Request{Kind: "prior", N: 2, Class: -1, Code: -1, Diffusion: sample.Diffusion{Steps: 3, Guidance: c.guidance, Scale: 1}}
+		if _, err := models.Draw(m, "ddpm", req, rand.New(rand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 }

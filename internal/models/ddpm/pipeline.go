@@ -89,7 +89,7 @@ func (m *DDPM) resolve(o sampling) (sampling, error) {
 // guidanceClassifier loads the classifier of classifier guidance, which must
 // have been trained on the model's noise schedule.
 func (m *DDPM) guidanceClassifier() (*classifiers.NoisyClassifier, error) {
-	dep, err := m.deps(ClassifierDependency)
+	dep, err := m.deps.Load(ClassifierDependency)
 	if err != nil {
 		return nil, err
 	}

@@ -48,17 +48,20 @@ func (m *DDPM) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) 
 	if err != nil {
 		return sample.Drawing{}, fmt.Errorf("--steps/--sampler/--eta/--guidance: %w", err)
 	}
+	switch given := m.deps.Given(ClassifierDependency); {
+	case opt.Guidance == GuidanceClassifier:
+		if opt.guide, err = m.guidanceClassifier(); err != nil {
+			return sample.Drawing{}, err
+		}
+	case given:
+		return sample.Drawing{}, fmt.Errorf("--%s is %s; add --guidance classifier or leave it out", ClassifierDependency.Name, ClassifierDependency.Purpose)
+	}
 	opt.Progress = req.Progress
 	switch req.Kind {
 	case "trajectory":
 		imgs, grid, err := m.Trajectory(req.N, trajectoryColumns, opt, rng)
 		return sample.Drawing{Images: imgs, Grid: grid}, err
 	case "prior":
-		if opt.Guidance == GuidanceClassifier && req.Class >= 0 {
-			if opt.guide, err = m.guidanceClassifier(); err != nil {
-				return sample.Drawing{}, err
-			}
-		}
 		imgs, err := m.generate(req.N, req.Class, opt, rng)
 		return sample.Drawing{Images: imgs, Grid: sample.DefaultGridOptions(), Facts: []sample.Fact{
 			{Name: "sampler", Value: opt.Sampler}, {Name: "sample_steps", Value: opt.Steps}}}, err
