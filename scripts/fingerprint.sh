@@ -32,11 +32,14 @@ train ddpm --model ddpm "${DIFF[@]}"
 samp --checkpoint ddpm --n 8 --steps 40 --out ddpm-ancestral.png
 samp --checkpoint ddpm --n 8 --steps 8 --out ddpm-ddim.png
 samp --checkpoint ddpm --n 8 --out ddpm-default.png
+# Flags that were renamed: read the help once (grep -q on a pipe can end it
+# early, and pipefail would then take SIGPIPE for "not found").
+HELP=$("$BIN" sample --help)
 GUIDE=--guidance-classifier
-"$BIN" sample --help | grep -q -- --guidance-classifier || GUIDE=--classifier
+grep -q -- --guidance-classifier <<<"$HELP" || GUIDE=--classifier
 
 # The reverse and forward pictures: flags before they became kinds.
-if "$BIN" sample --help | grep -q -- --trajectory; then
+if grep -q -- --trajectory <<<"$HELP"; then
   samp --checkpoint ddpm --steps 8 --trajectory ddpm-traj.png --out junk.png
   samp --checkpoint ddpm --steps 8 --forward ddpm-fwd.png --out junk.png
   rm junk.png

@@ -21,7 +21,7 @@ and --set applied. Save it, edit it, and train with --config.`,
   genmodel config --model vae --set vae.latent_dim=2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := models.Check(model); err != nil {
+			if _, err := models.Lookup(model); err != nil {
 				return err
 			}
 			overrides, err := parseSets(sets)

@@ -50,6 +50,8 @@ figures at equal --n only.`,
 	f.StringVar(&o.Images, "images", "", "measure these images (folder or PNG grid) instead of a model")
 	f.StringVar(&o.Ref, "ref", "", "reference folder of images instead of the MNIST test set")
 	f.StringVar(&o.FeatureNet, "feature-net", "", "the evaluator's feature network, a classifier checkpoint (default: the embedded one)")
+	f.StringVar(&o.FeatureNet, "classifier", "", "") // the old name, kept working for a while
+	f.MarkDeprecated("classifier", "use --feature-net (--guidance-classifier for classifier guidance)")
 	f.IntVar(&o.N, "n", 1000, "images to sample from a generative model (0: none)")
 	f.IntVar(&o.K, "k", 3, "neighbourhood size of precision/recall")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -61,8 +62,13 @@ noisy-classifier checkpoint) or classifier-free guidance ((1+w) eps(x_t, k)
 	}
 	f := cmd.Flags()
 	flags = addDrawFlags(f, &o.DrawFlags, "seed of the sampling noise", "data.dir=PATH")
+	// The flag's old name, kept working for a while.
+	if p := flags.deps["guidance-classifier"]; p != nil {
+		f.StringVar(p, "classifier", "", "")
+		f.MarkDeprecated("classifier", "use --guidance-classifier")
+	}
 	f.StringVar(&o.Kind, "kind", "", "picture kind (default: the model's first, prior)")
-	f.IntVar(&o.N, "n", 64, "number of images (interp: steps; trajectory and forward: rows)")
+	f.IntVar(&o.N, "n", 0, fmt.Sprintf("number of images (interp: steps; trajectory and forward: rows, 8 unless given) (default %d)", app.DefaultN))
 	f.StringVar(&o.Out, "out", "", "grid PNG to write (default MODEL-KIND.png)")
 	f.StringVar(&o.OutDir, "out-dir", "", "write N single PNGs into this folder instead")
 	f.IntVar(&o.Class, "class", -1, "digit to draw, for a class-conditional or guided model")

@@ -130,6 +130,7 @@ func evalModel(o EvalOptions, res *evalResult) error {
 		return fmt.Errorf("--n must not be negative, got %d", o.N)
 	}
 	req := o.request(o.N, -1, -1)
+	req.Test = test // for a model whose pictures show test images
 	// Guided samples are what guidance is for: the figures then describe N
 	// samples asked for the classes in turn, each guided toward its class.
 	guided := req.Diffusion.Guidance != "" && m.Classes(req) > 0
@@ -144,10 +145,11 @@ func evalModel(o EvalOptions, res *evalResult) error {
 	if err != nil {
 		return err
 	}
-	res.add("sample_images_per_sec", float64(o.N)/time.Since(start).Seconds())
+	seconds := time.Since(start).Seconds()
 	for _, f := range d.Facts {
 		res.add(f.Name, f.Value)
 	}
+	res.add("sample_images_per_sec", float64(o.N)/seconds)
 	net, err := evaluate.LoadNet(o.FeatureNet)
 	if err != nil {
 		return err

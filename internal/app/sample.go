@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -13,14 +14,18 @@ import (
 // SampleOptions are the inputs of `genmodel sample`.
 type SampleOptions struct {
 	DrawFlags
-	Kind     string // "" for the model's default picture
-	N        int
+	Kind     string    // "" for the model's default picture
+	N        int       // 0: the picture's default, else DefaultN
 	Out      string    // grid PNG
 	OutDir   string    // N single PNGs instead of a grid
 	Class    int       // a digit for a conditional or guided model, -1 for none
 	Code     int       // an InfoGAN code of a dcgan trained with info_codes, -1 for all in turn
 	Progress io.Writer // progress bars (nil: none)
 }
+
+// DefaultN is the number of images `sample` draws unless --n or the
+// picture says otherwise.
+const DefaultN = 64
 
 // Sample draws a picture from a trained model and writes a grid or singles.
 func Sample(o SampleOptions, stdout io.Writer) error {
@@ -35,7 +40,11 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	if o.OutDir != "" && kind.Grid {
 		return fmt.Errorf("--out-dir writes single images; the %s picture is a grid: use --out", kind.Name)
 	}
-	req := o.request(o.N, o.Class, o.Code)
+	n := o.N
+	if n == 0 {
+		n = cmp.Or(kind.DefaultN, DefaultN)
+	}
+	req := o.request(n, o.Class, o.Code)
 	req.Kind = kind.Name
 	if kind.NeedsTest {
 		common, err := m.cfg.Common()

@@ -119,7 +119,7 @@ func resolveTrainInputs(o *TrainOptions) (model, configPath string, err error) {
 	if model == "" {
 		return "", "", errors.New("no model given; pass --model (see 'genmodel models') or a --config file with a model key")
 	}
-	if err := models.Check(model); err != nil {
+	if _, err := models.Lookup(model); err != nil {
 		return "", "", err
 	}
 	if o.OutDir == "" {

@@ -94,14 +94,13 @@ func ClassifierBatches(net *nets.Classifier, batch int, imgs sample.Images, visi
 	}
 	defer prog.Close()
 	d := imgs.H * imgs.W
-	for lo := 0; lo < imgs.N; lo += batch {
-		rows := min(batch, imgs.N-lo)
+	return sample.Chunks(imgs.N, batch, func(lo, rows int) error {
 		clear(e.X)
 		copy(e.X, imgs.Pix[lo*d:(lo+rows)*d])
 		if err := prog.Run(); err != nil {
 			return err
 		}
 		visit(lo, rows, prog.Value(e.Features), prog.Value(e.Probs))
-	}
-	return nil
+		return nil
+	})
 }

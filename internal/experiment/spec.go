@@ -94,7 +94,7 @@ func Load(path string) (*Spec, []Run, error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, r := range runs {
-		if err := models.Check(r.Model); err != nil {
+		if _, err := models.Lookup(r.Model); err != nil {
 			return nil, nil, fmt.Errorf("%s: run %s: %w", path, r.Name, err)
 		}
 		if _, err := config.Load(r.Model, r.Config, r.Overrides); err != nil {

@@ -49,7 +49,7 @@ func checkClass(m Model, name string, kind sample.Kind, req sample.Request) erro
 	classes := m.Classes(req)
 	switch {
 	case classes == 0 || kind.Takes&sample.TakesClass == 0:
-		return fmt.Errorf("--class %d: the %s draws no class here; class-conditional models are gan and dcgan with conditional: true, ddpm with conditional: true or --guidance classifier", req.Class, name)
+		return fmt.Errorf("--class %d: the %s, as trained and asked, draws no classes", req.Class, name)
 	case req.Class >= classes:
 		return fmt.Errorf("--class %d: the model knows classes 0 to %d", req.Class, classes-1)
 	}

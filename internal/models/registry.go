@@ -80,12 +80,6 @@ func (e Entry) New(cfg *config.Config, deps Loader) (Model, error) {
 	return e.Build(cfg, common, deps)
 }
 
-// Check returns an error naming the known models when name is not one.
-func Check(name string) error {
-	_, err := Lookup(name)
-	return err
-}
-
 // Summary is a model's one-line description.
 func Summary(name string) string { return registry[name].Summary }
 

@@ -7,8 +7,9 @@ import (
 )
 
 // Request is one call for images, the single value that carries what
-// `genmodel sample`, `genmodel eval` and the per-epoch grid ask of a model:
-// nothing configures sampling by changing the model beforehand.
+// `genmodel sample` and `genmodel eval` ask of a model: nothing configures
+// sampling by changing the model beforehand. (The per-epoch grid of
+// training is train.Sampler's, drawn the same way every epoch.)
 type Request struct {
 	Kind  string // a kind the model lists (see Kind); "" for its first
 	N     int    // images, or for kinds with rows and columns the rows
@@ -57,6 +58,9 @@ type Kind struct {
 	// Grid says the picture is laid out by the model (rows of a trajectory,
 	// a latent interpolation): it cannot be written as single images.
 	Grid bool
+	// DefaultN is the N of a request that gives none (0: the command's
+	// default), for pictures whose N counts rows of several images.
+	DefaultN int
 }
 
 // Options is a set of request options a kind takes.

@@ -11,11 +11,11 @@ import (
 	"github.com/genmodel/genmodel/internal/models/vae"
 )
 
-// Entries are the models, as `genmodel models` lists them: each its name
-// (as --model and configs/NAME.yaml spell it), the function that builds it,
-// the trained models it builds on, and a one-line summary. A new model is a
-// row here.
-var Entries = []models.Entry{
+// entries are the models, by name: each its name (as --model and
+// configs/NAME.yaml spell it), the function that builds it, the trained
+// models it builds on, and the one-line summary `genmodel models` prints. A
+// new model is a row here.
+var entries = []models.Entry{
 	{Name: "classifier", Build: classifiers.NewClassifier,
 		Summary: "convolutional MNIST classifier (conv32-conv64-fc128-fc10), the evaluator's feature network"},
 	{Name: "dcgan", Build: gan.NewDCGAN,
@@ -35,7 +35,7 @@ var Entries = []models.Entry{
 }
 
 func init() {
-	for _, e := range Entries {
+	for _, e := range entries {
 		models.Register(e)
 	}
 }

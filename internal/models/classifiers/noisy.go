@@ -100,7 +100,7 @@ func (c *NoisyClassifier) build(batch int) error {
 		return err
 	}
 	c.g = g
-	c.ts, c.x0, c.eps = make([]int, batch), make([]float32, batch*784), make([]float32, batch*784)
+	c.ts, c.x0, c.eps = make([]int, batch), make([]float32, len(g.XT)), make([]float32, len(g.XT))
 	return nil
 }
 
@@ -110,7 +110,7 @@ func (c *NoisyClassifier) noisy(x []float32, labels []uint8, rng *rand.Rand) {
 		c.x0[i] = 2*v - 1
 	}
 	models.FillNormal(c.eps, rng)
-	c.Sched.QSample(c.g.XT, c.x0, c.eps, c.ts, 784)
+	c.Sched.QSample(c.g.XT, c.x0, c.eps, c.ts, len(c.x0)/len(c.ts))
 	layers.TimestepEmbedding(c.g.TSin, c.ts, nets.NoisyClassifierTimeDim)
 	clear(c.g.OneHot)
 	for i, y := range labels {
@@ -128,8 +128,12 @@ func accuracy(logits []float32, labels []uint8) float64 {
 	return float64(correct) / float64(len(labels))
 }
 
-// noisyEvalTimesteps are the noise levels Evaluate reports accuracy at.
-var noisyEvalTimesteps = []int{0, 250, 500, 750, 999}
+// evalTimesteps are the noise levels Evaluate reports accuracy at: 0, T/4,
+// T/2, 3T/4 and T-1 (0, 250, 500, 750 and 999 for T = 1000).
+func (c *NoisyClassifier) evalTimesteps() []int {
+	T := c.Sched.T()
+	return []int{0, T / 4, T / 2, 3 * T / 4, T - 1}
+}
 
 // TestMetrics implements train.TestEvaluator: test accuracy at uniform
 // timesteps.
@@ -160,7 +164,11 @@ func (c *NoisyClassifier) testAccuracy(test *data.Dataset, t int, rng *rand.Rand
 				c.ts[i] = rng.IntN(c.Sched.T())
 			}
 		}
-		c.noisy(test.Pixels[lo*784:(lo+batch)*784], test.Labels[lo:lo+batch], rng)
+		d := len(c.x0) / batch
+		if test.H*test.W != d {
+			return 0, fmt.Errorf("the noisy classifier takes %d-pixel images, the test images have %d", d, test.H*test.W)
+		}
+		c.noisy(test.Pixels[lo*d:(lo+batch)*d], test.Labels[lo:lo+batch], rng)
 		if err := c.prog.Run(); err != nil {
 			return 0, err
 		}
@@ -172,7 +180,7 @@ func (c *NoisyClassifier) testAccuracy(test *data.Dataset, t int, rng *rand.Rand
 // Evaluate implements models.Model: test accuracy at several noise levels.
 func (c *NoisyClassifier) Evaluate(test *data.Dataset, rng *rand.Rand) (models.Report, error) {
 	var ms []train.Metric
-	for _, t := range noisyEvalTimesteps {
+	for _, t := range c.evalTimesteps() {
 		acc, err := c.testAccuracy(test, t, rng)
 		if err != nil {
 			return models.Report{}, err
@@ -180,7 +188,7 @@ func (c *NoisyClassifier) Evaluate(test *data.Dataset, rng *rand.Rand) (models.R
 		ms = append(ms, train.Metric{Name: fmt.Sprintf("accuracy_t%d", t), Value: acc})
 	}
 	return models.Report{Model: "noisy-classifier", Images: test.N / len(c.ts) * len(c.ts), Metrics: ms,
-		Notes: []string{"accuracy_tN: test accuracy on x_t at timestep N (t=999 is almost pure noise)"}}, nil
+		Notes: []string{fmt.Sprintf("accuracy_tN: test accuracy on x_t at timestep N (t=%d is almost pure noise)", c.Sched.T()-1)}}, nil
 }
 
 // Kinds implements models.Model: a classifier draws no pictures.

@@ -1,9 +1,11 @@
 // Package ddpm is the denoising diffusion family (Ho et al. 2020): the UNet
 // trained to predict noise with its weight average (config.go, train.go),
-// the guided reverse process over the samplers of internal/diffusion
-// (pipeline.go), the pictures of the forward and reverse processes
-// (pictures.go) and the variational bound (nll.go). The networks are in
-// graphs; the schedules and samplers, pure math, in internal/diffusion.
+// the sampling options and guidance (pipeline.go) over the compiled reverse
+// process (reverse.go) and the samplers of internal/diffusion, what
+// `genmodel sample` draws (sample.go), the pictures of the forward and
+// reverse processes (pictures.go) and the variational bound (nll.go). The
+// networks are in graphs/nets; the schedules and samplers, pure math, in
+// internal/diffusion.
 package ddpm
 
 import (

@@ -23,20 +23,25 @@ func (m *DDPM) Trajectory(n, columns int, opt sampling, rng *rand.Rand) (sample.
 	}
 	d := m.pixels()
 	imgs := sample.Images{N: n * columns, H: m.side, W: m.side, Pix: make([]float32, n*columns*d)}
-	opt.Record = func(i, _ int, x []float32) {
-		c, ok := at[i]
-		if !ok {
-			return
+	var rev *ReverseProcess
+	err := sample.Chunks(n, sample.ChunkSize, func(lo, rows int) error {
+		opt.Record = func(i, _ int, x []float32) {
+			c, ok := at[i]
+			if !ok {
+				return
+			}
+			for r := range rows {
+				copy(imgs.Pix[((lo+r)*columns+c)*d:][:d], x[r*d:(r+1)*d])
+			}
 		}
-		for r := range n {
-			copy(imgs.Pix[(r*columns+c)*d:][:d], x[r*d:(r+1)*d])
+		var err error
+		if rev, err = m.newReverseProcess(rows, opt); err != nil {
+			return err
 		}
-	}
-	rev, err := m.newReverseProcess(n, opt)
+		_, err = rev.Run(rng)
+		return err
+	})
 	if err != nil {
-		return sample.Images{}, sample.GridOptions{}, err
-	}
-	if _, err := rev.Run(rng); err != nil {
 		return sample.Images{}, sample.GridOptions{}, err
 	}
 	return imgs, trajectoryGrid(columns), nil

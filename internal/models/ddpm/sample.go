@@ -19,8 +19,8 @@ func (m *DDPM) Samples(n int, rng *rand.Rand) (sample.Images, error) {
 func (m *DDPM) Kinds() []sample.Kind {
 	return []sample.Kind{
 		{Name: "prior", Takes: sample.TakesClass | sample.TakesDiffusion},
-		{Name: "trajectory", Takes: sample.TakesDiffusion, Grid: true},
-		{Name: "forward", NeedsTest: true, Grid: true},
+		{Name: "trajectory", Takes: sample.TakesDiffusion, Grid: true, DefaultN: trajectoryRows},
+		{Name: "forward", NeedsTest: true, Grid: true, DefaultN: trajectoryRows},
 	}
 }
 
@@ -33,9 +33,10 @@ func (m *DDPM) Classes(req sample.Request) int {
 	return 0
 }
 
-// trajectoryColumns is how many points of each chain the trajectory and
-// forward pictures show: about ten timesteps, as the seed's diagram.
-const trajectoryColumns = 10
+// trajectoryRows and trajectoryColumns size the trajectory and forward
+// pictures: eight chains or digits at about ten timesteps, as the seed's
+// diagram.
+const trajectoryRows, trajectoryColumns = 8, 10
 
 // Draw implements models.Model. The prior's facts name the sampler and its
 // steps; for the trajectory and forward pictures, N is the number of rows.
