@@ -13,6 +13,7 @@ import (
 // registered models declare, so a new family's needs appear here unasked.
 type drawFlags struct {
 	sets []string
+	eta  float64
 	deps map[string]*string
 }
 
@@ -22,12 +23,13 @@ func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, seedHelp, setExample strin
 	f.StringVar(&d.Checkpoint, "checkpoint", "", "checkpoint file or run folder")
 	f.Uint64Var(&d.Seed, "seed", 0, seedHelp)
 	f.StringArrayVar(&b.sets, "set", nil, "override a saved config key, e.g. --set "+setExample)
-	f.Float64Var(&d.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
-	f.StringVar(&d.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps), ddim, dpm++2m, euler or heun (default: by --steps)")
-	f.IntVar(&d.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DDIM (default: ddpm.sample_steps)")
-	f.Float64Var(&d.Eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
-	f.StringVar(&d.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (needs --guidance-classifier) or cfg (a conditional ddpm)")
-	f.Float64Var(&d.Scale, "scale", 1, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); classifier: s)")
+	r := &d.Request
+	f.Float64Var(&r.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
+	f.StringVar(&r.Diffusion.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps), ddim, dpm++2m, euler or heun (default: by --steps)")
+	f.IntVar(&r.Diffusion.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DDIM (default: ddpm.sample_steps)")
+	f.Float64Var(&b.eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
+	f.StringVar(&r.Diffusion.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (needs --guidance-classifier) or cfg (a conditional ddpm)")
+	f.Float64Var(&r.Diffusion.Scale, "scale", 1, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); classifier: s)")
 	for _, dep := range models.Dependencies() {
 		b.deps[dep.Name] = f.String(dep.Name, "", dep.Purpose+": a "+dep.Model+" checkpoint or run folder")
 	}
@@ -40,7 +42,9 @@ func (b *drawFlags) fill(cmd *cobra.Command, d *app.DrawFlags) error {
 	if d.Overrides, err = parseSets(b.sets); err != nil {
 		return err
 	}
-	d.EtaSet = cmd.Flags().Changed("eta")
+	if cmd.Flags().Changed("eta") {
+		d.Request.Diffusion.Eta = &b.eta
+	}
 	d.Deps = map[string]string{}
 	for name, path := range b.deps {
 		d.Deps[name] = *path

@@ -71,7 +71,7 @@ noisy-classifier checkpoint) or classifier-free guidance ((1+w) eps(x_t, k)
 	f.IntVar(&o.N, "n", 0, fmt.Sprintf("number of images (interp: steps; trajectory and forward: rows, 8 unless given) (default %d)", app.DefaultN))
 	f.StringVar(&o.Out, "out", "", "grid PNG to write (default MODEL-KIND.png)")
 	f.StringVar(&o.OutDir, "out-dir", "", "write N single PNGs into this folder instead")
-	f.IntVar(&o.Class, "class", -1, "digit to draw, for a class-conditional or guided model")
-	f.IntVar(&o.Code, "code", -1, "dcgan trained with info_codes: draw this InfoGAN code only (default: the codes in turn, one per column)")
+	f.IntVar(&o.Request.Class, "class", -1, "digit to draw, for a class-conditional or guided model")
+	f.IntVar(&o.Request.Code, "code", -1, "dcgan trained with info_codes: draw this InfoGAN code only (default: the codes in turn, one per column)")
 	return cmd
 }

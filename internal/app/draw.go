@@ -20,30 +20,10 @@ type DrawFlags struct {
 	Overrides  []config.Override
 	// Deps maps a dependency's name (its flag --NAME) to a checkpoint.
 	Deps map[string]string
-	// Temperature, when positive, scales a flow's or a GAN's latent noise:
-	// N(0, T^2 I).
-	Temperature float64
-	// The reverse process of a diffusion model; zero values keep the
-	// configured ones (ddpm.sampler, sample_steps, eta).
-	Sampler string
-	Steps   int
-	Eta     float64
-	EtaSet  bool
-	// Guidance toward --class: "classifier" or "cfg", of strength Scale.
-	Guidance string
-	Scale    float64
-}
-
-// request is the sampling request these flags make, for n images of class
-// (-1: none) and InfoGAN code (-1: none).
-func (f DrawFlags) request(n, class, code int) sample.Request {
-	req := sample.Request{N: n, Class: class, Code: code, Temperature: f.Temperature,
-		Diffusion: sample.Diffusion{Sampler: f.Sampler, Steps: f.Steps, Guidance: f.Guidance, Scale: f.Scale}}
-	if f.EtaSet {
-		eta := f.Eta
-		req.Diffusion.Eta = &eta
-	}
-	return req
+	// Request holds the flags' sampling options (temperature, the reverse
+	// process, guidance; for sample the class and code); the command sets
+	// its kind and size.
+	Request sample.Request
 }
 
 // progressBar draws a bar over each long loop of a drawing on w.

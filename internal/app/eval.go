@@ -129,7 +129,8 @@ func evalModel(o EvalOptions, res *evalResult) error {
 	if o.N < 0 {
 		return fmt.Errorf("--n must not be negative, got %d", o.N)
 	}
-	req := o.request(o.N, -1, -1)
+	req := o.Request
+	req.N, req.Class, req.Code = o.N, -1, -1
 	req.Test = test // for a model whose pictures show test images
 	// Guided samples are what guidance is for: the figures then describe N
 	// samples asked for the classes in turn, each guided toward its class.

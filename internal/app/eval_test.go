@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/sample"
 )
 
 // TestGuidedEvalScoresGuidedSamples evaluates a small (untrained)
@@ -21,7 +22,8 @@ func TestGuidedEvalScoresGuidedSamples(t *testing.T) {
 	eval := func(guidance string, n int) (map[string]any, error) {
 		var out bytes.Buffer
 		o := EvalOptions{N: n, K: 3, JSON: true}
-		o.Checkpoint, o.Steps, o.Guidance, o.Scale = ck, 3, guidance, 2
+		o.Checkpoint = ck
+		o.Request.Diffusion = sample.Diffusion{Steps: 3, Guidance: guidance, Scale: 2}
 		if err := Eval(o, &out); err != nil {
 			return nil, err
 		}

@@ -18,8 +18,6 @@ type SampleOptions struct {
 	N        int       // 0: the picture's default, else DefaultN
 	Out      string    // grid PNG
 	OutDir   string    // N single PNGs instead of a grid
-	Class    int       // a digit for a conditional or guided model, -1 for none
-	Code     int       // an InfoGAN code of a dcgan trained with info_codes, -1 for all in turn
 	Progress io.Writer // progress bars (nil: none)
 }
 
@@ -44,8 +42,8 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	if n == 0 {
 		n = cmp.Or(kind.DefaultN, DefaultN)
 	}
-	req := o.request(n, o.Class, o.Code)
-	req.Kind = kind.Name
+	req := o.Request
+	req.Kind, req.N = kind.Name, n
 	if kind.NeedsTest {
 		common, err := m.cfg.Common()
 		if err != nil {
