@@ -59,3 +59,37 @@ func sumAVX512(x *float32, n int) (sum float64) { panic("vec32: no assembly on t
 func im2colStride2AVX512(dst, plane *float32, h, w, ho, wo, iy0 int, idx *int32, lo, hi, valid, store int) {
 	panic("vec32: no assembly on this architecture")
 }
+
+func sumAVX2(x *float32, n int) (sum float64) { panic("vec32: no assembly on this architecture") }
+
+func sumSquaresAVX2(x *float32, n int) (sum, sq float64) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func sumCenteredAVX2(d, x *float32, n int, m float64) (sd, sdx float64) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func affineAVX2(x, y *float32, n int, a, b float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func normGradAVX2(d, x, dx *float32, n int, a, bx, m, c float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func winogradInputAVX2(dst *float32, stride int, pad *float32, pw, ty, tx, ends int, win, tiles *int32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func winogradOutputAVX2(plane, m *float32, w, h, stride, tx, ends int, tiles, pix *int32, bias float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func winogradOutputGradAVX2(m *float32, stride int, dy *float32, w, h, tx, ends int, tiles, pix *int32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func im2colStride2AVX2(dst, plane *float32, h, w, ho, wo, iy0, off int, from, first, out *int32) {
+	panic("vec32: no assembly on this architecture")
+}

@@ -7,3 +7,11 @@ package vec32
 //
 //go:noescape
 func im2colStride2AVX512(dst, plane *float32, h, w, ho, wo, iy0 int, idx *int32, lo, hi, valid, store int)
+
+// im2colStride2AVX2 is Im2colStride2's loop for wo <= 16: iy0 is ky - p,
+// off kx - p, and the pointers are into laneTable: from(-off) and
+// firstLanes(w-off), whose lanes in common are the source row's columns
+// (counted from off), and firstLanes(wo).
+//
+//go:noescape
+func im2colStride2AVX2(dst, plane *float32, h, w, ho, wo, iy0, off int, from, first, out *int32)

@@ -12,9 +12,9 @@ func SiLU(x, s, y []float32) {
 		done = n &^ 15
 		siluAVX512(&x[0], &s[0], &y[0], done)
 	}
-	if useAsm && n-done >= 8 {
-		siluAVX2(&x[done], &s[done], &y[done], 8)
-		done += 8
+	if k := (n - done) &^ 7; useAsm && k > 0 {
+		siluAVX2(&x[done], &s[done], &y[done], k)
+		done += k
 	}
 	siluGo(x[done:], s[done:], y[done:])
 }
@@ -29,9 +29,9 @@ func SiLUGrad(x, s, dy, dx []float32) {
 		done = n &^ 15
 		siluGradAVX512(&x[0], &s[0], &dy[0], &dx[0], done)
 	}
-	if useAsm && n-done >= 8 {
-		siluGradAVX2(&x[done], &s[done], &dy[done], &dx[done], 8)
-		done += 8
+	if k := (n - done) &^ 7; useAsm && k > 0 {
+		siluGradAVX2(&x[done], &s[done], &dy[done], &dx[done], k)
+		done += k
 	}
 	siluGradGo(x[done:], s[done:], dy[done:], dx[done:])
 }

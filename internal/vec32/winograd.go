@@ -3,8 +3,10 @@ package vec32
 // Tile transforms of Winograd's F(2x2, 3x3) (Lavin & Gray 2016) over one
 // image plane, the parts of a 3x3 convolution that are not matrix
 // products. The AVX-512 versions work on a whole row of tiles per vector
-// (up to 15 tiles, so planes up to 30 pixels wide) and do the Go versions'
-// additions in the same order, so both give bit-identical results.
+// (up to 15 tiles, so planes up to 30 pixels wide), the AVX2 ones on 8
+// tiles of a row per vector (planes of any width), and both do the Go
+// versions' additions in the same order, so all give bit-identical
+// results.
 
 // WinogradInput writes V = B^T d B of every 4x4 input block of a plane:
 // dst[xi*stride + y*tx + x] for the 16 entries xi of the tile at tile row y,
@@ -12,12 +14,21 @@ package vec32
 // row and column before it and enough zeros after: (2ty+2) rows of pw =
 // 2tx+2 values.
 func WinogradInput(dst []float32, stride int, pad []float32, ty, tx int) {
+	if ty <= 0 || tx <= 0 {
+		return
+	}
 	pw := 2*tx + 2
 	pad = pad[:(2*ty+2)*pw]
 	_ = dst[15*stride+ty*tx-1]
 	if useAVX512 && tx <= winogradMaxTiles {
 		lo, hi := split16(pw)
 		winogradInputAVX512(&dst[0], stride, &pad[0], pw, ty, tx, &winogradIndex[0][0], lo, hi, mask(tx))
+		return
+	}
+	if useAsm {
+		x0 := max(0, tx-8)
+		c := tx - x0
+		winogradInputAVX2(&dst[0], stride, &pad[0], pw, ty, tx, tileEnds(ty, tx), firstLanes(2*c), firstLanes(c))
 		return
 	}
 	winogradInputGo(dst, stride, pad, ty, tx)
@@ -29,11 +40,25 @@ func WinogradInput(dst []float32, stride int, pad []float32, ty, tx int) {
 // (w+1)/2).
 func WinogradOutput(plane []float32, w, h int, m []float32, stride int, bias float32) {
 	ty, tx := (h+1)/2, (w+1)/2
+	if ty <= 0 || tx <= 0 {
+		return
+	}
 	plane = plane[:w*h]
 	_ = m[15*stride+ty*tx-1]
 	if useAVX512 && tx <= winogradMaxTiles {
 		lo, hi := split16(w)
 		winogradOutputAVX512(&plane[0], &m[0], w, h, stride, ty, tx, &winogradIndex[0][0], mask(tx), lo, hi, bias)
+		return
+	}
+	if useAsm {
+		// Tile rows from the bottom whose rightmost chunk, stored whole,
+		// would write past the plane.
+		x0 := max(0, tx-8)
+		ends := 0
+		for y := ty - 1; y >= 0 && min(2*y+1, h-1)*w+2*x0+16 > w*h; y-- {
+			ends++
+		}
+		winogradOutputAVX2(&plane[0], &m[0], w, h, stride, tx, 2*ends, firstLanes(tx-x0), firstLanes(w-2*x0), bias)
 		return
 	}
 	winogradOutputGo(plane, w, h, m, stride, bias)
@@ -45,11 +70,19 @@ func WinogradOutput(plane []float32, w, h int, m []float32, stride int, bias flo
 // reads it (the cropped pixels of odd edges count as zeros).
 func WinogradOutputGrad(m []float32, stride int, dy []float32, w, h int) {
 	ty, tx := (h+1)/2, (w+1)/2
+	if ty <= 0 || tx <= 0 {
+		return
+	}
 	dy = dy[:w*h]
 	_ = m[15*stride+ty*tx-1]
 	if useAVX512 && tx <= winogradMaxTiles {
 		lo, hi := split16(w)
 		winogradOutputGradAVX512(&m[0], stride, &dy[0], w, h, tx, &winogradIndex[0][0], lo, hi, mask(tx))
+		return
+	}
+	if useAsm {
+		x0 := max(0, tx-8)
+		winogradOutputGradAVX2(&m[0], stride, &dy[0], w, h, tx, 2*tileEnds(ty, tx), firstLanes(tx-x0), firstLanes(w-2*x0))
 		return
 	}
 	winogradOutputGradGo(m, stride, dy, w, h)
@@ -78,6 +111,32 @@ var winogradIndex = func() (idx [6][16]int32) {
 	}
 	return idx
 }()
+
+// tileEnds is how many tile rows, from the bottom, the AVX2 kernels that
+// write the 16 matrices must store with masks: those whose rightmost chunk
+// (the 8 tiles from max(0, tx-8)), stored whole, would pass the last tile.
+func tileEnds(ty, tx int) int {
+	x0, ends := max(0, tx-8), 0
+	for y := ty - 1; y >= 0 && y*tx+x0+8 > ty*tx; y-- {
+		ends++
+	}
+	return ends
+}
+
+// laneTable holds the lane masks the AVX2 kernels load for VMASKMOVPS
+// (which takes the lanes whose mask is negative): the 32 values from
+// firstLanes(n) select lanes j < n, those from fromLane(a) lanes j >= a,
+// for n and a clamped to [0, 32].
+var laneTable = func() (t [96]int32) {
+	for i := 32; i < 64; i++ {
+		t[i] = -1
+	}
+	return t
+}()
+
+func firstLanes(n int) *int32 { return &laneTable[64-min(max(n, 0), 32)] }
+
+func fromLane(a int) *int32 { return &laneTable[32-min(max(a, 0), 32)] }
 
 // split16 is the lane masks of n values held in two 16-lane vectors.
 func split16(n int) (lo, hi int) { return mask(min(n, 16)), mask(max(0, n-16)) }

@@ -7,60 +7,91 @@ import (
 	"testing"
 )
 
-// TestWinogradKernelsMatchGo checks the AVX-512 transforms against the Go
-// loops bit for bit, on planes of every tile count they take and of odd
-// sides, and that they write nothing outside their outputs.
-func TestWinogradKernelsMatchGo(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no AVX-512 on this machine")
+// winogradSides are the planes (w, h) the transform tests take: every
+// tile count up to 18 per row, so the AVX2 kernels' chunks of 8 tiles with
+// and without a partial one (tx 1-7, 8, 9-16, 17-18) and the AVX-512 ones'
+// limit of 15 tiles, each with even and odd sides, some wider ones, and 1
+// to 4 tile rows as well as many.
+var winogradSides = func() [][2]int {
+	sides := [][2]int{{28, 28}, {14, 14}, {7, 7}, {29, 30}, {30, 29}, {31, 4}, {32, 32}, {33, 3}, {64, 5}, {47, 9}, {2, 40}, {1, 33}}
+	for w := 1; w <= 36; w++ {
+		sides = append(sides, [2]int{w, 1 + w%4}, [2]int{w, 5 + w%6})
 	}
-	defer func() { useAVX512 = true }()
+	return sides
+}()
+
+// TestWinogradKernelsMatchGo checks every kernel path (AVX-512, AVX2)
+// against the Go loops bit for bit, on winogradSides, and that the kernels
+// write nothing outside their outputs: with slack between the 16 matrices
+// and guard values after them, and with buffers of just the needed size
+// that end at an inaccessible page, so a read or write past them faults.
+func TestWinogradKernelsMatchGo(t *testing.T) {
 	const guard = 7.25
-	for _, side := range [][2]int{{28, 28}, {14, 14}, {7, 7}, {1, 1}, {2, 3}, {5, 1}, {29, 30}, {30, 29}, {31, 4}} {
+	for _, side := range winogradSides {
 		w, h := side[0], side[1]
-		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(w), uint64(h)))
-			ty, tx := (h+1)/2, (w+1)/2
-			stride := ty*tx + 5
-			pad := make([]float32, (2*ty+2)*(2*tx+2))
-			for i := range pad {
-				pad[i] = float32(r.NormFloat64())
-			}
-			run := func(avx bool) (v, plane []float32) {
-				useAVX512 = avx
-				v = make([]float32, 16*stride+3)
-				for i := range v {
-					v[i] = guard
+		for _, exact := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%dx%d/exact=%v", w, h, exact), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(w), uint64(h)))
+				ty, tx := (h+1)/2, (w+1)/2
+				stride, slack := ty*tx+5, 3
+				if exact {
+					stride, slack = ty*tx, 0
 				}
-				WinogradInput(v, stride, pad, ty, tx)
-				plane = make([]float32, w*h+3)
-				for i := range plane {
-					plane[i] = guard
+				// buf is n values: guarded ones when exact, else n and
+				// the slack, all guard values.
+				buf := func(n int) []float32 {
+					if exact {
+						return guardedFloats(t, n, false)
+					}
+					b := make([]float32, n+slack)
+					for i := range b {
+						b[i] = guard
+					}
+					return b
 				}
-				WinogradOutput(plane, w, h, v, stride, 0.5)
-				// The adjoint, from the plane just made, into a fresh M.
-				m := make([]float32, 16*stride+3)
-				for i := range m {
-					m[i] = guard
+				pad := buf((2*ty + 2) * (2*tx + 2))
+				for i := range pad {
+					pad[i] = float32(r.NormFloat64())
 				}
-				WinogradOutputGrad(m, stride, plane, w, h)
-				return append(v, m...), plane
-			}
-			wantV, wantPlane := run(false)
-			gotV, gotPlane := run(true)
-			for i := range wantV {
-				j := i % (16*stride + 3) // V's index, or M's after V
-				inTile := j%stride < ty*tx && j < 16*stride
-				if gotV[i] != wantV[i] || (!inTile && gotV[i] != guard) {
-					t.Fatalf("V[%d] = %v, want %v", i, gotV[i], wantV[i])
+				run := func() (v, plane, m []float32) {
+					v = buf(15*stride + ty*tx)
+					WinogradInput(v, stride, pad[:(2*ty+2)*(2*tx+2)], ty, tx)
+					plane = buf(w * h)
+					WinogradOutput(plane[:w*h], w, h, v[:15*stride+ty*tx], stride, 0.5)
+					// The adjoint, from the plane just made, into a fresh M.
+					m = buf(15*stride + ty*tx)
+					WinogradOutputGrad(m[:15*stride+ty*tx], stride, plane[:w*h], w, h)
+					return v, plane, m
 				}
-			}
-			for i := range wantPlane {
-				if gotPlane[i] != wantPlane[i] || (i >= w*h && gotPlane[i] != guard) {
-					t.Fatalf("plane[%d] = %v, want %v", i, gotPlane[i], wantPlane[i])
-				}
-			}
-		})
+				var wantV, wantPlane, wantM []float32
+				forEachPath(t, func(p kernelPath) {
+					v, plane, m := run()
+					if p.name == "Go" {
+						wantV, wantPlane, wantM = v, plane, m
+						return
+					}
+					for _, c := range []struct {
+						name      string
+						got, want []float32
+						inside    func(i int) bool
+					}{
+						{"V", v, wantV, func(i int) bool { return i%stride < ty*tx }},
+						{"plane", plane, wantPlane, func(i int) bool { return i < w*h }},
+						{"M", m, wantM, func(i int) bool { return i%stride < ty*tx }},
+					} {
+						for i := range c.want {
+							in := i < 15*stride+ty*tx && c.inside(i)
+							if c.name == "plane" {
+								in = i < w*h
+							}
+							if math.Float32bits(c.got[i]) != math.Float32bits(c.want[i]) || (!in && c.got[i] != guard) {
+								t.Fatalf("%s: %s[%d] = %v, Go %v", p.name, c.name, i, c.got[i], c.want[i])
+							}
+						}
+					}
+				})
+			})
+		}
 	}
 }
 

@@ -1,0 +1,3 @@
+package vec32
+
+func selectPath(p kernelPath) { useAsm, useAVX512 = p.asm, p.avx512 }
