@@ -30,7 +30,7 @@ samp --checkpoint cdcgan-sn --n 20 --out cdcgan-sn.png
 DIFF=(--set ddpm.timesteps=40 --set ddpm.grid_steps=5 --set ddpm.sample_steps=10)
 train ddpm --model ddpm "${DIFF[@]}"
 samp --checkpoint ddpm --n 8 --steps 40 --out ddpm-ancestral.png
-samp --checkpoint ddpm --n 8 --steps 8 --out ddpm-ddim.png
+samp --checkpoint ddpm --n 8 --steps 8 --sampler ddim --out ddpm-ddim.png
 samp --checkpoint ddpm --n 8 --out ddpm-default.png
 # Flags that were renamed: read the help once (grep -q on a pipe can end it
 # early, and pipefail would then take SIGPIPE for "not found").
@@ -40,22 +40,22 @@ grep -q -- --guidance-classifier <<<"$HELP" || GUIDE=--classifier
 
 # The reverse and forward pictures: flags before they became kinds.
 if grep -q -- --trajectory <<<"$HELP"; then
-  samp --checkpoint ddpm --steps 8 --trajectory ddpm-traj.png --out junk.png
+  samp --checkpoint ddpm --steps 8 --sampler ddim --trajectory ddpm-traj.png --out junk.png
   samp --checkpoint ddpm --steps 8 --forward ddpm-fwd.png --out junk.png
   rm junk.png
 else
-  samp --checkpoint ddpm --steps 8 --kind trajectory --n 8 --out ddpm-traj.png
+  samp --checkpoint ddpm --steps 8 --sampler ddim --kind trajectory --n 8 --out ddpm-traj.png
   samp --checkpoint ddpm --kind forward --n 8 --out ddpm-fwd.png
 fi
 samp --checkpoint ddpm --n 8 --steps 8 --eta 1 --out ddpm-eta1.png
 
 train noisy --model noisy-classifier --set diffusion.timesteps=40
-samp --checkpoint ddpm --n 8 --steps 8 --guidance classifier $GUIDE noisy --class 3 --scale 2 --out ddpm-guided.png
+samp --checkpoint ddpm --n 8 --steps 8 --sampler ddim --guidance classifier $GUIDE noisy --class 3 --scale 2 --out ddpm-guided.png
 samp --checkpoint ddpm --n 8 --steps 40 --guidance classifier $GUIDE noisy --class 7 --scale 1 --out ddpm-guided-anc.png
 
 train cddpm --model ddpm --set ddpm.conditional=true "${DIFF[@]}"
-samp --checkpoint cddpm --n 8 --steps 8 --guidance cfg --class 3 --scale 3 --out cddpm-cfg.png
-samp --checkpoint cddpm --n 8 --steps 8 --class 5 --out cddpm-5.png
+samp --checkpoint cddpm --n 8 --steps 8 --sampler ddim --guidance cfg --class 3 --scale 3 --out cddpm-cfg.png
+samp --checkpoint cddpm --n 8 --steps 8 --sampler ddim --class 5 --out cddpm-5.png
 
 train realnvp --model realnvp --set realnvp.hidden=64
 samp --checkpoint realnvp --n 16 --temperature 0.7 --out realnvp.png
@@ -66,7 +66,7 @@ samp --checkpoint glow --kind temperatures --n 12 --out glow-temps.png
 
 # Figures as well as files: eval's JSON less its timings.
 for run in vae gan dcgan ddpm realnvp glow; do
-  extra=(); [ "$run" = ddpm ] && extra=(--steps 5)
+  extra=(); [ "$run" = ddpm ] && extra=(--steps 5 --sampler ddim)
   "$BIN" eval --checkpoint "$run" --n 50 --seed 1 --json "${extra[@]}" |
     python3 -c 'import json,sys; d=json.load(sys.stdin); [d.pop(k,None) for k in list(d) if "per_s" in k or "second" in k or k.endswith("_s")]; print(json.dumps(d, sort_keys=True))' > "eval-$run.json"
 done

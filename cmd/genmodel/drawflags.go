@@ -26,7 +26,7 @@ func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, seedHelp, setExample strin
 	r := &d.Request
 	f.Float64Var(&r.Temperature, "temperature", 0, "flows and GANs: sample z from N(0, T^2 I); below 1 trades diversity for fidelity (default 1)")
 	f.StringVar(&r.Diffusion.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps), ddim, dpm++2m, euler or heun (default: by --steps)")
-	f.IntVar(&r.Diffusion.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DDIM (default: ddpm.sample_steps)")
+	f.IntVar(&r.Diffusion.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DPM-Solver++(2M) (default: ddpm.sample_steps)")
 	f.Float64Var(&b.eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
 	f.StringVar(&r.Diffusion.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (needs --guidance-classifier) or cfg (a conditional ddpm)")
 	f.Float64Var(&r.Diffusion.Scale, "scale", 1, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); classifier: s)")

@@ -5,6 +5,14 @@ import (
 	"math/rand/v2"
 )
 
+// SamplerAncestral is the ancestral sampler's name: Ho et al. 2020, every
+// timestep.
+const SamplerAncestral = "ddpm"
+
+func init() {
+	register(SamplerAncestral, samplerSpec{allSteps: true, build: func(_ Choice, s *Schedule) Sampler { return Ancestral{s} }})
+}
+
 // Ancestral is the DDPM paper's Algorithm 2 with sigma_t^2 = beta_t, in
 // place: x <- (x - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) + sigma_t z,
 // with no noise at t = 0. z is drawn from rng.

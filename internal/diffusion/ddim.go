@@ -5,6 +5,13 @@ import (
 	"math/rand/v2"
 )
 
+// SamplerDDIM is DDIM's name: Song et al. 2021, any number of steps.
+const SamplerDDIM = "ddim"
+
+func init() {
+	register(SamplerDDIM, samplerSpec{takesEta: true, build: func(c Choice, s *Schedule) Sampler { return DDIM{Sched: s, Eta: c.Eta} }})
+}
+
 // DDIM moves x from timestep t to timestep prev (-1: the clean image), in
 // place (Song et al. 2021, eq. 12): the predicted x0, clipped to [-1, 1],
 // re-noised to abar_prev along the noise that the clipped x0 implies,

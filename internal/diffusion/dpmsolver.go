@@ -6,6 +6,13 @@ import (
 	"sort"
 )
 
+// SamplerDPM2M is DPM-Solver++(2M)'s name (Lu et al. 2022).
+const SamplerDPM2M = "dpm++2m"
+
+func init() {
+	register(SamplerDPM2M, samplerSpec{build: func(_ Choice, s *Schedule) Sampler { return &DPMSolver2M{Sched: s} }})
+}
+
 // DPMSolver2M is DPM-Solver++(2M) (Lu et al. 2022, algorithm 2): a
 // multistep second-order solver of the diffusion ODE in the data
 // prediction D (the clean image the noise implies, clipped to [-1, 1] as

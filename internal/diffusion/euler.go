@@ -5,6 +5,14 @@ import (
 	"math/rand/v2"
 )
 
+// SamplerEuler is the name of Karras et al.'s Euler method on their
+// spacing.
+const SamplerEuler = "euler"
+
+func init() {
+	register(SamplerEuler, samplerSpec{build: func(_ Choice, s *Schedule) Sampler { return Euler{s} }})
+}
+
 // Euler is the Euler method of Karras et al. 2022 on the probability flow
 // ODE in their variables, z = x/sqrt(abar) and sigma = sqrt((1-abar)/abar):
 // z_prev = z + (sigma_prev - sigma_t) (z - D)/sigma_t, D the clean image the

@@ -5,6 +5,13 @@ import (
 	"math/rand/v2"
 )
 
+// SamplerHeun is the name of Karras et al.'s Algorithm 1.
+const SamplerHeun = "heun"
+
+func init() {
+	register(SamplerHeun, samplerSpec{build: func(_ Choice, s *Schedule) Sampler { return &Heun{Sched: s} }})
+}
+
 // Heun is Karras et al.'s Algorithm 1 (deterministic, second order): an
 // Euler step to sigma_prev, then the network again there, and the step
 // redone with the mean of the two slopes; the last step, to sigma = 0, is

@@ -69,7 +69,7 @@ func TestSamplingOptions(t *testing.T) {
 		steps   int
 		ok      bool
 	}{
-		{sample.Diffusion{}, diffusion.SamplerDDIM, 100, true}, // ddpm.sample_steps
+		{sample.Diffusion{}, diffusion.SamplerDPM2M, 100, true}, // ddpm.sample_steps
 		{sample.Diffusion{Steps: 1000}, diffusion.SamplerAncestral, 1000, true},
 		{sample.Diffusion{Steps: 50, Eta: &eta}, diffusion.SamplerDDIM, 50, true},
 		{sample.Diffusion{Sampler: diffusion.SamplerDDIM, Steps: 1000}, diffusion.SamplerDDIM, 1000, true},
