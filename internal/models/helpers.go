@@ -7,6 +7,7 @@ import (
 
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/sample"
 	"github.com/genmodel/genmodel/internal/train"
 )
 
@@ -34,4 +35,18 @@ func CheckTemperature(t float64) error {
 		return fmt.Errorf("temperature must be positive, got %g", t)
 	}
 	return nil
+}
+
+// Temperature is the sampling temperature req asks for, or def when it
+// names none, refused with the flag's name when it is not a positive
+// number: the one reading of --temperature for every family that takes it.
+func Temperature(req sample.Request, def float64) (float64, error) {
+	t := def
+	if req.Temperature != 0 {
+		t = req.Temperature
+	}
+	if err := CheckTemperature(t); err != nil {
+		return 0, fmt.Errorf("--temperature: %w", err)
+	}
+	return t, nil
 }

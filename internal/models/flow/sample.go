@@ -65,12 +65,9 @@ func (m *Flow) Classes(sample.Request) int { return 0 }
 func (m *Flow) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) {
 	switch req.Kind {
 	case "prior":
-		temp := m.temp
-		if req.Temperature != 0 {
-			temp = req.Temperature
-		}
-		if err := models.CheckTemperature(temp); err != nil {
-			return sample.Drawing{}, fmt.Errorf("--temperature: %w", err)
+		temp, err := models.Temperature(req, m.temp)
+		if err != nil {
+			return sample.Drawing{}, err
 		}
 		imgs, nonFinite, err := m.samplesAt(req.N, temp, rng)
 		return sample.Drawing{Images: imgs, Grid: sample.DefaultGridOptions(),

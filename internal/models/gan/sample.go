@@ -186,12 +186,9 @@ func (m *GAN) Classes(sample.Request) int { return m.Net.Classes() }
 // Draw implements models.Model: the classes (or InfoGAN codes) in turn, or
 // the one class or code asked for, at the request's temperature (1 if none).
 func (m *GAN) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) {
-	temp := 1.0
-	if req.Temperature != 0 {
-		temp = req.Temperature
-	}
-	if err := models.CheckTemperature(temp); err != nil {
-		return sample.Drawing{}, fmt.Errorf("--temperature: %w", err)
+	temp, err := models.Temperature(req, 1)
+	if err != nil {
+		return sample.Drawing{}, err
 	}
 	k := req.Class
 	if req.Code >= 0 {
