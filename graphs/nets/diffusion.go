@@ -9,17 +9,22 @@ import (
 // NoiseGraph is a UNet placed on a graph of a fixed batch size, with the
 // inputs a diffusion model feeds it: noisy images x_t, the sinusoidal
 // embeddings of their timesteps, the one-hot class rows of a conditional
-// network and, for training, the noise to predict.
+// network and, for training, the target to predict and each pixel's loss
+// weight.
 type NoiseGraph struct {
 	Bound            *graphs.Bound
 	XT, TSin, OneHot []float32
-	Eps              []float32 // training only
-	Pred             *G.Node   // eps_theta(x_t, t), (B, 1, Side, Side)
-	Loss             *G.Node   // training only: mean((eps - eps_theta)^2)
+	Target, Weight   []float32 // training only, (B, 1, Side, Side) each
+	Pred             *G.Node   // the network's output, (B, 1, Side, Side)
+	Loss             *G.Node   // training only: mean(weight (target - pred)^2)
 }
 
 // BuildNoiseGraph places m on a new graph for batch images; with train it
-// adds the noise input and the DDPM simple loss (Ho et al. 2020, eq. 14).
+// adds the target and weight inputs and the weighted squared error, which
+// with eps as the target and unit weights is the DDPM simple loss (Ho et al.
+// 2020, eq. 14). The weights are a full-size input rather than one per image
+// because an elementwise product is the one broadcast Gorgonia's gradients
+// get right without reshapes; they cost one image's worth of floats each.
 func BuildNoiseGraph(m *UNet, batch int, train bool) (*NoiseGraph, error) {
 	ng := &NoiseGraph{}
 	err := graphs.Build("unet", func() {
@@ -33,9 +38,11 @@ func BuildNoiseGraph(m *UNet, batch int, train bool) (*NoiseGraph, error) {
 		}
 		ng.Pred = m.Forward(ng.Bound, x, ts, oh)
 		if train {
-			var eps *G.Node
-			eps, ng.Eps = graphs.Input(g, "eps", batch, 1, m.Side, m.Side)
-			ng.Loss = must(G.Mean(must(G.Square(must(G.Sub(ng.Pred, eps))))))
+			var target, weight *G.Node
+			target, ng.Target = graphs.Input(g, "target", batch, 1, m.Side, m.Side)
+			weight, ng.Weight = graphs.Input(g, "weight", batch, 1, m.Side, m.Side)
+			sq := must(G.Square(must(G.Sub(ng.Pred, target))))
+			ng.Loss = must(G.Mean(must(G.HadamardProd(weight, sq))))
 		}
 	})
 	return ng, err

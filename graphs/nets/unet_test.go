@@ -57,7 +57,8 @@ func TestUNetGradients(t *testing.T) {
 			}
 			for i := range ng.XT {
 				ng.XT[i] = float32(rng.NormFloat64())
-				ng.Eps[i] = float32(rng.NormFloat64())
+				ng.Target[i] = float32(rng.NormFloat64())
+				ng.Weight[i] = float32(1 + rng.Float64())
 			}
 			layers.TimestepEmbedding(ng.TSin, []int{3, 700}, 4)
 			if classes > 0 {

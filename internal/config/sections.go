@@ -21,6 +21,7 @@ type Train struct {
 	Beta2           float64 `mapstructure:"beta2"`
 	Eps             float64 `mapstructure:"eps"`
 	GradClip        float64 `mapstructure:"grad_clip"`
+	WarmupSteps     int     `mapstructure:"warmup_steps"`
 	LogEvery        int     `mapstructure:"log_every"`
 	KeepCheckpoints int     `mapstructure:"keep_checkpoints"`
 	SampleCount     int     `mapstructure:"sample_count"`

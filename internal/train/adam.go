@@ -16,6 +16,19 @@ import (
 type AdamConfig struct {
 	LR, Beta1, Beta2, Eps float64
 	GradClip              float64 // 0: off
+	// WarmupSteps ramps the learning rate linearly from LR/WarmupSteps at
+	// the first update to LR at update WarmupSteps (0: no warm-up), as
+	// PyTorch's LinearLR does. The ramp reads the checkpointed step count,
+	// so a resumed run continues it.
+	WarmupSteps int
+}
+
+// rate is the learning rate of update number step (from 1).
+func (c AdamConfig) rate(step int64) float64 {
+	if w := int64(c.WarmupSteps); w > 0 && step < w {
+		return c.LR * float64(step) / float64(w)
+	}
+	return c.LR
 }
 
 // Adam is the optimizer. Unlike Gorgonia's AdamSolver, its moments are ours,
@@ -73,7 +86,7 @@ func (a *Adam) Update(params []*graphs.Param, grads [][]float32) error {
 	bc2 := 1 - math.Pow(a.Config.Beta2, float64(a.Steps))
 	c := adamStep{
 		B1: float32(a.Config.Beta1), B2: float32(a.Config.Beta2), Scale: scale,
-		StepSize: float32(a.Config.LR / bc1), SqrtBC2: float32(math.Sqrt(bc2)), Eps: float32(a.Config.Eps),
+		StepSize: float32(a.Config.rate(a.Steps) / bc1), SqrtBC2: float32(math.Sqrt(bc2)), Eps: float32(a.Config.Eps),
 	}
 	// Large models split the elementwise update over two goroutines; each
 	// element's arithmetic is the same either way, so results are identical.

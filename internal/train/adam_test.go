@@ -50,6 +50,28 @@ func TestAdamMatchesReference(t *testing.T) {
 	}
 }
 
+// TestAdamWarmup checks the linear warm-up: with beta1 = beta2 = 0 and eps 0
+// each step moves w by exactly the step's learning rate.
+func TestAdamWarmup(t *testing.T) {
+	ps := graphs.NewParamSet()
+	p := ps.Add("w", 1)
+	a := NewAdam(AdamConfig{LR: 1, WarmupSteps: 4}, ps.List())
+	var moves []float32
+	for range 6 {
+		before := p.Data[0]
+		if err := a.Update(ps.List(), [][]float32{{1}}); err != nil {
+			t.Fatal(err)
+		}
+		moves = append(moves, before-p.Data[0])
+	}
+	want := []float32{0.25, 0.5, 0.75, 1, 1, 1}
+	for i := range want {
+		if math.Abs(float64(moves[i]-want[i])) > 1e-6 {
+			t.Fatalf("steps moved w by %v, want %v", moves, want)
+		}
+	}
+}
+
 func TestAdamGradClipping(t *testing.T) {
 	ps := graphs.NewParamSet()
 	p := ps.Add("w", 2)

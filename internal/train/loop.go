@@ -121,6 +121,9 @@ func newRun(m Trainable, ds *data.Dataset, opt Options) (*run, error) {
 	if tc.BatchSize <= 0 || tc.Epochs < 0 {
 		return nil, fmt.Errorf("train.batch_size must be positive and train.epochs not negative")
 	}
+	if tc.WarmupSteps < 0 {
+		return nil, fmt.Errorf("train.warmup_steps must not be negative, got %d", tc.WarmupSteps)
+	}
 	nb := data.NumBatches(ds.N, tc.BatchSize)
 	if nb == 0 {
 		return nil, fmt.Errorf("the dataset has %d images, fewer than one batch of %d; lower train.batch_size or raise data.limit", ds.N, tc.BatchSize)

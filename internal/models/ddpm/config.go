@@ -28,12 +28,24 @@ var ClassifierDependency = models.Dependency{
 	Purpose: "the classifier of --guidance classifier",
 }
 
+// The loss weightings of ddpm.loss_weighting.
+const (
+	// WeightingSimple weighs every timestep alike in the space of the
+	// prediction: with eps, Ho et al.'s simple loss.
+	WeightingSimple = "simple"
+	// WeightingMinSNR is Min-SNR-gamma (Hang et al. 2023).
+	WeightingMinSNR = "min_snr"
+)
+
 // section is the `ddpm:` section of the configuration.
 type section struct {
 	diffusion.ScheduleConfig `mapstructure:",squash"`
 	Channels                 int     `mapstructure:"channels"`
 	TimeEmbed                int     `mapstructure:"time_embed"`
 	Groups                   int     `mapstructure:"groups"`
+	Prediction               string  `mapstructure:"prediction"`
+	LossWeighting            string  `mapstructure:"loss_weighting"`
+	MinSNRGamma              float64 `mapstructure:"min_snr_gamma"`
 	EMADecay                 float64 `mapstructure:"ema_decay"`
 	GridSteps                int     `mapstructure:"grid_steps"`
 	Conditional              bool    `mapstructure:"conditional"`
@@ -50,6 +62,7 @@ type DDPM struct {
 	Net    *nets.UNet
 	EMA    *nets.UNet // the averaged weights, "ema."-prefixed in checkpoints
 	Sched  *diffusion.Schedule
+	Pred   diffusion.Prediction // what Net outputs
 	cfg    section
 	common config.Common
 	side   int // of the square images
@@ -59,7 +72,7 @@ type DDPM struct {
 	prog    *graphs.Program
 	opt     *train.Adam
 	ts      []int
-	x0      []float32
+	x0, eps []float32
 	metrics []train.Metric
 }
 
@@ -83,6 +96,19 @@ func New(cfg *config.Config, common config.Common, deps models.Loader) (models.M
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	pred, err := diffusion.ParsePrediction(s.Prediction)
+	if err != nil {
+		return nil, fmt.Errorf("config: ddpm.%w", err)
+	}
+	switch s.LossWeighting {
+	case WeightingSimple:
+	case WeightingMinSNR:
+		if !(s.MinSNRGamma > 0) {
+			return nil, fmt.Errorf("config: ddpm.min_snr_gamma must be positive, got %g", s.MinSNRGamma)
+		}
+	default:
+		return nil, fmt.Errorf("config: ddpm.loss_weighting %q is not %s or %s", s.LossWeighting, WeightingSimple, WeightingMinSNR)
+	}
 	if s.ClassDropout < 0 || s.ClassDropout >= 1 {
 		return nil, fmt.Errorf("config: ddpm.class_dropout must be in [0, 1), got %g", s.ClassDropout)
 	}
@@ -97,7 +123,7 @@ func New(cfg *config.Config, common config.Common, deps models.Loader) (models.M
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	m := &DDPM{Net: net, Sched: sched, cfg: s, common: common, side: side, deps: deps}
+	m := &DDPM{Net: net, Sched: sched, Pred: pred, cfg: s, common: common, side: side, deps: deps}
 	if _, err := m.resolve(m.configured()); err != nil {
 		return nil, fmt.Errorf("config: ddpm.%w", err)
 	}

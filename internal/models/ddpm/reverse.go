@@ -72,7 +72,8 @@ func (m *DDPM) newReverseProcess(batch int, opt sampling) (*ReverseProcess, erro
 // toward r.Class as the options say (see epsOf).
 func (r *ReverseProcess) Eps(t int) ([]float32, error) { return r.epsOf(r.x, t) }
 
-// epsOf predicts the noise of x (Batch images) at timestep t, guided toward
+// epsOf predicts the noise of x (Batch images) at timestep t, converted from
+// the network's prediction (diffusion.Schedule.EpsFrom), guided toward
 // r.Class as the options say:
 //
 //	classifier: eps - scale sqrt(1 - abar_t) grad_x log p(class | x_t, t)
@@ -108,6 +109,12 @@ func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 		return nil, err
 	}
 	pred := r.netProg.Value(r.net.Pred)
+	if m.Pred != diffusion.PredictEps {
+		// Every row holds x at t, the guided and unguided halves alike.
+		for lo := 0; lo < len(pred); lo += n {
+			m.Sched.EpsFrom(m.Pred, pred[lo:lo+n], x, t)
+		}
+	}
 	if r.opt.Guidance == GuidanceCFG && r.Class >= 0 {
 		w := float32(r.opt.Scale)
 		for i := range r.eps {

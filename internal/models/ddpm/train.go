@@ -30,7 +30,8 @@ func (m *DDPM) Optimizers() []checkpoint.Named {
 }
 
 // TrainStep implements train.Trainable: uniform timesteps, Gaussian noise,
-// one Adam step on the simple loss, then the EMA update.
+// one Adam step on the squared error of the configured prediction with the
+// configured weighting, then the EMA update.
 func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metric, error) {
 	if m.prog == nil {
 		ng, err := nets.BuildNoiseGraph(m.Net, b.Size, true)
@@ -42,7 +43,7 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 			return nil, err
 		}
 		m.trainG, m.prog = ng, prog
-		m.ts, m.x0 = make([]int, b.Size), make([]float32, len(b.X))
+		m.ts, m.x0, m.eps = make([]int, b.Size), make([]float32, len(b.X)), make([]float32, len(b.X))
 	}
 	ng := m.trainG
 	for i := range m.ts {
@@ -51,8 +52,10 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 	for i, v := range b.X {
 		m.x0[i] = 2*v - 1
 	}
-	models.FillNormal(ng.Eps, rng)
-	m.Sched.QSample(ng.XT, m.x0, ng.Eps, m.ts, b.H*b.W)
+	models.FillNormal(m.eps, rng)
+	m.Sched.QSample(ng.XT, m.x0, m.eps, m.ts, b.H*b.W)
+	m.Sched.Target(m.Pred, ng.Target, m.x0, m.eps, m.ts, b.H*b.W)
+	m.fillWeights(ng.Weight, b.H*b.W)
 	if k := m.Net.Classes; k > 0 {
 		if b.Labels == nil {
 			return nil, fmt.Errorf("the conditional ddpm needs labelled images")
@@ -82,6 +85,21 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 		m.metrics = append(m.metrics, train.Metric{Name: "grad_norm", Value: m.opt.LastGradNorm})
 	}
 	return m.metrics, nil
+}
+
+// fillWeights writes each image's loss weight over its pixels: 1 for the
+// simple loss, else the Min-SNR weight of its timestep.
+func (m *DDPM) fillWeights(w []float32, pixels int) {
+	for i, t := range m.ts {
+		v := float32(1)
+		if m.cfg.LossWeighting == WeightingMinSNR {
+			v = float32(m.Sched.MinSNRWeight(m.Pred, t, m.cfg.MinSNRGamma))
+		}
+		row := w[i*pixels : (i+1)*pixels]
+		for j := range row {
+			row[j] = v
+		}
+	}
 }
 
 // updateEMA moves the averaged weights toward the trained ones
