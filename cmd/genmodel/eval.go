@@ -12,11 +12,15 @@ func newEvalCmd() *cobra.Command {
 		flags *drawFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "eval (--checkpoint PATH | --images PATH) [flags]",
+		Use:   "eval (--model M | --checkpoint PATH | --images PATH) [flags]",
 		Short: "Measure a trained model or a set of images",
 		Long: `Measure a trained model, or a set of generated images, against MNIST.
 
-With --checkpoint: the model's own test-set figures (VAE: reconstruction loss,
+With --model M alone the weights are the latest checkpoint in runs/M, else
+those of M that ship in the binary (--pretrained: always those); the first
+line, "using", says which.
+
+With a model: its own test-set figures (VAE: reconstruction loss,
 KL and their sum per test image, one posterior sample each, and with the
 Bernoulli decoder the IWAE bound in nats; classifier: test accuracy), then for
 a generative model the evaluator's figures of --n samples and the sampling
@@ -31,7 +35,8 @@ in the binary; --feature-net for another): FID against the MNIST test set (or
 top-class probability, classifier score) and precision/recall
 (Kynkaanniemi et al. 2019, k=3). FID depends on the number of images: compare
 figures at equal --n only.`,
-		Example: `  genmodel eval --model vae --checkpoint runs/vae
+		Example: `  genmodel eval --model vae --n 1000
+  genmodel eval --model vae --checkpoint runs/vae
   genmodel eval --model vae --checkpoint runs/vae --n 1000 --json
   genmodel eval --model ddpm --checkpoint runs/ddpm --n 500 --steps 100
   genmodel eval --model ddpm --checkpoint runs/ddpm --n 0 --metrics nll

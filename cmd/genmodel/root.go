@@ -27,7 +27,7 @@ and every setting can be changed in a YAML file or on the command line.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newSampleCmd(), newEvalCmd(), newRunCmd(), newCompareCmd(), newModelsCmd(), newConfigCmd())
+	root.AddCommand(newTrainCmd(), newSampleCmd(), newEvalCmd(), newRunCmd(), newCompareCmd(), newModelsCmd(), newConfigCmd(), newExportCmd())
 	return root
 }
 

@@ -16,12 +16,14 @@ func newSampleCmd() *cobra.Command {
 		flags *drawFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "sample --checkpoint PATH [flags]",
+		Use:   "sample (--model M | --checkpoint PATH) [flags]",
 		Short: "Draw images from a trained model",
 		Long: `Draw images from a trained model into one PNG grid (--out) or N single PNGs
 (--out-dir). PATH is a .safetensors checkpoint or a run folder (its latest
-checkpoint). The model's architecture comes from the config saved in the
-checkpoint.
+checkpoint). With --model M alone: the latest checkpoint in runs/M, the
+folder 'train --model M' writes, else the weights of M that ship in the
+binary (--pretrained: always those); the first line says which. The
+model's architecture comes from the config saved in the checkpoint.
 
 Picture kinds (--kind) for the VAE: prior (decoded draws from N(0,I)),
 recon (test digits over their reconstructions), interp (a latent
@@ -38,7 +40,9 @@ al.'s spacing; heun evaluates the network twice a step). --guidance steers sampl
 (eps - s sqrt(1-abar_t) grad log p(k | x_t), with --guidance-classifier, a
 noisy-classifier checkpoint) or classifier-free guidance ((1+w) eps(x_t, k)
 - w eps(x_t), a ddpm trained conditional).`,
-		Example: `  genmodel sample --model vae --checkpoint runs/vae --n 64 --out vae.png
+		Example: `  genmodel sample --model vae --out vae.png
+  genmodel sample --model ddpm --steps 1000 --n 16 --pretrained
+  genmodel sample --model vae --checkpoint runs/vae --n 64 --out vae.png
   genmodel sample --model vae --checkpoint runs/vae --n 1000 --out-dir vae-samples
   genmodel sample --model vae --checkpoint runs/vae --kind interp --n 10 --out interp.png
   genmodel sample --model gan --checkpoint runs/cgan --class 7 --n 64 --out sevens.png

@@ -16,6 +16,9 @@ import (
 type DrawFlags struct {
 	Model      string
 	Checkpoint string
+	// Pretrained asks for the weights that ship in the binary even when
+	// the model's default run folder holds a checkpoint.
+	Pretrained bool
 	Seed       uint64
 	Overrides  []config.Override
 	// Deps maps a dependency's name (its flag --NAME) to a checkpoint.

@@ -91,9 +91,12 @@ func evalImages(o EvalOptions, res *evalResult) error {
 }
 
 func evalModel(o EvalOptions, res *evalResult) error {
-	m, err := loadTrained(o.Model, o.Checkpoint, o.Overrides, o.Deps)
+	m, err := loadDrawn(o.DrawFlags)
 	if err != nil {
 		return err
+	}
+	if m.origin != "" {
+		res.add("using", m.origin)
 	}
 	common, err := m.cfg.Common()
 	if err != nil {

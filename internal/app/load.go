@@ -2,10 +2,12 @@ package app
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/genmodel/genmodel/checkpoints"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
@@ -18,6 +20,9 @@ type trained struct {
 	name string // its registry name, from the checkpoint
 	cfg  *config.Config
 	ck   *checkpoint.Checkpoint
+	// origin says where the weights came from when the user named no
+	// checkpoint ("" when --checkpoint did).
+	origin string
 }
 
 // loadTrained rebuilds a model from a checkpoint: the architecture from the
@@ -37,6 +42,62 @@ func loadTrained(model, path string, overrides []config.Override, deps map[strin
 	if err != nil {
 		return nil, err
 	}
+	return rebuild(model, ck, overrides, deps)
+}
+
+// loadDrawn loads the model sample and eval draw from: --checkpoint when
+// given; else, unless --pretrained, the latest checkpoint of the folder
+// `train --model M` writes (runs/M); else the weights of M that ship in the
+// binary.
+func loadDrawn(d DrawFlags) (*trained, error) {
+	switch {
+	case d.Checkpoint != "" && d.Pretrained:
+		return nil, fmt.Errorf("--checkpoint and --pretrained exclude each other; pass one")
+	case d.Checkpoint != "":
+		return loadTrained(d.Model, d.Checkpoint, d.Overrides, d.Deps)
+	case d.Model == "":
+		return nil, fmt.Errorf("no model given; pass --model M (its latest run in %s, else its shipped weights) or --checkpoint FILE", DefaultRunDir("M"))
+	}
+	if _, err := models.Lookup(d.Model); err != nil {
+		return nil, err
+	}
+	run := DefaultRunDir(d.Model)
+	if !d.Pretrained {
+		if file, err := checkpoint.Resolve(run); err == nil {
+			t, err := loadTrained(d.Model, file, d.Overrides, d.Deps)
+			if err != nil {
+				return nil, err
+			}
+			t.origin = fmt.Sprintf("%s, the latest checkpoint of %s (--pretrained: the shipped weights)", file, run)
+			return t, nil
+		}
+	}
+	b, ok := checkpoints.Shipped(d.Model)
+	if !ok {
+		if d.Pretrained {
+			return nil, fmt.Errorf("no weights of %s ship in this binary; train them with 'genmodel train --model %s' and drop --pretrained", d.Model, d.Model)
+		}
+		return nil, fmt.Errorf("%s holds no checkpoint and no weights of %s ship in this binary; run 'genmodel train --model %s' or pass --checkpoint", run, d.Model, d.Model)
+	}
+	ck, err := checkpoint.ReadBytes(checkpoints.Name(d.Model), b)
+	if err != nil {
+		return nil, err
+	}
+	t, err := rebuild(d.Model, ck, d.Overrides, d.Deps)
+	if err != nil {
+		return nil, err
+	}
+	t.origin = "the shipped weights " + checkpoints.Name(d.Model)
+	return t, nil
+}
+
+// DefaultRunDir is the run folder `train --model M` writes without --out.
+func DefaultRunDir(model string) string { return filepath.Join("runs", model) }
+
+// rebuild makes the model a checkpoint's saved config describes and loads
+// the checkpoint's weights into it.
+func rebuild(model string, ck *checkpoint.Checkpoint, overrides []config.Override, deps map[string]string) (*trained, error) {
+	file := ck.Path
 	if model != "" && model != ck.Meta.Model {
 		return nil, fmt.Errorf("%s is a %s checkpoint, not %s; use --model %s", file, ck.Meta.Model, model, ck.Meta.Model)
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,5 +87,69 @@ func TestDependencyLoader(t *testing.T) {
 	}
 	if _, err := loadTrained("", vae, nil, map[string]string{"guidance-classifier": noisy}); err == nil || !strings.Contains(err.Error(), "--guidance-classifier") {
 		t.Errorf("a vae given a guidance classifier: %v", err)
+	}
+}
+
+// TestDefaultWeights checks where sample and eval find weights without
+// --checkpoint: runs/M's latest checkpoint, else the shipped ones, with
+// --pretrained forcing those; each case says where its weights came from
+// or fails naming what to do.
+func TestDefaultWeights(t *testing.T) {
+	t.Chdir(t.TempDir())
+	run := freshCheckpoint(t, "classifier")
+	latest, err := checkpoint.Resolve(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name       string
+		flags      DrawFlags
+		runs       bool     // runs/classifier holds a run
+		wantOrigin []string // empty: an error containing wantErr
+		wantErr    []string
+	}{
+		{"shipped", DrawFlags{Model: "classifier"}, false, []string{"shipped", "checkpoints/classifier.safetensors (embedded)"}, nil},
+		{"run folder first", DrawFlags{Model: "classifier"}, true, []string{filepath.Join("runs", "classifier"), "latest", "--pretrained"}, nil},
+		{"pretrained over the run", DrawFlags{Model: "classifier", Pretrained: true}, true, []string{"shipped"}, nil},
+		{"explicit checkpoint says nothing", DrawFlags{Checkpoint: run}, true, nil, nil},
+		{"nothing to load", DrawFlags{Model: "vae"}, false, nil, []string{filepath.Join("runs", "vae"), "genmodel train --model vae", "--checkpoint"}},
+		{"nothing shipped", DrawFlags{Model: "vae", Pretrained: true}, false, nil, []string{"no weights of vae ship", "drop --pretrained"}},
+		{"no model", DrawFlags{}, false, nil, []string{"--model M", "--checkpoint"}},
+		{"both", DrawFlags{Model: "classifier", Checkpoint: run, Pretrained: true}, false, nil, []string{"--checkpoint and --pretrained"}},
+		{"unknown model", DrawFlags{Model: "vqgan"}, false, nil, []string{"vqgan"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			os.RemoveAll("runs")
+			if c.runs {
+				dir := filepath.Join("runs", "classifier", "checkpoints")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.CopyFS(dir, os.DirFS(filepath.Dir(latest))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := loadDrawn(c.flags)
+			if c.wantErr != nil || err != nil {
+				for _, s := range c.wantErr {
+					if err == nil || !strings.Contains(err.Error(), s) {
+						t.Fatalf("error %v, want one containing %q", err, s)
+					}
+				}
+				if c.wantErr == nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if c.wantOrigin == nil && m.origin != "" {
+				t.Errorf("origin %q for an explicit checkpoint", m.origin)
+			}
+			for _, s := range c.wantOrigin {
+				if !strings.Contains(m.origin, s) {
+					t.Errorf("origin %q, want it to contain %q", m.origin, s)
+				}
+			}
+		})
 	}
 }

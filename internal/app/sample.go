@@ -27,9 +27,12 @@ const DefaultN = 64
 
 // Sample draws a picture from a trained model and writes a grid or singles.
 func Sample(o SampleOptions, stdout io.Writer) error {
-	m, err := loadTrained(o.Model, o.Checkpoint, o.Overrides, o.Deps)
+	m, err := loadDrawn(o.DrawFlags)
 	if err != nil {
 		return err
+	}
+	if m.origin != "" {
+		fmt.Fprintf(stdout, "using %s\n", m.origin)
 	}
 	kind, err := models.Kind(m, m.name, o.Kind)
 	if err != nil {

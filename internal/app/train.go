@@ -123,7 +123,7 @@ func resolveTrainInputs(o *TrainOptions) (model, configPath string, err error) {
 		return "", "", err
 	}
 	if o.OutDir == "" {
-		o.OutDir = filepath.Join("runs", model)
+		o.OutDir = DefaultRunDir(model)
 	}
 	if !o.Resume {
 		if _, err := os.Stat(filepath.Join(o.OutDir, "checkpoints", "latest")); err == nil {

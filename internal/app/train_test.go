@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/safetensors"
 	"github.com/genmodel/genmodel/internal/train"
@@ -124,6 +126,8 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		{"dcgan", 512, []config.Override{{Key: "dcgan.base_channels", Value: "4", Source: "test"}, {Key: "dcgan.spectral_norm", Value: "true", Source: "test"},
 			{Key: "dcgan.conditional", Value: "true", Source: "test"}, {Key: "dcgan.loss", Value: "hinge", Source: "test"}}},
 		{"ddpm", 512, smallUNet},
+		{"ddpm", 512, slices.Concat(smallUNet, []config.Override{{Key: "train.warmup_steps", Value: "10", Source: "test"},
+			{Key: "ddpm.prediction", Value: "v", Source: "test"}, {Key: "ddpm.loss_weighting", Value: "min_snr", Source: "test"}})},
 		{"realnvp", 512, []config.Override{{Key: "realnvp.hidden", Value: "32", Source: "test"}, {Key: "realnvp.layers", Value: "2", Source: "test"},
 			{Key: "train.batch_size", Value: "64", Source: "test"}}},
 		{"glow", 512, []config.Override{{Key: "glow.steps", Value: "1", Source: "test"}, {Key: "glow.hidden", Value: "8", Source: "test"}}},
@@ -145,6 +149,7 @@ func testResume(t *testing.T, model string, limit int, extra []config.Override) 
 	}
 	refW := readWeights(t, ref.Checkpoint)
 	refO := readWeights(t, strings.TrimSuffix(ref.Checkpoint, ".safetensors")+".optim.safetensors")
+	_, noAverage := os.Stat(checkpoint.EMAPath(ref.Checkpoint))
 	for _, stop := range []int64{3, 8, 13} {
 		t.Run("stop at step "+strconv.Itoa(int(stop)), func(t *testing.T) {
 			out := filepath.Join(base, "stop"+strconv.Itoa(int(stop)))
@@ -165,6 +170,9 @@ func testResume(t *testing.T, model string, limit int, extra []config.Override) 
 			}
 			sameTensors(t, "weights", refW, readWeights(t, res.Checkpoint))
 			sameTensors(t, "optimizer", refO, readWeights(t, strings.TrimSuffix(res.Checkpoint, ".safetensors")+".optim.safetensors"))
+			if noAverage == nil {
+				sameTensors(t, "average", readWeights(t, checkpoint.EMAPath(ref.Checkpoint)), readWeights(t, checkpoint.EMAPath(res.Checkpoint)))
+			}
 		})
 	}
 }

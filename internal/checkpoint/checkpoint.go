@@ -1,15 +1,20 @@
 // Package checkpoint saves and restores a model's weights and its
 // optimizers' state as safetensors files.
 //
-// A checkpoint is two files in a run's checkpoints/ folder:
+// A checkpoint is two or three files in a run's checkpoints/ folder:
 //
 //	step-00004680.safetensors        weights, named as the PyTorch state_dict
+//	step-00004680.ema.safetensors    the weight average of a model that keeps one, named alike
 //	step-00004680.optim.safetensors  optimizer moments, named <optimizer>.<param>.exp_avg(_sq)
 //
-// plus a small text file `latest` naming the newest one. Every file is written
-// to a temporary file, synced and renamed into place, and `latest` is moved
-// only after both files are complete, so an interrupted write, a full disk or a
-// crash leaves the last good checkpoint intact.
+// plus a small text file `latest` naming the newest one. A model's averaged
+// parameters are named "ema.<name>" (EMAPrefix); they go to the .ema file
+// without the prefix, so each weights file loads with strict=True into the
+// PyTorch module a user writes, as diffusers keeps unet/ and unet_ema/.
+// Every file is written to a temporary file, synced and renamed into place,
+// the weights file last, and `latest` is moved only after all are complete,
+// so an interrupted write, a full disk or a crash leaves the last good
+// checkpoint intact.
 package checkpoint
 
 import (
@@ -41,6 +46,10 @@ type Meta struct {
 	Epoch   int    // epochs completed
 	Batch   int    // batches done in the epoch in progress (0 at an epoch boundary)
 }
+
+// EncodeMeta is m as a file's __metadata__, for files written outside Save
+// (an exported checkpoint).
+func EncodeMeta(m Meta) map[string]string { return m.encode() }
 
 func (m Meta) encode() map[string]string {
 	return map[string]string{
@@ -90,8 +99,21 @@ type Named struct {
 // FileName is the base name of the checkpoint written at step.
 func FileName(step int64) string { return fmt.Sprintf("step-%08d.safetensors", step) }
 
+// EMAPrefix begins the names of a model's averaged parameters.
+const EMAPrefix = "ema."
+
 func optimPath(weights string) string {
 	return strings.TrimSuffix(weights, ".safetensors") + ".optim.safetensors"
+}
+
+// EMAPath is the file of the weight average saved beside weights.
+func EMAPath(weights string) string {
+	return strings.TrimSuffix(weights, ".safetensors") + ".ema.safetensors"
+}
+
+// sidecar reports whether name is a checkpoint's optimizer or average file.
+func sidecar(name string) bool {
+	return strings.HasSuffix(name, ".optim.safetensors") || strings.HasSuffix(name, ".ema.safetensors")
 }
 
 // Save writes the weights and optimizer state into dir, points dir/latest at
@@ -113,22 +135,37 @@ func Save(dir string, params []*graphs.Param, opts []Named, meta Meta, keep int)
 			optMeta[k] = v
 		}
 	}
-	_, statErr := os.Stat(optimPath(path))
-	newStep := os.IsNotExist(statErr)
-	if err := safetensors.WriteFile(optimPath(path), state, optMeta); err != nil {
-		return "", err
+	var weights, averaged []safetensors.Tensor
+	for _, p := range params {
+		if name, ok := strings.CutPrefix(p.Name, EMAPrefix); ok {
+			averaged = append(averaged, safetensors.Tensor{Name: name, Shape: p.Shape, Data: p.Data})
+		} else {
+			weights = append(weights, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
+		}
 	}
-	weights := make([]safetensors.Tensor, len(params))
-	for i, p := range params {
-		weights[i] = safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data}
-	}
-	if err := safetensors.WriteFile(path, weights, md); err != nil {
+	// The weights file is written last: a step exists once it does. A
+	// failure before leaves nothing new of the step (a full disk fails on
+	// the largest file most often), and a rewrite of an existing step
+	// keeps its files.
+	st, statErr := os.Stat(path)
+	newStep := statErr != nil || !st.Mode().IsRegular()
+	fail := func(err error) (string, error) {
 		if newStep {
-			// A full disk fails here most often: leave no optimizer file
-			// of a step whose weights were never written.
 			os.Remove(optimPath(path))
+			os.Remove(EMAPath(path))
 		}
 		return "", err
+	}
+	if err := safetensors.WriteFile(optimPath(path), state, optMeta); err != nil {
+		return fail(err)
+	}
+	if averaged != nil {
+		if err := safetensors.WriteFile(EMAPath(path), averaged, md); err != nil {
+			return fail(err)
+		}
+	}
+	if err := safetensors.WriteFile(path, weights, md); err != nil {
+		return fail(err)
 	}
 	if err := atomicfile.Write(filepath.Join(dir, "latest"), func(w io.Writer) error {
 		_, err := fmt.Fprintln(w, filepath.Base(path))
@@ -149,6 +186,7 @@ func prune(dir string, keep int) {
 	steps := List(dir)
 	for _, p := range steps[:max(0, len(steps)-keep)] {
 		os.Remove(optimPath(p))
+		os.Remove(EMAPath(p))
 		os.Remove(p)
 	}
 }
@@ -158,7 +196,7 @@ func List(dir string) []string {
 	matches, _ := filepath.Glob(filepath.Join(dir, "step-*.safetensors"))
 	var out []string
 	for _, m := range matches {
-		if !strings.HasSuffix(m, ".optim.safetensors") {
+		if !sidecar(m) {
 			out = append(out, m)
 		}
 	}
@@ -191,20 +229,32 @@ func Resolve(path string) (string, error) {
 	return filepath.Join(dir, name), nil
 }
 
-// Checkpoint is a weights file read into memory, not yet applied to a model.
+// Checkpoint is a weights file, and the average beside it if there is one,
+// read into memory, not yet applied to a model.
 type Checkpoint struct {
 	Path string
 	Meta Meta
 	file *safetensors.File
+	ema  *safetensors.File // nil: none beside the weights
 }
 
-// Read reads and validates the weights file at path.
+// Read reads and validates the weights file at path and its .ema file when
+// there is one.
 func Read(path string) (*Checkpoint, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return fromFile(path, f)
+	c, err := fromFile(path, f)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(EMAPath(path)); err == nil {
+		if c.ema, err = safetensors.ReadFile(EMAPath(path)); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // ReadBytes decodes a weights file held in memory (one embedded in the
@@ -231,14 +281,33 @@ func (c *Checkpoint) LoadInto(model string, params []*graphs.Param) error {
 	if c.Meta.Model != model {
 		return fmt.Errorf("%s is a %s checkpoint, not %s; use --model %s", c.Path, c.Meta.Model, model, c.Meta.Model)
 	}
-	if err := checkTensors(c.Path, c.file, params); err != nil {
+	var plain, averaged []*graphs.Param
+	for _, p := range params {
+		if strings.HasPrefix(p.Name, EMAPrefix) {
+			averaged = append(averaged, p)
+		} else {
+			plain = append(plain, p)
+		}
+	}
+	if err := checkTensors(c.Path, c.file, c.ema, plain, averaged); err != nil {
 		return err
 	}
 	for _, p := range params {
-		t, _ := c.file.Lookup(p.Name)
-		copy(p.Data, t.Data)
+		copy(p.Data, c.lookup(p.Name).Data)
 	}
 	return nil
+}
+
+// lookup finds a parameter's tensor: an averaged one in the .ema file, or
+// (checkpoints written before the .ema files) in the weights file under its
+// full name.
+func (c *Checkpoint) lookup(name string) *safetensors.Tensor {
+	if short, ok := strings.CutPrefix(name, EMAPrefix); ok && c.ema != nil {
+		t, _ := c.ema.Lookup(short)
+		return t
+	}
+	t, _ := c.file.Lookup(name)
+	return t
 }
 
 // LoadWeights reads the checkpoint at path into params (Read, then LoadInto).
@@ -250,16 +319,35 @@ func LoadWeights(path, model string, params []*graphs.Param) (Meta, error) {
 	return c.Meta, c.LoadInto(model, params)
 }
 
-func checkTensors(path string, f *safetensors.File, params []*graphs.Param) error {
+// checkTensors checks that the files hold exactly the model's tensors in
+// their shapes: the plain ones in f; the averaged ones in ema without their
+// prefix, or in f with it when there is no ema file (the older layout).
+func checkTensors(path string, f, ema *safetensors.File, plain, averaged []*graphs.Param) error {
+	if ema == nil {
+		return checkFile(path, f, append(plain, averaged...), "")
+	}
+	if len(averaged) == 0 {
+		return fmt.Errorf("%s: the model keeps no weight average; remove %s or train with the checkpoint's config", path, EMAPath(path))
+	}
+	if err := checkFile(path, f, plain, ""); err != nil {
+		return err
+	}
+	return checkFile(EMAPath(path), ema, averaged, EMAPrefix)
+}
+
+// checkFile checks one file against params, whose names carry prefix where
+// the file's do not.
+func checkFile(path string, f *safetensors.File, params []*graphs.Param, prefix string) error {
 	want := map[string]bool{}
 	for _, p := range params {
-		want[p.Name] = true
-		t, ok := f.Lookup(p.Name)
+		name := strings.TrimPrefix(p.Name, prefix)
+		want[name] = true
+		t, ok := f.Lookup(name)
 		if !ok {
-			return fmt.Errorf("%s: missing tensor %s; was it written with another architecture? compare its config with --config", path, p.Name)
+			return fmt.Errorf("%s: missing tensor %s; was it written with another architecture? compare its config with --config", path, name)
 		}
 		if !slices.Equal(t.Shape, p.Shape) {
-			return fmt.Errorf("%s: tensor %s has shape %v, the configured model needs %v; train with the checkpoint's config", path, p.Name, t.Shape, p.Shape)
+			return fmt.Errorf("%s: tensor %s has shape %v, the configured model needs %v; train with the checkpoint's config", path, name, t.Shape, p.Shape)
 		}
 	}
 	for _, t := range f.Tensors {

@@ -208,3 +208,71 @@ func TestResolveRejectsBadLatest(t *testing.T) {
 		t.Fatal("latest pointing outside the folder accepted")
 	}
 }
+
+// withAverage is params plus their averages, named as models name them.
+func withAverage(vals ...float32) []*graphs.Param {
+	ps := params(vals...)
+	for _, p := range params(vals...) {
+		for i := range p.Data {
+			p.Data[i] *= 10
+		}
+		p.Name = EMAPrefix + p.Name
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// TestAverageInItsOwnFile checks the layout a PyTorch user loads with
+// strict=True: the weights file holds the raw weights only, the .ema file
+// the averages under the same names; both come back, old single-file
+// checkpoints still load, and pruning removes the .ema files too.
+func TestAverageInItsOwnFile(t *testing.T) {
+	dir := t.TempDir()
+	path, err := Save(dir, withAverage(1, 2, 3, 4, 5, 6), nil, Meta{Model: "ddpm", Step: 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]float32{path: 1, EMAPath(path): 10} {
+		f, err := safetensors.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Tensors) != 2 || f.Tensors[0].Name != "layer.weight" || f.Tensors[0].Data[0] != want {
+			t.Errorf("%s holds %+v, want layer.weight (first value %g) and layer.bias", file, f.Tensors, want)
+		}
+		if f.Metadata["model"] != "ddpm" {
+			t.Errorf("%s: metadata %v", file, f.Metadata)
+		}
+	}
+	dst := withAverage()
+	if _, err := LoadWeights(path, "ddpm", dst); err != nil || dst[0].Data[0] != 1 || dst[2].Data[0] != 10 {
+		t.Fatalf("load: %v; weight %g, average %g", err, dst[0].Data[0], dst[2].Data[0])
+	}
+	if _, err := LoadWeights(path, "ddpm", params()); err == nil || !strings.Contains(err.Error(), "keeps no weight average") {
+		t.Errorf("a model without an average loaded a checkpoint with one: %v", err)
+	}
+
+	// The layout before .ema files: ema.* tensors inside the weights file.
+	old := filepath.Join(t.TempDir(), "old.safetensors")
+	var ts []safetensors.Tensor
+	for _, p := range withAverage(1, 2, 3, 4, 5, 6) {
+		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
+	}
+	if err := safetensors.WriteFile(old, ts, Meta{Model: "ddpm", Step: 1}.encode()); err != nil {
+		t.Fatal(err)
+	}
+	dst = withAverage()
+	if _, err := LoadWeights(old, "ddpm", dst); err != nil || dst[2].Data[0] != 10 {
+		t.Fatalf("old layout: %v; average %g", err, dst[2].Data[0])
+	}
+
+	if _, err := Save(dir, withAverage(1, 2, 3, 4, 5, 6), nil, Meta{Model: "ddpm", Step: 2}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(EMAPath(path)); !os.IsNotExist(err) {
+		t.Errorf("pruned step's average file kept (%v)", err)
+	}
+	if got := List(dir); len(got) != 1 || filepath.Base(got[0]) != FileName(2) {
+		t.Errorf("List = %v, want only %s", got, FileName(2))
+	}
+}

@@ -23,7 +23,11 @@ func LoadNet(path string) (*Net, error) {
 	var ck *checkpoint.Checkpoint
 	var err error
 	if path == "" {
-		ck, err = checkpoint.ReadBytes(checkpoints.ClassifierName, checkpoints.Classifier)
+		b, ok := checkpoints.Shipped("classifier")
+		if !ok {
+			return nil, fmt.Errorf("this binary ships no classifier; pass --feature-net with a classifier checkpoint")
+		}
+		ck, err = checkpoint.ReadBytes(checkpoints.Name("classifier"), b)
 	} else {
 		var file string
 		if file, err = checkpoint.Resolve(path); err == nil {

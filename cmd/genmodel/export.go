@@ -1,0 +1,30 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/genmodel/genmodel/internal/app"
+)
+
+func newExportCmd() *cobra.Command {
+	var o app.ExportOptions
+	cmd := &cobra.Command{
+		Use:   "export --checkpoint PATH --out FILE [flags]",
+		Short: "Write a trained model's sampling weights into one file",
+		Long: `Write what sampling and evaluation need of a trained model into one
+safetensors file: no optimizer state, and for a model that keeps a weight
+average (ddpm, GANs with ema_decay) the average in place of the raw weights.
+The saved config travels inside, so the file works with --checkpoint like
+any checkpoint. This is how checkpoints/ is made (make pretrained).`,
+		Example: `  genmodel export --checkpoint runs/ddpm --out checkpoints/ddpm.safetensors`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return app.Export(o, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "", "model of the checkpoint (checked against it; optional)")
+	f.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint file or run folder")
+	f.StringVar(&o.Out, "out", "", "the file to write")
+	return cmd
+}

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/genmodel/genmodel/internal/checkpoint"
+	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/models"
+	"github.com/genmodel/genmodel/internal/safetensors"
+)
+
+// ExportOptions are the inputs of `genmodel export`.
+type ExportOptions struct {
+	Model      string // optional; checked against the checkpoint
+	Checkpoint string // file or run folder
+	Out        string // the .safetensors file to write
+}
+
+// Export writes what sampling and evaluation need of a trained model into
+// one checkpoint file: no optimizer state, and for a model that keeps a
+// weight average, the average in place of the raw weights, with the saved
+// config's <model>.ema_decay set to 0 so the file loads as a model without
+// one. The result is the form checkpoints/ ships; it loads with --checkpoint
+// like any other.
+func Export(o ExportOptions, stdout io.Writer) error {
+	if o.Out == "" {
+		return fmt.Errorf("export: pass --out FILE.safetensors")
+	}
+	t, err := loadTrained(o.Model, o.Checkpoint, nil, nil)
+	if err != nil {
+		return err
+	}
+	byName := map[string][]float32{}
+	var averaged []string
+	for _, p := range t.Params() {
+		if name, ok := strings.CutPrefix(p.Name, checkpoint.EMAPrefix); ok {
+			averaged = append(averaged, name)
+			byName[name] = p.Data // the average wins over the raw weights
+		} else if _, seen := byName[p.Name]; !seen {
+			byName[p.Name] = p.Data
+		}
+	}
+	var overrides []config.Override
+	if len(averaged) > 0 {
+		overrides = append(overrides, config.Override{Key: t.name + ".ema_decay", Value: "0", Source: "export"})
+	}
+	cfg, err := config.LoadSaved(t.name, t.ck.Path+" (its saved config)", []byte(t.ck.Meta.Config), overrides)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	yml, err := cfg.YAML()
+	if err != nil {
+		return err
+	}
+	// The exported model is built from the new config, so the file holds
+	// exactly its tensors: what a strict load expects.
+	shipped, err := models.New(cfg, nil)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	var tensors []safetensors.Tensor
+	for _, p := range shipped.Params() {
+		data, ok := byName[p.Name]
+		if !ok || len(data) != len(p.Data) {
+			return fmt.Errorf("export: %s has no tensor %s of the exported model's shape", t.ck.Path, p.Name)
+		}
+		tensors = append(tensors, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: data})
+	}
+	meta := t.ck.Meta
+	meta.Config = string(yml)
+	md := checkpoint.EncodeMeta(meta)
+	md["exported_from"] = t.ck.Path
+	if err := safetensors.WriteFile(o.Out, tensors, md); err != nil {
+		return err
+	}
+	st, err := os.Stat(o.Out)
+	if err != nil {
+		return err
+	}
+	what := "its weights"
+	if len(averaged) > 0 {
+		what = fmt.Sprintf("its averaged weights (%d tensors)", len(averaged))
+	}
+	fmt.Fprintf(stdout, "wrote %s: the %s of %s, %s, %.1f MB\n", o.Out, t.name, t.ck.Path, what, float64(st.Size())/1e6)
+	return nil
+}

@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/genmodel/genmodel/internal/checkpoint"
+	"github.com/genmodel/genmodel/internal/safetensors"
+)
+
+// TestExport checks the shipped form of a checkpoint: the averaged weights
+// under the raw weights' names for a ddpm, the weights alone for a model
+// without an average, a config that rebuilds a model taking exactly those
+// tensors, and no optimizer file.
+func TestExport(t *testing.T) {
+	base := t.TempDir()
+	ddpmRun := filepath.Join(base, "ddpm")
+	if _, err := Train(context.Background(), smallRunOf("ddpm", ddpmRun, 128, 1, smallUNet...), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		model, run string
+		averaged   bool
+	}{
+		{"ddpm", ddpmRun, true},
+		{"vae", freshCheckpoint(t, "vae"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.model, func(t *testing.T) {
+			out := filepath.Join(base, c.model+".safetensors")
+			if err := Export(ExportOptions{Checkpoint: c.run, Out: out}, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			orig, err := loadTrained("", c.run, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]float32{}
+			for _, p := range orig.Params() {
+				name, avg := strings.CutPrefix(p.Name, checkpoint.EMAPrefix)
+				if avg || !c.averaged {
+					want[name] = p.Data
+				}
+			}
+			f, err := safetensors.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.Tensors) != len(want) {
+				t.Fatalf("%d tensors exported, want %d", len(f.Tensors), len(want))
+			}
+			for _, tn := range f.Tensors {
+				if !slices.Equal(tn.Data, want[tn.Name]) {
+					t.Fatalf("tensor %s differs from the checkpoint's %s", tn.Name, map[bool]string{true: "average", false: "weights"}[c.averaged])
+				}
+			}
+			shipped, err := loadTrained(c.model, out, nil, nil)
+			if err != nil {
+				t.Fatalf("the exported file does not load: %v", err)
+			}
+			if c.averaged && shipped.cfg.Float(c.model+".ema_decay") != 0 {
+				t.Error("the exported config still keeps an average")
+			}
+			if matches, _ := filepath.Glob(filepath.Join(base, c.model+"*optim*")); len(matches) > 0 {
+				t.Errorf("optimizer state exported: %v", matches)
+			}
+		})
+	}
+	if err := Export(ExportOptions{Checkpoint: ddpmRun}, io.Discard); err == nil || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("export without --out: %v", err)
+	}
+	if err := Export(ExportOptions{Checkpoint: ddpmRun, Model: "vae", Out: filepath.Join(base, "x.safetensors")}, io.Discard); err == nil || !strings.Contains(err.Error(), "not vae") {
+		t.Errorf("export of a ddpm as a vae: %v", err)
+	}
+}
