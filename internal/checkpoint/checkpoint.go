@@ -45,6 +45,9 @@ type Meta struct {
 	Step    int64  // optimizer steps taken
 	Epoch   int    // epochs completed
 	Batch   int    // batches done in the epoch in progress (0 at an epoch boundary)
+	// SamplingOnly marks an exported file holding only the tensors that
+	// sampling reads (models.SamplingOnly).
+	SamplingOnly bool
 }
 
 // EncodeMeta is m as a file's __metadata__, for files written outside Save
@@ -52,7 +55,7 @@ type Meta struct {
 func EncodeMeta(m Meta) map[string]string { return m.encode() }
 
 func (m Meta) encode() map[string]string {
-	return map[string]string{
+	md := map[string]string{
 		"model":            m.Model,
 		"config":           m.Config,
 		"genmodel_version": m.Version,
@@ -61,10 +64,14 @@ func (m Meta) encode() map[string]string {
 		"epoch":            strconv.Itoa(m.Epoch),
 		"batch":            strconv.Itoa(m.Batch),
 	}
+	if m.SamplingOnly {
+		md["sampling_only"] = "true"
+	}
+	return md
 }
 
 func decodeMeta(path string, md map[string]string) (Meta, error) {
-	m := Meta{Model: md["model"], Config: md["config"], Version: md["genmodel_version"]}
+	m := Meta{Model: md["model"], Config: md["config"], Version: md["genmodel_version"], SamplingOnly: md["sampling_only"] == "true"}
 	if m.Model == "" {
 		return m, fmt.Errorf("%s: not a genmodel checkpoint (no model name in its metadata)", path)
 	}

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/genmodel/genmodel/data"
+	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/sample"
 	"github.com/genmodel/genmodel/internal/train"
 )
@@ -32,6 +33,19 @@ type Model interface {
 	Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error)
 	// Evaluate scores the model on the test set; rng drives any sampling.
 	Evaluate(test *data.Dataset, rng *rand.Rand) (Report, error)
+}
+
+// SamplingOnly is implemented by models part of whose parameters neither
+// sampling nor evaluation reads (a GAN's discriminator). genmodel export
+// writes only those, and a checkpoint so marked loads into them alone; the
+// rest keep their initial values.
+type SamplingOnly interface {
+	// SamplingParams lists the parameters drawing reads, to load into.
+	SamplingParams() []*graphs.Param
+	// SamplingState returns copies of them as drawing binds them (for a
+	// model that keeps an average, the average's, named as the raw ones),
+	// to export.
+	SamplingState() ([]*graphs.Param, error)
 }
 
 // LikelihoodBound is implemented by models whose likelihood can only be

@@ -3,6 +3,8 @@ package gan
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/graphs/nets"
@@ -13,6 +15,44 @@ import (
 
 // Params implements train.Trainable.
 func (m *GAN) Params() []*graphs.Param { return append(m.Net.AllParams().List(), m.ema...) }
+
+// SamplingParams implements models.SamplingOnly: the generator's tensors,
+// all that drawing reads of a GAN without an average.
+func (m *GAN) SamplingParams() []*graphs.Param {
+	var out []*graphs.Param
+	for _, p := range m.Net.AllParams().List() {
+		if strings.HasPrefix(p.Name, "generator.") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// SamplingState implements models.SamplingOnly: copies of the generator's
+// tensors as render binds them; with an average, the average's tensors and
+// their standing statistics, so a GAN built without one draws the same.
+func (m *GAN) SamplingState() ([]*graphs.Param, error) {
+	if m.ema != nil {
+		for i, p := range m.gen {
+			p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
+		}
+		defer func() {
+			for i, p := range m.gen {
+				p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
+			}
+		}()
+		restore, err := m.standingStats()
+		defer restore()
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out []*graphs.Param
+	for _, p := range m.SamplingParams() {
+		out = append(out, &graphs.Param{Name: p.Name, Shape: p.Shape, Data: slices.Clone(p.Data)})
+	}
+	return out, nil
+}
 
 // Optimizers implements train.Trainable: one Adam per network, as the seed.
 func (m *GAN) Optimizers() []checkpoint.Named {
