@@ -8,14 +8,18 @@ import (
 	"testing"
 )
 
-func TestExpand(t *testing.T) {
-	cases := []struct {
-		name  string
-		yaml  string
-		runs  []string // run names in order
-		model []string
-		err   string
-	}{
+// expandCase is an experiment file and the runs it expands to, or the error.
+type expandCase struct {
+	name  string
+	yaml  string
+	runs  []string // run names in order
+	model []string
+	err   string
+}
+
+// expandCases are TestExpand's files.
+func expandCases() []expandCase {
+	return []expandCase{
 		{"grid", "model: vae\nset: {train.epochs: 3}\ngrid:\n  vae.latent_dim: [2, 20]\n  vae.beta: [0.5, 1]\n",
 			[]string{"vae.beta=0.5,vae.latent_dim=2", "vae.beta=0.5,vae.latent_dim=20", "vae.beta=1,vae.latent_dim=2", "vae.beta=1,vae.latent_dim=20"},
 			[]string{"vae", "vae", "vae", "vae"}, ""},
@@ -28,9 +32,61 @@ func TestExpand(t *testing.T) {
 		{"bad variant name", "model: vae\nvariants: [{name: a/b}]\n", nil, nil, "name \"a/b\""},
 		{"bad value", "model: vae\ngrid:\n  vae.beta: [one]\n", nil, nil, "vae.beta"},
 		{"grid without model", "grid: {seed: [1]}\n", nil, nil, "needs a model"},
+		{"grid of 10^5 runs from aliases", "model: vae\ngrid: {seed: &s [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], train.epochs: *s, train.log_every: *s, vae.latent_dim: *s, train.batch_size: *s}\n",
+			nil, nil, "the grid has more than 1000 runs"},
+		{"repeated grid value", "model: vae\ngrid: {vae.beta: [0.5, 1, 0.5]}\n", nil, nil, "two grid runs are named vae.beta=0.5"},
+		{"grid values reading the same", "model: vae\ngrid: {vae.beta: [1, 1.0]}\n", nil, nil, "two grid runs are named vae.beta=1"},
+		{"grid values with the same folder name", "model: vae\ngrid: {data.dir: [a/b, a_b]}\n", nil, nil, "two grid runs are named data.dir=a_b"},
+		{"negative zero is zero", "model: vae\ngrid: {vae.beta: [-0.0, 0]}\n", nil, nil, "two grid runs are named vae.beta=0"},
+	}
+}
+
+// TestRunLimit checks the bound on an experiment's runs at its edge: a grid
+// of exactly maxRuns loads, one more run of a grid or of variants does not.
+func TestRunLimit(t *testing.T) {
+	variants := func(n int) string {
+		var b strings.Builder
+		b.WriteString("model: vae\nvariants:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  - {name: v%d}\n", i)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name string
+		yaml string
+		runs int
+		err  string
+	}{
+		{"grid of 1000", "model: vae\ngrid: {seed: &s [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], train.epochs: *s, vae.latent_dim: *s}\n", 1000, ""},
+		{"grid of 1001", "model: vae\ngrid: {seed: [1, 2, 3, 4, 5, 6, 7], train.epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], vae.latent_dim: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}\n", 0,
+			"the grid has more than 1000 runs"},
+		{"1001 variants", variants(1001), 0, "1001 variants; an experiment has at most 1000 runs"},
 	}
 	dir := t.TempDir()
 	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".yaml")
+			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, runs, err := Load(path)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want one containing %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || len(runs) != c.runs {
+				t.Fatalf("%d runs, %v; want %d", len(runs), err, c.runs)
+			}
+		})
+	}
+}
+
+func TestExpand(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range expandCases() {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".yaml")
 			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
