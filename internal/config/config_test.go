@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,13 +53,17 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
-func TestErrorsNameKeyAndSource(t *testing.T) {
-	cases := []struct {
-		name      string
-		file      string
-		overrides []Override
-		want      []string
-	}{
+// errorCase is a VAE config file or overrides, and what its error says.
+type errorCase struct {
+	name      string
+	file      string
+	overrides []Override
+	want      []string
+}
+
+// errorCases are TestErrorsNameKeyAndSource's.
+func errorCases() []errorCase {
+	return []errorCase{
 		{"unknown key in file", "vae:\n  latentdim: 2\n", nil, []string{"exp.yaml", "unknown key vae.latentdim", "latent_dim"}},
 		{"unknown section", "optimizer:\n  lr: 1\n", nil, []string{"exp.yaml", "unknown key optimizer.lr"}},
 		{"wrong type in file", "train:\n  epochs: ten\n", nil, []string{"exp.yaml", "train.epochs must be an integer", "ten"}},
@@ -72,7 +77,10 @@ func TestErrorsNameKeyAndSource(t *testing.T) {
 		{"not yaml", "train: [\n", nil, []string{"exp.yaml: not valid YAML"}},
 		{"not a mapping", "- 1\n- 2\n", nil, []string{"exp.yaml: a config file is a YAML mapping"}},
 	}
-	for _, c := range cases {
+}
+
+func TestErrorsNameKeyAndSource(t *testing.T) {
+	for _, c := range errorCases() {
 		t.Run(c.name, func(t *testing.T) {
 			path := ""
 			if c.file != "" {
@@ -217,5 +225,29 @@ func TestSavedConfigKeepsOldDefaults(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: g_hidden, d_hidden, ema_decay = %v, want %v", c.name, got, want)
 		}
+	}
+}
+
+// TestNegativeZeroRoundTrips is the regression test of a float key set to
+// -0.0: it rendered as "-0", which YAML reads back as the integer 0, so the
+// saved configuration did not resolve to itself.
+func TestNegativeZeroRoundTrips(t *testing.T) {
+	cfg, err := LoadSaved("vae", "saved.yaml", []byte("train: {grad_clip: -0.0}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := cfg.Float("train.grad_clip"); v != 0 || math.Signbit(v) {
+		t.Errorf("grad_clip = %v (sign bit %v), want +0", v, math.Signbit(v))
+	}
+	out, err := cfg.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := LoadSaved("vae", "saved.yaml", out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out2, err := again.YAML(); err != nil || string(out2) != string(out) {
+		t.Errorf("the saved configuration changed on reloading (%v):\n%s\n---\n%s", err, out, out2)
 	}
 }
