@@ -41,7 +41,8 @@ func encodeJPEG(tb testing.TB, img image.Image) []byte {
 }
 
 // folderImages are the image files of TestLoadImageFolder, in name order,
-// with the mean value each must load as.
+// with the mean value each must load as; FuzzLoadImageFolder starts from
+// them too.
 func folderImages(tb testing.TB) []struct {
 	name     string
 	content  []byte
@@ -284,4 +285,76 @@ func TestLoadImageFolderRefusesHugeImages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLoadImageFolder loads a folder holding one file of arbitrary bytes,
+// at an arbitrary size from 1 to 32. It must not panic, and an error must
+// name the file. A loaded image must have size x size values in [0,1], and
+// written back as a 16-bit gray PNG it must load again to the same values
+// (resizing to the same size is the identity) within 16-bit rounding.
+func FuzzLoadImageFolder(f *testing.F) {
+	for i, img := range folderImages(f) {
+		f.Add(img.content, uint8(i*5))
+	}
+	palette := image.NewPaletted(image.Rect(0, 0, 3, 5), color.Palette{color.Black, color.White, color.RGBA{200, 10, 10, 255}})
+	palette.SetColorIndex(1, 2, 2)
+	deep := image.NewGray16(image.Rect(0, 0, 5, 3))
+	deep.SetGray16(4, 2, color.Gray16{0x1234})
+	colour := image.NewRGBA(image.Rect(0, 0, 17, 9)) // chroma-subsampled as JPEG
+	uniform(colour, color.RGBA{10, 200, 30, 255})
+	for _, seed := range []struct {
+		content []byte
+		size    uint8
+	}{
+		{encodePNG(f, palette), 6},
+		{encodePNG(f, deep), 2},
+		{encodeJPEG(f, colour), 27},
+		{encodePNG(f, image.NewGray(image.Rect(0, 0, 1, 1))), 31},
+		{[]byte("not a picture"), 8},
+		{nil, 0},
+		{hugeJPEG(f), 3},
+		{hugePNG(f, 65535, 65535), 3},
+	} {
+		f.Add(seed.content, seed.size)
+	}
+	// One folder for every input, the file rewritten each time: a fresh
+	// t.TempDir per input slows the fuzzer down several times. A worker
+	// process runs its inputs one at a time, so they cannot collide.
+	dir := f.TempDir()
+	path := filepath.Join(dir, "img.png")
+	f.Fuzz(func(t *testing.T, content []byte, size uint8) {
+		side := int(size%32) + 1
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := LoadImageFolder(dir, side)
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %q does not name %s", err, path)
+			}
+			return
+		}
+		if d.N != 1 || d.H != side || d.W != side || len(d.Pixels) != side*side {
+			t.Fatalf("loaded N=%d %dx%d with %d values, want one %dx%d image", d.N, d.H, d.W, len(d.Pixels), side, side)
+		}
+		again := image.NewGray16(image.Rect(0, 0, side, side))
+		for i, v := range d.Pixels {
+			if !(v >= 0 && v <= 1) { // NaN fails too
+				t.Fatalf("value %d is %v, outside [0,1]", i, v)
+			}
+			again.SetGray16(i%side, i/side, color.Gray16{uint16(v*65535 + 0.5)})
+		}
+		if err := os.WriteFile(path, encodePNG(t, again), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d2, err := LoadImageFolder(dir, side)
+		if err != nil {
+			t.Fatalf("the loaded image written as PNG does not load: %v", err)
+		}
+		for i, v := range d2.Pixels {
+			if !near(v, d.Pixels[i], 1.0/65535) {
+				t.Fatalf("value %d loads as %v, then %v after writing it as PNG", i, d.Pixels[i], v)
+			}
+		}
+	})
 }
