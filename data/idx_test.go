@@ -40,14 +40,18 @@ func seq(n int) []byte {
 	return b
 }
 
-func TestReadIDX(t *testing.T) {
+// idxCase is an input of ReadIDX and what it must give.
+type idxCase struct {
+	name     string
+	in       []byte
+	wantDims []int
+	wantErr  string // substring; "" means success
+}
+
+// idxCases are ReadIDX's table tests; FuzzReadIDX starts from them too.
+func idxCases() []idxCase {
 	good3 := idxBytes([]int{2, 3, 4}, seq(24))
-	tests := []struct {
-		name     string
-		in       []byte
-		wantDims []int
-		wantErr  string // substring; "" means success
-	}{
+	return []idxCase{
 		{"1-D", idxBytes([]int{5}, seq(5)), []int{5}, ""},
 		{"3-D", good3, []int{2, 3, 4}, ""},
 		{"4-D", idxBytes([]int{1, 2, 1, 2}, seq(4)), []int{1, 2, 1, 2}, ""},
@@ -67,7 +71,10 @@ func TestReadIDX(t *testing.T) {
 		{"absurd dims", idxBytes([]int{1 << 16, 1 << 15}, nil), nil, "absurdly large"},
 		{"max uint32 dims", []byte{0, 0, 8, 2, 255, 255, 255, 255, 255, 255, 255, 255}, nil, "absurdly large"},
 	}
-	for _, tc := range tests {
+}
+
+func TestReadIDX(t *testing.T) {
+	for _, tc := range idxCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ReadIDX(bytes.NewReader(tc.in), "some.idx")
 			if tc.wantErr != "" {
@@ -181,6 +188,13 @@ func TestReadIDXFixtures(t *testing.T) {
 	}
 }
 
+// FuzzReadIDX feeds the IDX reader arbitrary bytes, both as they are and
+// gzip-compressed, and through readIDXMaybeGzip (ReadIDXFile's reader part)
+// with and without the .gz name. Nothing may panic and every error must
+// start with the name. What ReadIDX accepts must re-encode to exactly the
+// input (the format has one encoding per content), and reading the
+// gzip-compressed input must give the same dims and data, or the same
+// error, as reading it plain.
 func FuzzReadIDX(f *testing.F) {
 	files, err := filepath.Glob("../testdata/idx/*")
 	if err != nil || len(files) == 0 {
@@ -193,26 +207,62 @@ func FuzzReadIDX(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add(idxBytes([]int{2, 3, 4}, seq(24)))
+	for _, tc := range idxCases() {
+		f.Add(tc.in)
+		f.Add(gzipBytes(f, tc.in))
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		for _, gz := range []bool{false, true} {
-			idx, err := readIDXMaybeGzip(bytes.NewReader(in), "fuzz", gz)
-			if err != nil {
-				if !strings.HasPrefix(err.Error(), "fuzz: ") {
-					t.Fatalf("error %q does not start with the name", err)
-				}
-				continue
+		plain, plainErr := ReadIDX(bytes.NewReader(in), "fuzz")
+		checkIDXResult(t, plain, plainErr)
+		if plainErr == nil {
+			if again := idxBytes(plain.Dims, plain.Data); !bytes.Equal(again, in) {
+				t.Fatalf("accepted %d bytes that re-encode to %d other bytes", len(in), len(again))
 			}
-			n := 1
-			for _, d := range idx.Dims {
-				if d <= 0 {
-					t.Fatalf("accepted dims %v", idx.Dims)
-				}
-				n *= d
-			}
-			if len(idx.Data) != n || len(idx.Dims) < 1 || len(idx.Dims) > 4 {
-				t.Fatalf("accepted dims %v with %d data bytes", idx.Dims, len(idx.Data))
+		}
+
+		// The same content gzip-compressed, through the gzip path.
+		zipped, zippedErr := readIDXMaybeGzip(bytes.NewReader(gzipBytes(t, in)), "fuzz", true)
+		checkIDXResult(t, zipped, zippedErr)
+		switch {
+		case (plainErr == nil) != (zippedErr == nil):
+			t.Fatalf("plain: %v; gzipped: %v", plainErr, zippedErr)
+		case plainErr != nil && plainErr.Error() != zippedErr.Error():
+			t.Fatalf("plain error %q, gzipped error %q", plainErr, zippedErr)
+		case plainErr == nil && (!reflect.DeepEqual(plain.Dims, zipped.Dims) || !bytes.Equal(plain.Data, zipped.Data)):
+			t.Fatalf("plain dims %v, gzipped dims %v, or their data differ", plain.Dims, zipped.Dims)
+		}
+
+		// The bytes themselves, as a file named .gz and as one not:
+		// content starting with the gzip magic is decompressed either way.
+		isGzip := len(in) >= 2 && in[0] == 0x1f && in[1] == 0x8b
+		for _, named := range []bool{false, true} {
+			idx, err := readIDXMaybeGzip(bytes.NewReader(in), "fuzz", named)
+			checkIDXResult(t, idx, err)
+			if !named && !isGzip && (err == nil) != (plainErr == nil) {
+				t.Fatalf("readIDXMaybeGzip: %v; ReadIDX: %v", err, plainErr)
 			}
 		}
 	})
+}
+
+// checkIDXResult checks one result of the IDX reader: an error starting
+// with the name, or dims in range whose product is the data length.
+func checkIDXResult(t *testing.T, idx *IDX, err error) {
+	t.Helper()
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), "fuzz: ") {
+			t.Fatalf("error %q does not start with the name", err)
+		}
+		return
+	}
+	n := 1
+	for _, d := range idx.Dims {
+		if d <= 0 {
+			t.Fatalf("accepted dims %v", idx.Dims)
+		}
+		n *= d
+	}
+	if len(idx.Data) != n || len(idx.Dims) < 1 || len(idx.Dims) > idxMaxDims {
+		t.Fatalf("accepted dims %v with %d data bytes", idx.Dims, len(idx.Data))
+	}
 }

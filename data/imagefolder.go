@@ -5,6 +5,7 @@ import (
 	"image"
 	_ "image/jpeg" // registers the JPEG decoder for image.Decode
 	_ "image/png"  // registers the PNG decoder for image.Decode
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,21 @@ import (
 
 // imageFolderWorkers is how many files LoadImageFolder decodes at once.
 const imageFolderWorkers = 2
+
+// maxImagePixels and maxImageSide bound the size of an image file. The
+// decoders allocate the whole image from the size in its header before
+// reading any pixel data, so without a bound a corrupt or hostile file of a
+// few hundred bytes (a JPEG claiming 65535 x 65535) makes the process try
+// to allocate gigabytes and die of a fatal out-of-memory error instead of
+// reporting the file. The side bound keeps resize's intermediate image and
+// filter taps, which grow with the height and width, small too (a valid PNG
+// of 1 x 2^26 pixels compresses to a few hundred kilobytes). 2^26 pixels
+// (8192 x 8192) is far beyond any image worth resizing to a model's input,
+// and decodes in well under a gigabyte.
+const (
+	maxImagePixels = 1 << 26
+	maxImageSide   = 1 << 14
+)
 
 // LoadImageFolder loads every .png, .jpg and .jpeg file (extension in any
 // case) directly in dir, not in subfolders, in file-name order, as a
@@ -27,7 +43,8 @@ const imageFolderWorkers = 2
 // centers.
 //
 // The file format is detected from the content, so a file decodes whatever
-// its extension says as long as it is a PNG or JPEG.
+// its extension says as long as it is a PNG or JPEG. An image larger than
+// 8192 x 8192 pixels in all, or 16384 pixels on a side, is an error.
 func LoadImageFolder(dir string, size int) (*Dataset, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("data: image size must be positive, got %d", size)
@@ -79,6 +96,20 @@ func loadImageFile(path string, size int, dst []float32) error {
 		return fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
+	// Read the header alone first, to refuse absurd sizes before the
+	// decoder allocates for them.
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return fmt.Errorf("data: decoding image %s: %w", path, err)
+	}
+	if cfg.Width > maxImageSide || cfg.Height > maxImageSide ||
+		(cfg.Width > 0 && cfg.Height > maxImagePixels/cfg.Width) {
+		return fmt.Errorf("data: image %s is %dx%d pixels; at most %d a side and %d in all are accepted",
+			path, cfg.Width, cfg.Height, maxImageSide, maxImagePixels)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
 	img, _, err := image.Decode(f)
 	if err != nil {
 		return fmt.Errorf("data: decoding image %s: %w", path, err)

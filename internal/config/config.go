@@ -305,6 +305,12 @@ func typedValue(def, given *yaml.Node, o Override) (any, error) {
 			if (given.Tag != "!!int" && given.Tag != "!!float") || given.Decode(&v) != nil {
 				return nil, bad("a number")
 			}
+			if v == 0 {
+				// A negative zero would render as "-0", which YAML reads
+				// back as the integer 0: store +0 so that the saved
+				// configuration resolves to exactly what it records.
+				v = 0
+			}
 			return v, nil
 		case "!!bool":
 			var v bool

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,13 +53,18 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
-func TestErrorsNameKeyAndSource(t *testing.T) {
-	cases := []struct {
-		name      string
-		file      string
-		overrides []Override
-		want      []string
-	}{
+// errorCase is a VAE config file or overrides, and what its error says.
+type errorCase struct {
+	name      string
+	file      string
+	overrides []Override
+	want      []string
+}
+
+// errorCases are TestErrorsNameKeyAndSource's; FuzzLoadSaved starts from
+// their files too.
+func errorCases() []errorCase {
+	return []errorCase{
 		{"unknown key in file", "vae:\n  latentdim: 2\n", nil, []string{"exp.yaml", "unknown key vae.latentdim", "latent_dim"}},
 		{"unknown section", "optimizer:\n  lr: 1\n", nil, []string{"exp.yaml", "unknown key optimizer.lr"}},
 		{"wrong type in file", "train:\n  epochs: ten\n", nil, []string{"exp.yaml", "train.epochs must be an integer", "ten"}},
@@ -72,7 +78,10 @@ func TestErrorsNameKeyAndSource(t *testing.T) {
 		{"not yaml", "train: [\n", nil, []string{"exp.yaml: not valid YAML"}},
 		{"not a mapping", "- 1\n- 2\n", nil, []string{"exp.yaml: a config file is a YAML mapping"}},
 	}
-	for _, c := range cases {
+}
+
+func TestErrorsNameKeyAndSource(t *testing.T) {
+	for _, c := range errorCases() {
 		t.Run(c.name, func(t *testing.T) {
 			path := ""
 			if c.file != "" {
@@ -217,5 +226,98 @@ func TestSavedConfigKeepsOldDefaults(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: g_hidden, d_hidden, ema_decay = %v, want %v", c.name, got, want)
 		}
+	}
+}
+
+// FuzzLoadSaved resolves a saved VAE configuration of arbitrary bytes. It
+// must not panic, and an error must start with the source name. What
+// resolves must decode into the shared sections, and its rendered YAML must
+// resolve again to the same YAML.
+func FuzzLoadSaved(f *testing.F) {
+	for _, c := range errorCases() {
+		f.Add([]byte(c.file))
+	}
+	for _, m := range Models() {
+		cfg, err := Load(m, "", nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		out, err := cfg.YAML()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(out) // the VAE's resolves; the others' name another model
+	}
+	for _, seed := range []string{
+		"train:\n  epochs: 3\n  lr: 0.01\nvae:\n  latent_dim: 2\n",
+		"vae: {hidden: [64, 32]}\ndata: {dir: /tmp/x y, binarize: true}\n",
+		"model: vae\nseed: 18446744073709551615\n",
+		"train: {lr: 1}\n",
+		"train: {lr: .nan, eps: .inf, grad_clip: -0.0}\n",
+		"seed: -1\n",
+		"train: {epochs: 0x10, batch_size: 1_000}\n",
+		"\"train.epochs\": 3\n",
+		"data: {dir: !!binary aGVsbG8=}\n",
+		"a: &a {b: *a}\n",
+		"",
+		"---\n",
+		"{}",
+	} {
+		f.Add([]byte(seed))
+	}
+	const source = "saved.yaml"
+	f.Fuzz(func(t *testing.T, body []byte) {
+		cfg, err := LoadSaved("vae", source, body, nil)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), source+": ") {
+				t.Fatalf("error %q does not start with the source", err)
+			}
+			return
+		}
+		if _, err := cfg.Common(); err != nil {
+			t.Fatalf("resolved but does not decode: %v", err)
+		}
+		out, err := cfg.YAML()
+		if err != nil {
+			t.Fatalf("resolved but does not render: %v", err)
+		}
+		again, err := LoadSaved("vae", source, out, nil)
+		if err != nil {
+			t.Fatalf("the rendered YAML does not resolve: %v\n%s", err, out)
+		}
+		if _, err := again.Common(); err != nil {
+			t.Fatalf("the rendered YAML resolves but does not decode: %v", err)
+		}
+		out2, err := again.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out2) != string(out) {
+			t.Fatalf("rendered YAML changed on a second pass:\n%s\n---\n%s", out, out2)
+		}
+	})
+}
+
+// TestNegativeZeroRoundTrips is the regression test of a float key set to
+// -0.0 (found by FuzzLoadSaved): it rendered as "-0", which YAML reads back
+// as the integer 0, so the saved configuration did not resolve to itself.
+func TestNegativeZeroRoundTrips(t *testing.T) {
+	cfg, err := LoadSaved("vae", "saved.yaml", []byte("train: {grad_clip: -0.0}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := cfg.Float("train.grad_clip"); v != 0 || math.Signbit(v) {
+		t.Errorf("grad_clip = %v (sign bit %v), want +0", v, math.Signbit(v))
+	}
+	out, err := cfg.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := LoadSaved("vae", "saved.yaml", out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out2, err := again.YAML(); err != nil || string(out2) != string(out) {
+		t.Errorf("the saved configuration changed on reloading (%v):\n%s\n---\n%s", err, out, out2)
 	}
 }

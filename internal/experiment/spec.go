@@ -104,6 +104,13 @@ func Load(path string) (*Spec, []Run, error) {
 	return &s, runs, nil
 }
 
+// maxRuns bounds the runs of one experiment. A grid's runs multiply, so a
+// file of a hundred bytes (aliases repeating one list of values under many
+// keys) could otherwise ask for billions of runs, and Load, which builds and
+// checks every one, would exhaust memory instead of answering. Each run
+// trains for minutes at least, so no real experiment comes near.
+const maxRuns = 1000
+
 // expand lists the runs of the grid or the variants.
 func (s *Spec) expand() ([]Run, error) {
 	switch {
@@ -113,6 +120,8 @@ func (s *Spec) expand() ([]Run, error) {
 		return nil, fmt.Errorf("no runs: give a grid (key: [values]) or variants")
 	case s.Eval.N < 0:
 		return nil, fmt.Errorf("eval.n must not be negative")
+	case len(s.Variants) > maxRuns:
+		return nil, fmt.Errorf("%d variants; an experiment has at most %d runs", len(s.Variants), maxRuns)
 	}
 	base := overrides(s.Set, "set")
 	var runs []Run
@@ -128,6 +137,13 @@ func (s *Spec) expand() ([]Run, error) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		n := 1
+		for _, k := range keys {
+			if n > maxRuns/len(s.Grid[k]) {
+				return nil, fmt.Errorf("the grid has more than %d runs, the most an experiment may have", maxRuns)
+			}
+			n *= len(s.Grid[k])
+		}
 		combos := [][]config.Override{nil}
 		for _, k := range keys {
 			var next [][]config.Override
@@ -139,12 +155,19 @@ func (s *Spec) expand() ([]Run, error) {
 			}
 			combos = next
 		}
+		named := map[string]bool{}
 		for _, c := range combos {
 			parts := make([]string, len(c))
 			for i, o := range c {
 				parts[i] = o.Key + "=" + o.Value
 			}
 			name := safeName(strings.Join(parts, ","))
+			if named[name] {
+				// Two runs would share one folder and overwrite each
+				// other's checkpoints.
+				return nil, fmt.Errorf("two grid runs are named %s: a value is repeated, or two values read the same (1 and 1.0) or differ only in characters a folder name cannot hold", name)
+			}
+			named[name] = true
 			runs = append(runs, Run{Name: name, Model: s.Model, Config: s.Config,
 				Overrides: append(append([]config.Override(nil), base...), c...), EvalArgs: s.Eval.Args})
 		}
@@ -195,6 +218,12 @@ func overrides(set map[string]any, source string) []config.Override {
 
 // yamlValue renders a value as the YAML text config overrides take.
 func yamlValue(v any) string {
+	if f, ok := v.(float64); ok && f == 0 {
+		// -0.0 would render as "-0", which YAML reads back as the
+		// integer 0: the same setting, but another run name when the
+		// spec is written out and read again.
+		v = 0.0
+	}
 	b, err := yaml.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)

@@ -4,18 +4,25 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
-func TestExpand(t *testing.T) {
-	cases := []struct {
-		name  string
-		yaml  string
-		runs  []string // run names in order
-		model []string
-		err   string
-	}{
+// expandCase is an experiment file and the runs it expands to, or the error.
+type expandCase struct {
+	name  string
+	yaml  string
+	runs  []string // run names in order
+	model []string
+	err   string
+}
+
+// expandCases are TestExpand's files; FuzzLoad starts from them too.
+func expandCases() []expandCase {
+	return []expandCase{
 		{"grid", "model: vae\nset: {train.epochs: 3}\ngrid:\n  vae.latent_dim: [2, 20]\n  vae.beta: [0.5, 1]\n",
 			[]string{"vae.beta=0.5,vae.latent_dim=2", "vae.beta=0.5,vae.latent_dim=20", "vae.beta=1,vae.latent_dim=2", "vae.beta=1,vae.latent_dim=20"},
 			[]string{"vae", "vae", "vae", "vae"}, ""},
@@ -28,9 +35,61 @@ func TestExpand(t *testing.T) {
 		{"bad variant name", "model: vae\nvariants: [{name: a/b}]\n", nil, nil, "name \"a/b\""},
 		{"bad value", "model: vae\ngrid:\n  vae.beta: [one]\n", nil, nil, "vae.beta"},
 		{"grid without model", "grid: {seed: [1]}\n", nil, nil, "needs a model"},
+		{"grid of 10^5 runs from aliases", "model: vae\ngrid: {seed: &s [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], train.epochs: *s, train.log_every: *s, vae.latent_dim: *s, train.batch_size: *s}\n",
+			nil, nil, "the grid has more than 1000 runs"},
+		{"repeated grid value", "model: vae\ngrid: {vae.beta: [0.5, 1, 0.5]}\n", nil, nil, "two grid runs are named vae.beta=0.5"},
+		{"grid values reading the same", "model: vae\ngrid: {vae.beta: [1, 1.0]}\n", nil, nil, "two grid runs are named vae.beta=1"},
+		{"grid values with the same folder name", "model: vae\ngrid: {data.dir: [a/b, a_b]}\n", nil, nil, "two grid runs are named data.dir=a_b"},
+		{"negative zero is zero", "model: vae\ngrid: {vae.beta: [-0.0, 0]}\n", nil, nil, "two grid runs are named vae.beta=0"},
+	}
+}
+
+// TestRunLimit checks the bound on an experiment's runs at its edge: a grid
+// of exactly maxRuns loads, one more run of a grid or of variants does not.
+func TestRunLimit(t *testing.T) {
+	variants := func(n int) string {
+		var b strings.Builder
+		b.WriteString("model: vae\nvariants:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  - {name: v%d}\n", i)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name string
+		yaml string
+		runs int
+		err  string
+	}{
+		{"grid of 1000", "model: vae\ngrid: {seed: &s [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], train.epochs: *s, vae.latent_dim: *s}\n", 1000, ""},
+		{"grid of 1001", "model: vae\ngrid: {seed: [1, 2, 3, 4, 5, 6, 7], train.epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], vae.latent_dim: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}\n", 0,
+			"the grid has more than 1000 runs"},
+		{"1001 variants", variants(1001), 0, "1001 variants; an experiment has at most 1000 runs"},
 	}
 	dir := t.TempDir()
 	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".yaml")
+			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, runs, err := Load(path)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want one containing %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || len(runs) != c.runs {
+				t.Fatalf("%d runs, %v; want %d", len(runs), err, c.runs)
+			}
+		})
+	}
+}
+
+func TestExpand(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range expandCases() {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".yaml")
 			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
@@ -157,5 +216,124 @@ func TestSeedTables(t *testing.T) {
 	}
 	if ok, _ := SeedTables(&b, rows[:1]); ok {
 		t.Error("one model rendered the comparison")
+	}
+}
+
+// fuzzBaseConfig is the base config file beside every fuzzed experiment
+// file, so that inputs naming `config: base.yaml` get past reading it.
+const fuzzBaseConfig = "train:\n  epochs: 2\n"
+
+// FuzzLoad loads an experiment file of arbitrary bytes. It must not panic
+// or hang, and an error must name the file. What loads must load the same
+// again once the parsed Spec is written back as YAML: the same runs, with
+// the same names, models, base configs, overrides, folders and eval flags.
+func FuzzLoad(f *testing.F) {
+	for _, c := range expandCases() {
+		f.Add([]byte(c.yaml))
+	}
+	files, err := filepath.Glob("../../experiments/*.yaml")
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no experiment files: %v", err)
+	}
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, seed := range []string{
+		"model: vae\nconfig: base.yaml\ngrid: {vae.beta: [1, 2]}\neval: {n: 10, args: [--steps, '5']}\n",
+		"model: vae\nconfig: missing.yaml\ngrid: {vae.beta: [1]}\n",
+		"model: vae\ngrid: {vae.beta: [1]}\nextra: 1\n",
+		"model: vae\neval: {n: -1}\ngrid: {vae.beta: [1]}\n",
+		"variants: [{name: a, model: nope}]\n",
+		"model: vae\nvariants: [{name: a, set: {train.epochs: x}}]\n",
+		"v: &v [1, 2]\n",
+		"model: vae\ngrid: {seed: &s [1, 2], train.epochs: *s}\n",
+		"model: vae\nset: {train.grad_clip: -0.0, train.lr: .inf, data.dir: '1'}\ngrid: {train.eps: [.nan, 1e-300, 0x10]}\n",
+		"model: vae\nvariants: [{name: 'a=1,b', set: {data.dir: !!binary aGVsbG8=, vae.hidden: [1, 2]}, eval: [--n, '3']}]\n",
+		"model: vae\ngrid: {data.dir: [2001-12-14, 18446744073709551616, ~, true, 'x y', \"\\xff\"], vae.hidden: [[-0.0, 1]]}\n",
+		"- 1\n",
+		"",
+		"model: [\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	// One folder for every input, the files rewritten each time: a fresh
+	// t.TempDir per input slows the fuzzer down several times. A worker
+	// process runs its inputs one at a time, so they cannot collide.
+	dir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(fuzzBaseConfig), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		path := filepath.Join(dir, "exp.yaml")
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		skipUnsafeConfig(t, dir, body)
+		spec, runs, err := Load(path)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), path+": ") {
+				t.Fatalf("error %q does not start with the file name", err)
+			}
+			return
+		}
+		if len(runs) == 0 {
+			t.Fatal("loaded without runs")
+		}
+		dirs := map[string]bool{}
+		for _, r := range runs {
+			if dirs[r.Dir] {
+				t.Fatalf("two runs in %s", r.Dir)
+			}
+			dirs[r.Dir] = true
+		}
+		again, err := yaml.Marshal(spec)
+		if err != nil {
+			t.Fatalf("the loaded spec does not marshal: %v", err)
+		}
+		path2 := filepath.Join(dir, "again.yaml")
+		if err := os.WriteFile(path2, again, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(path2) // so that the next input cannot name it as its config
+		_, runs2, err := Load(path2)
+		if err != nil {
+			t.Fatalf("the loaded spec written back does not load: %v\n%s", err, again)
+		}
+		if len(runs2) != len(runs) {
+			t.Fatalf("%d runs, then %d from the spec written back", len(runs), len(runs2))
+		}
+		for i, r := range runs {
+			r2 := runs2[i]
+			if r.Name != r2.Name || r.Model != r2.Model || r.Config != r2.Config || r.Dir != r2.Dir ||
+				!slices.Equal(r.Overrides, r2.Overrides) || !slices.Equal(r.EvalArgs, r2.EvalArgs) {
+				t.Fatalf("run %d: %+v, then %+v from the spec written back:\n%s", i, r, r2, again)
+			}
+		}
+	})
+}
+
+// skipUnsafeConfig skips an input whose base config is not a small regular
+// file: Load reads it whole, which for /dev/zero or a FIFO would never end.
+// That is the user's choice of file, not a parser bug.
+func skipUnsafeConfig(t *testing.T, dir string, body []byte) {
+	var s struct {
+		Config any `yaml:"config"`
+	}
+	if yaml.Unmarshal(body, &s) != nil {
+		return // Load fails before reading the config
+	}
+	name, ok := s.Config.(string)
+	if !ok || name == "" {
+		return
+	}
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	if info, err := os.Stat(name); err == nil && !info.IsDir() && (!info.Mode().IsRegular() || info.Size() > 1<<20) {
+		t.Skipf("config %s is not a small regular file", name)
 	}
 }

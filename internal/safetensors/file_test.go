@@ -40,7 +40,9 @@ func fixtures(t *testing.T) map[string][]byte {
 		"bad_header.safetensors": rawFile(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]`,
 			make([]byte, 4)), // unterminated JSON
 		"bf16.safetensors": rawFile(`{"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`,
-			[]byte{0x80, 0x3f, 0x00, 0x40}), // 1.0, 2.0 as bfloat16
+			[]byte{0x80, 0x3f, 0x00, 0x40}), // 1.0, 2.0 as bfloat16, as PyTorch writes them
+		"unsupported_dtype.safetensors": rawFile(`{"w":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}`,
+			[]byte{1, 0, 0, 0, 0, 0, 0, 0}), // a step counter as int64
 		"huge_header_length.safetensors": lengthOnly(1<<62, 16),
 	}
 }
@@ -76,6 +78,16 @@ func TestReadFileGood(t *testing.T) {
 	sameMetadata(t, f.Metadata, goodMetadata)
 }
 
+// TestReadFileBF16 reads a file with a bfloat16 tensor, the dtype most
+// published half-precision weights use.
+func TestReadFileBF16(t *testing.T) {
+	f, err := ReadFile(filepath.Join(fixtureDir, "bf16.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTensors(t, f.Tensors, []Tensor{{Name: "w", Shape: []int{2}, Data: []float32{1, 2}, DType: "BF16"}})
+}
+
 func TestReadFileRejectsBadFixtures(t *testing.T) {
 	tests := []struct {
 		file    string
@@ -83,7 +95,7 @@ func TestReadFileRejectsBadFixtures(t *testing.T) {
 	}{
 		{"truncated.safetensors", "tensor encoder.0.bias: data_offsets [24,36] exceed data buffer of 34 bytes"},
 		{"bad_header.safetensors", "header is not valid JSON"},
-		{"bf16.safetensors", "unsupported dtype BF16 for tensor w; genmodel checkpoints are F32"},
+		{"unsupported_dtype.safetensors", "unsupported dtype I64 for tensor w; genmodel reads F32, F16 and BF16"},
 		{"huge_header_length.safetensors", "header length 4611686018427387904 exceeds the 100000000-byte limit"},
 	}
 	for _, tt := range tests {

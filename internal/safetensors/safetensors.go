@@ -1,5 +1,7 @@
 // Package safetensors reads and writes checkpoints in the Hugging Face
-// safetensors format, restricted to little-endian float32 (F32) tensors.
+// safetensors format, restricted to little-endian floating-point tensors:
+// float32 (F32), IEEE half (F16) and bfloat16 (BF16). In memory every
+// tensor is float32; Tensor.DType says how it is (or will be) stored.
 //
 // A file is an 8-byte little-endian header length N, N bytes of UTF-8 JSON
 // header, then the data buffer. The header maps each tensor name to
@@ -11,7 +13,8 @@
 // Decode validates everything the upstream reference implementation
 // validates (offsets contiguous and covering the buffer exactly, sizes
 // matching shapes) so a corrupt or hostile file yields a short error and
-// never a panic or an allocation larger than the input.
+// never a panic or an allocation much larger than the input (the float32
+// values of 16-bit tensors take twice the bytes they were stored in).
 package safetensors
 
 import (
@@ -37,6 +40,11 @@ type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float32 // len = product of Shape (1 for a scalar, shape [])
+	// DType is how the tensor is stored in the file: "F32", "F16" or
+	// "BF16". Decode sets it to the file's dtype; Encode writes it, with
+	// "" meaning "F32", rounding each value to the nearest representable
+	// one (ties to even) for F16 and BF16.
+	DType string
 }
 
 // File is a decoded safetensors file.
@@ -60,7 +68,11 @@ func (f *File) Lookup(name string) (*Tensor, bool) {
 const (
 	metadataKey = "__metadata__"
 	dtypeF32    = "F32"
-	bytesPerF32 = 4
+	dtypeF16    = "F16"
+	dtypeBF16   = "BF16"
+	// maxElemSize is the largest element size of a supported dtype;
+	// elementCount keeps count*maxElemSize within an int.
+	maxElemSize = 4
 
 	// maxHeaderLen is the upstream implementation's limit; it stops a
 	// corrupt length field from making us buffer an absurd header.
@@ -75,14 +87,14 @@ const (
 // and on overflow. Like the upstream implementation it multiplies left to
 // right and rejects any intermediate overflow, so both sides agree on which
 // shapes are representable. The result also fits in an int when multiplied
-// by bytesPerF32, so callers can compute byte sizes without further checks.
+// by maxElemSize, so callers can compute byte sizes without further checks.
 func elementCount(shape []int) (int, error) {
 	count := 1
 	for _, dim := range shape {
 		if dim < 0 {
 			return 0, fmt.Errorf("negative dimension %d in shape %s", dim, formatShape(shape))
 		}
-		if dim != 0 && count > math.MaxInt/bytesPerF32/dim {
+		if dim != 0 && count > math.MaxInt/maxElemSize/dim {
 			return 0, fmt.Errorf("shape %s has too many elements", formatShape(shape))
 		}
 		count *= dim
@@ -90,10 +102,21 @@ func elementCount(shape []int) (int, error) {
 	return count, nil
 }
 
+// elementSize returns the bytes per element of a supported dtype, or 0.
+func elementSize(dtype string) int {
+	switch dtype {
+	case dtypeF32:
+		return 4
+	case dtypeF16, dtypeBF16:
+		return 2
+	}
+	return 0
+}
+
 // Encode writes the file to w. Tensors are stored in the order given,
-// contiguously. It fails, before writing anything, on an empty, duplicate,
-// reserved ("__metadata__") or non-UTF-8 name, a negative dimension, or
-// len(Data) != product(Shape).
+// contiguously, each in its DType. It fails, before writing anything, on an
+// empty, duplicate, reserved ("__metadata__") or non-UTF-8 name, an
+// unsupported DType, a negative dimension, or len(Data) != product(Shape).
 func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	header, err := buildHeader(tensors, metadata)
 	if err != nil {
@@ -111,14 +134,22 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	// need a second full-size copy of the data in memory.
 	chunk := make([]byte, 0, 64<<10)
 	for _, t := range tensors {
+		dtype := storedDType(t.DType)
 		for _, v := range t.Data {
-			if len(chunk) == cap(chunk) {
+			if len(chunk)+maxElemSize > cap(chunk) {
 				if _, err := w.Write(chunk); err != nil {
 					return err
 				}
 				chunk = chunk[:0]
 			}
-			chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(v))
+			switch dtype {
+			case dtypeF16:
+				chunk = binary.LittleEndian.AppendUint16(chunk, f32ToF16(v))
+			case dtypeBF16:
+				chunk = binary.LittleEndian.AppendUint16(chunk, f32ToBF16(v))
+			default:
+				chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(v))
+			}
 		}
 	}
 	if len(chunk) > 0 {
@@ -127,6 +158,14 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// storedDType is the dtype a Tensor.DType is written as.
+func storedDType(dtype string) string {
+	if dtype == "" {
+		return dtypeF32
+	}
+	return dtype
 }
 
 // buildHeader validates the tensors and renders the padded JSON header.
@@ -173,6 +212,12 @@ func buildHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 			return nil, fmt.Errorf("duplicate tensor name %s", displayName(t.Name))
 		}
 		seen[t.Name] = true
+		dtype := storedDType(t.DType)
+		elemSize := elementSize(dtype)
+		if elemSize == 0 {
+			return nil, fmt.Errorf("tensor %s: unsupported dtype %s; genmodel writes F32, F16 and BF16",
+				displayName(t.Name), displayName(dtype))
+		}
 		count, err := elementCount(t.Shape)
 		if err != nil {
 			return nil, fmt.Errorf("tensor %s: %v", displayName(t.Name), err)
@@ -181,7 +226,7 @@ func buildHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 			return nil, fmt.Errorf("tensor %s: shape %s needs %d values, have %d",
 				displayName(t.Name), formatShape(t.Shape), count, len(t.Data))
 		}
-		size := count * bytesPerF32
+		size := count * elemSize
 		if offset > math.MaxInt-size {
 			return nil, errors.New("tensors too large in total")
 		}
@@ -190,7 +235,9 @@ func buildHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 		}
 		needComma = true
 		writeJSONString(&buf, t.Name)
-		buf.WriteString(`:{"dtype":"F32","shape":`)
+		buf.WriteString(`:{"dtype":"`)
+		buf.WriteString(dtype) // one of the supported names: no escaping needed
+		buf.WriteString(`","shape":`)
 		buf.WriteString(formatShape(t.Shape))
 		fmt.Fprintf(&buf, `,"data_offsets":[%d,%d]}`, offset, offset+size)
 		offset += size
@@ -227,6 +274,7 @@ func Decode(r io.Reader) (*File, error) {
 // tensorEntry is a header entry before validation against the buffer.
 type tensorEntry struct {
 	name       string
+	dtype      string // a supported one
 	shape      []int
 	begin, end int64
 	count      int
@@ -257,17 +305,41 @@ func decodeBytes(data []byte) (*File, error) {
 	}
 
 	// One allocation for all tensors; each gets a capped sub-slice so an
-	// append on one tensor can never overwrite its neighbour.
-	all := make([]float32, len(buffer)/bytesPerF32)
-	for i := range all {
-		all[i] = math.Float32frombits(binary.LittleEndian.Uint32(buffer[i*bytesPerF32:]))
+	// append on one tensor can never overwrite its neighbour. checkLayout
+	// made the counts tile the buffer, so total is at most len(buffer)/2.
+	total := 0
+	for _, e := range entries {
+		total += e.count
 	}
+	all := make([]float32, total)
 	file := &File{Tensors: make([]Tensor, len(entries)), Metadata: metadata}
+	lo := 0
 	for i, e := range entries {
-		lo, hi := int(e.begin)/bytesPerF32, int(e.end)/bytesPerF32
-		file.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: all[lo:hi:hi]}
+		hi := lo + e.count
+		decodeValues(all[lo:hi], buffer[e.begin:e.end], e.dtype)
+		file.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: all[lo:hi:hi], DType: e.dtype}
+		lo = hi
 	}
 	return file, nil
+}
+
+// decodeValues converts the little-endian values of src, stored as dtype,
+// into dst; len(src) is len(dst) times the element size.
+func decodeValues(dst []float32, src []byte, dtype string) {
+	switch dtype {
+	case dtypeF16:
+		for i := range dst {
+			dst[i] = f16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+		}
+	case dtypeBF16:
+		for i := range dst {
+			dst[i] = bf16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+		}
+	default:
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+		}
+	}
 }
 
 // parseHeader walks the header with json.Decoder tokens rather than
@@ -435,11 +507,12 @@ func parseEntry(dec *json.Decoder, name string) (tensorEntry, error) {
 	case !haveOffsets:
 		return entry, errors.New("missing data_offsets")
 	}
-	if dtype != dtypeF32 {
+	if elementSize(dtype) == 0 {
 		// A distinct type so the caller reports it without the usual
 		// "tensor x:" prefix; the message already names the tensor.
 		return entry, unsupportedDtypeError{dtype: dtype, name: name}
 	}
+	entry.dtype = dtype
 	if len(offsets) != 2 {
 		return entry, fmt.Errorf("data_offsets has %d values, want 2", len(offsets))
 	}
@@ -456,7 +529,7 @@ func parseEntry(dec *json.Decoder, name string) (tensorEntry, error) {
 type unsupportedDtypeError struct{ dtype, name string }
 
 func (e unsupportedDtypeError) Error() string {
-	return fmt.Sprintf("unsupported dtype %s for tensor %s; genmodel checkpoints are F32",
+	return fmt.Sprintf("unsupported dtype %s for tensor %s; genmodel reads F32, F16 and BF16",
 		displayName(e.dtype), displayName(e.name))
 }
 
@@ -469,11 +542,11 @@ func checkLayout(entries []tensorEntry, bufferLen int64) error {
 			return fmt.Errorf("tensor %s: data_offsets [%d,%d] exceed data buffer of %d bytes",
 				displayName(e.name), e.begin, e.end, bufferLen)
 		}
-		// elementCount guarantees count*bytesPerF32 does not overflow.
-		want := int64(e.count) * bytesPerF32
+		// elementCount guarantees count*maxElemSize does not overflow.
+		want := int64(e.count) * int64(elementSize(e.dtype))
 		if e.end-e.begin != want {
-			return fmt.Errorf("tensor %s: data_offsets [%d,%d] do not match shape %s (want %d bytes)",
-				displayName(e.name), e.begin, e.end, formatShape(e.shape), want)
+			return fmt.Errorf("tensor %s: data_offsets [%d,%d] do not match shape %s in %s (want %d bytes)",
+				displayName(e.name), e.begin, e.end, formatShape(e.shape), e.dtype, want)
 		}
 	}
 	// Stable so that zero-size tensors sharing an offset keep header order,

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -22,7 +24,8 @@ func lengthOnly(n uint64, tail int) []byte {
 	return append(out, make([]byte, tail)...)
 }
 
-// sameTensors compares by bit pattern so NaN payloads and -0 count.
+// sameTensors compares by bit pattern so NaN payloads and -0 count. DType
+// "" and "F32" are the same.
 func sameTensors(t *testing.T, got, want []Tensor) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -35,6 +38,9 @@ func sameTensors(t *testing.T, got, want []Tensor) {
 		}
 		if formatShape(g.Shape) != formatShape(w.Shape) {
 			t.Errorf("tensor %q: shape %v, want %v", w.Name, g.Shape, w.Shape)
+		}
+		if storedDType(g.DType) != storedDType(w.DType) {
+			t.Errorf("tensor %q: dtype %q, want %q", w.Name, g.DType, w.DType)
 		}
 		if len(g.Data) != len(w.Data) {
 			t.Errorf("tensor %q: %d values, want %d", w.Name, len(g.Data), len(w.Data))
@@ -151,6 +157,113 @@ func TestEncodeExactBytes(t *testing.T) {
 	}
 }
 
+// TestEncodeExactBytes16 pins the layout of 16-bit tensors: two bytes per
+// value, little-endian, offsets counted in bytes.
+func TestEncodeExactBytes16(t *testing.T) {
+	tensors := []Tensor{
+		{Name: "h", Shape: []int{2}, Data: []float32{1, -2}, DType: "F16"},
+		{Name: "b", Shape: []int{}, Data: []float32{0.5}, DType: "BF16"},
+		{Name: "f", Shape: []int{1}, Data: []float32{1}, DType: "F32"},
+	}
+	header := `{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},` +
+		`"b":{"dtype":"BF16","shape":[],"data_offsets":[4,6]},` +
+		`"f":{"dtype":"F32","shape":[1],"data_offsets":[6,10]}}` +
+		"       " // 161 bytes of JSON padded to 168
+	var want []byte
+	want = append(want, 168, 0, 0, 0, 0, 0, 0, 0)
+	want = append(want, header...)
+	want = append(want,
+		0x00, 0x3c, // 1.0 as F16
+		0x00, 0xc0, // -2.0 as F16
+		0x00, 0x3f, // 0.5 as BF16
+		0x00, 0x00, 0x80, 0x3f, // 1.0 as F32, not aligned: the format allows it
+	)
+	var buf bytes.Buffer
+	if err := Encode(&buf, tensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("Encode wrote\n%q\nwant\n%q", buf.Bytes(), want)
+	}
+}
+
+// TestRoundTripMixedDTypes encodes a file mixing F32, F16 and BF16
+// tensors. Values each dtype represents exactly come back bit-identical
+// (signed zeros, infinities, subnormals, NaN payloads); others come back
+// rounded to nearest even; DType is kept, so decode -> encode -> decode is
+// a fixed point, byte for byte.
+func TestRoundTripMixedDTypes(t *testing.T) {
+	nan16 := f16ToF32(0x7e01)  // a quiet NaN with a payload F16 holds
+	nanBF := bf16ToF32(0xff81) // a negative signalling NaN BF16 holds
+	tests := []struct {
+		name    string
+		tensors []Tensor
+		want    [][]float32 // decoded Data; nil: as given
+	}{
+		{
+			name: "exactly representable",
+			tensors: []Tensor{
+				{Name: "f32", Shape: []int{3}, Data: []float32{0.1, math.MaxFloat32, math.SmallestNonzeroFloat32}, DType: "F32"},
+				{Name: "f16", Shape: []int{2, 5}, Data: []float32{
+					1, -2, 65504, -65504, 1.0 / (1 << 24), // max half, smallest subnormal
+					float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), nan16, 1023.0 / (1 << 24)}, DType: "F16"},
+				{Name: "bf16", Shape: []int{2, 3}, Data: []float32{
+					1, -3.5, math.Float32frombits(0x7f7f0000), math.Float32frombits(0x00010000), nanBF, float32(math.Inf(-1))}, DType: "BF16"},
+				{Name: "default", Shape: []int{}, Data: []float32{0.1}}, // "" is F32
+				{Name: "empty16", Shape: []int{0}, Data: []float32{}, DType: "F16"},
+			},
+		},
+		{
+			name: "rounded",
+			tensors: []Tensor{
+				{Name: "f16", Shape: []int{6}, Data: []float32{0.1, 65520, 1 + 1.0/(1<<11), 1.0 / (1 << 25), 1e-30, -1e6}, DType: "F16"},
+				{Name: "bf16", Shape: []int{3}, Data: []float32{0.1, 1 + 1.0/(1<<8), math.MaxFloat32}, DType: "BF16"},
+			},
+			want: [][]float32{
+				{f16ToF32(0x2e66), float32(math.Inf(1)), 1, 0, 0, float32(math.Inf(-1))},
+				{bf16ToF32(0x3dcd), 1, float32(math.Inf(1))},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var first bytes.Buffer
+			if err := Encode(&first, tt.tensors, map[string]string{"k": "v"}); err != nil {
+				t.Fatal(err)
+			}
+			encoded := append([]byte(nil), first.Bytes()...)
+			f, err := Decode(&first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]Tensor, len(tt.tensors))
+			copy(want, tt.tensors)
+			for i := range want {
+				if tt.want != nil {
+					want[i].Data = tt.want[i]
+				}
+				if f.Tensors[i].DType != storedDType(want[i].DType) {
+					t.Errorf("tensor %s: decoded DType %q, want %q", want[i].Name, f.Tensors[i].DType, storedDType(want[i].DType))
+				}
+			}
+			sameTensors(t, f.Tensors, want)
+
+			var second bytes.Buffer
+			if err := Encode(&second, f.Tensors, f.Metadata); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(second.Bytes(), encoded) {
+				t.Errorf("decode -> encode changed the file:\n%q\n%q", second.Bytes(), encoded)
+			}
+			g, err := Decode(&second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameTensors(t, g.Tensors, f.Tensors)
+		})
+	}
+}
+
 func TestEncodeRejects(t *testing.T) {
 	ok := Tensor{Name: "ok", Shape: []int{1}, Data: []float32{1}}
 	tests := []struct {
@@ -171,6 +284,10 @@ func TestEncodeRejects(t *testing.T) {
 		{"overflowing shape", []Tensor{{Name: "w", Shape: []int{1 << 40, 1 << 40}}}, nil, "too many elements"},
 		{"invalid UTF-8 name", []Tensor{{Name: "\xff", Shape: []int{}, Data: []float32{1}}}, nil, "not valid UTF-8"},
 		{"invalid UTF-8 metadata", []Tensor{ok}, map[string]string{"k": "\xfe"}, "not valid UTF-8"},
+		{"unsupported dtype", []Tensor{ok, {Name: "w", Shape: []int{1}, Data: []float32{1}, DType: "F64"}}, nil,
+			"tensor w: unsupported dtype F64; genmodel writes F32, F16 and BF16"},
+		{"lower-case dtype", []Tensor{{Name: "w", Shape: []int{1}, Data: []float32{1}, DType: "f16"}}, nil,
+			"unsupported dtype f16"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,9 +303,15 @@ func TestEncodeRejects(t *testing.T) {
 	}
 }
 
-func TestDecodeRejectsHostileInput(t *testing.T) {
+// hostileInputs are files Decode must reject, with the error each gives;
+// FuzzDecode starts from them too.
+func hostileInputs() []struct {
+	name    string
+	input   []byte
+	wantErr string
+} {
 	four := make([]byte, 4)
-	tests := []struct {
+	return []struct {
 		name    string
 		input   []byte
 		wantErr string
@@ -214,8 +337,28 @@ func TestDecodeRejectsHostileInput(t *testing.T) {
 		{"missing offsets", rawFile(`{"x":{"dtype":"F32","shape":[1]}}`, four), "tensor x: missing data_offsets"},
 		{"field names are case-sensitive", rawFile(`{"x":{"DTYPE":"F32","shape":[1],"data_offsets":[0,4]}}`, four),
 			"tensor x: missing dtype"},
-		{"dtype BF16", rawFile(`{"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`, four),
-			"unsupported dtype BF16 for tensor x; genmodel checkpoints are F32"},
+		{"dtype I64", rawFile(`{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}`, make([]byte, 8)),
+			"unsupported dtype I64 for tensor x; genmodel reads F32, F16 and BF16"},
+		{"dtype F64", rawFile(`{"x":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}`, make([]byte, 8)),
+			"unsupported dtype F64 for tensor x"},
+		{"dtype names are case-sensitive", rawFile(`{"x":{"dtype":"f16","shape":[2],"data_offsets":[0,4]}}`, four),
+			"unsupported dtype f16 for tensor x"},
+		{"hostile dtype is quoted", rawFile(`{"x":{"dtype":"F 16\n","shape":[2],"data_offsets":[0,4]}}`, four),
+			`unsupported dtype "F 16\n" for tensor x`},
+		{"F16 offsets sized for F32", rawFile(`{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)),
+			"tensor x: data_offsets [0,8] do not match shape [2] in F16 (want 4 bytes)"},
+		{"F16 offsets one element short", rawFile(`{"x":{"dtype":"F16","shape":[3],"data_offsets":[0,4]}}`, four),
+			"tensor x: data_offsets [0,4] do not match shape [3] in F16 (want 6 bytes)"},
+		{"F16 odd byte count", rawFile(`{"x":{"dtype":"F16","shape":[1],"data_offsets":[0,3]}}`, make([]byte, 3)),
+			"tensor x: data_offsets [0,3] do not match shape [1] in F16 (want 2 bytes)"},
+		{"BF16 offsets not matching shape", rawFile(`{"x":{"dtype":"BF16","shape":[2,2],"data_offsets":[0,4]}}`, four),
+			"tensor x: data_offsets [0,4] do not match shape [2,2] in BF16 (want 8 bytes)"},
+		{"F32 offsets sized for F16", rawFile(`{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, four),
+			"do not match shape [2] in F32 (want 8 bytes)"},
+		{"F16 tensor ends past the buffer", rawFile(`{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"F16","shape":[1],"data_offsets":[4,6]}}`, four),
+			"tensor b: data_offsets [4,6] exceed data buffer of 4 bytes"},
+		{"F16 and F32 overlapping", rawFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F16","shape":[1],"data_offsets":[2,4]}}`, four),
+			"tensor b: data_offsets [2,4] overlap tensor a"},
 		{"dtype not a string", rawFile(`{"x":{"dtype":32,"shape":[1],"data_offsets":[0,4]}}`, four), "dtype is not a string"},
 		{"shape null", rawFile(`{"x":{"dtype":"F32","shape":null,"data_offsets":[0,4]}}`, four), "shape is not an array"},
 		{"shape fractional", rawFile(`{"x":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}`, four), "tensor x: shape:"},
@@ -229,7 +372,7 @@ func TestDecodeRejectsHostileInput(t *testing.T) {
 		{"offsets reversed", rawFile(`{"x":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}`, four), "invalid data_offsets [4,0]"},
 		{"offsets negative", rawFile(`{"x":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}`, four), "invalid data_offsets [-4,0]"},
 		{"offsets not matching shape", rawFile(`{"encoder.0.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,12]}}`, make([]byte, 12)),
-			"tensor encoder.0.weight: data_offsets [0,12] do not match shape [2,3] (want 24 bytes)"},
+			"tensor encoder.0.weight: data_offsets [0,12] do not match shape [2,3] in F32 (want 24 bytes)"},
 		{"offsets out of range", rawFile(`{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, four),
 			"tensor x: data_offsets [0,8] exceed data buffer of 4 bytes"},
 		{"offsets overlapping", rawFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, make([]byte, 8)),
@@ -257,7 +400,10 @@ func TestDecodeRejectsHostileInput(t *testing.T) {
 		{"__metadata__ duplicate key", rawFile(`{"__metadata__":{"a":"1","a":"2"}}`, nil), "duplicate key a in __metadata__"},
 		{"hostile name is quoted", rawFile("{\"a b\\n\":{\"dtype\":\"F32\"}}", nil), `tensor "a b\n": missing shape`},
 	}
-	for _, tt := range tests {
+}
+
+func TestDecodeRejectsHostileInput(t *testing.T) {
+	for _, tt := range hostileInputs() {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := Decode(bytes.NewReader(tt.input))
 			if err == nil {
@@ -273,8 +419,15 @@ func TestDecodeRejectsHostileInput(t *testing.T) {
 	}
 }
 
-func TestDecodeAcceptsUpstreamVariants(t *testing.T) {
-	tests := []struct {
+// upstreamVariants are files that other writers may produce, which Decode
+// must accept, with their tensors' names in data-offset order; FuzzDecode
+// starts from them too.
+func upstreamVariants() []struct {
+	name      string
+	input     []byte
+	wantNames []string
+} {
+	return []struct {
 		name      string
 		input     []byte
 		wantNames []string
@@ -287,8 +440,13 @@ func TestDecodeAcceptsUpstreamVariants(t *testing.T) {
 			[]string{"a", "b"}},
 		{"zero-size tensors sharing an offset", rawFile(`{"e2":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"e1":{"dtype":"F32","shape":[3,0],"data_offsets":[0,0]}}`, make([]byte, 4)),
 			[]string{"e2", "e1", "a"}},
+		{"16-bit dtypes, odd offsets", rawFile(`{"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"f":{"dtype":"F32","shape":[1],"data_offsets":[2,6]},"b":{"dtype":"BF16","shape":[1,1],"data_offsets":[6,8]}}`, make([]byte, 8)),
+			[]string{"h", "f", "b"}},
 	}
-	for _, tt := range tests {
+}
+
+func TestDecodeAcceptsUpstreamVariants(t *testing.T) {
+	for _, tt := range upstreamVariants() {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := Decode(bytes.NewReader(tt.input))
 			if err != nil {
@@ -357,11 +515,21 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// FuzzDecode feeds Decode arbitrary bytes. It must not panic, must fail
+// with a one-line error, and must not decode more values than the data
+// could hold; what it accepts must re-encode, decode again to the same
+// tensors (names, shapes, dtypes, value bits) and metadata, and encode
+// again to the same bytes.
 func FuzzDecode(f *testing.F) {
 	for _, tensors := range [][]Tensor{
 		nil,
 		{{Name: "w", Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}},
 		{{Name: "s", Shape: []int{}, Data: []float32{1}}, {Name: "e", Shape: []int{0}, Data: []float32{}}},
+		{
+			{Name: "h", Shape: []int{3}, Data: []float32{1, float32(math.Inf(-1)), 1.0 / (1 << 24)}, DType: "F16"},
+			{Name: "f", Shape: []int{1}, Data: []float32{0.1}, DType: "F32"},
+			{Name: "b", Shape: []int{2}, Data: []float32{-2, float32(math.NaN())}, DType: "BF16"},
+		},
 	} {
 		var buf bytes.Buffer
 		if err := Encode(&buf, tensors, map[string]string{"k": "v"}); err != nil {
@@ -369,10 +537,23 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(buf.Bytes())
 	}
-	f.Add(rawFile(`{"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 8)))
-	f.Add(rawFile(`{"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`, make([]byte, 4)))
-	f.Add(lengthOnly(1<<62, 8))
-	f.Add([]byte{})
+	for _, tt := range hostileInputs() {
+		f.Add(tt.input)
+	}
+	for _, tt := range upstreamVariants() {
+		f.Add(tt.input)
+	}
+	files, err := filepath.Glob(filepath.Join(fixtureDir, "*.safetensors"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seed fixtures in %s: %v", fixtureDir, err)
+	}
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 
 	f.Fuzz(func(t *testing.T, input []byte) {
 		first, err := Decode(bytes.NewReader(input))
@@ -382,15 +563,33 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
+		values := 0
+		for _, tensor := range first.Tensors {
+			if elementSize(tensor.DType) == 0 {
+				t.Errorf("tensor %q decoded with dtype %q", tensor.Name, tensor.DType)
+			}
+			values += len(tensor.Data)
+		}
+		if values > len(input)/2 {
+			t.Errorf("%d values decoded from %d bytes", values, len(input))
+		}
 		var buf bytes.Buffer
 		if err := Encode(&buf, first.Tensors, first.Metadata); err != nil {
 			t.Fatalf("decoded file does not re-encode: %v", err)
 		}
+		encoded := append([]byte(nil), buf.Bytes()...)
 		second, err := Decode(&buf)
 		if err != nil {
 			t.Fatalf("re-encoded file does not decode: %v", err)
 		}
 		sameTensors(t, second.Tensors, first.Tensors)
 		sameMetadata(t, second.Metadata, first.Metadata)
+		var again bytes.Buffer
+		if err := Encode(&again, second.Tensors, second.Metadata); err != nil {
+			t.Fatalf("second encode: %v", err)
+		}
+		if !bytes.Equal(again.Bytes(), encoded) {
+			t.Errorf("encode -> decode -> encode is not a fixed point")
+		}
 	})
 }
