@@ -21,7 +21,8 @@ func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, seedHelp, setExample strin
 	b := &drawFlags{deps: map[string]*string{}}
 	f.StringVar(&d.Model, "model", "", "model of the checkpoint (checked against it; optional)")
 	f.StringVar(&d.Checkpoint, "checkpoint", "", "checkpoint file or run folder (default: the latest checkpoint in runs/MODEL, else MODEL's shipped weights)")
-	f.BoolVar(&d.Pretrained, "pretrained", false, "use the weights of --model that ship in the binary, even when runs/MODEL holds a run")
+	f.StringVar(&d.Pretrained, "pretrained", "", "use the weights of --model that ship in the binary even when runs/MODEL holds a run; =NAME for other shipped weights (--pretrained=ddpm-conditional)")
+	f.Lookup("pretrained").NoOptDefVal = app.PretrainedOfModel
 	f.Uint64Var(&d.Seed, "seed", 0, seedHelp)
 	f.StringArrayVar(&b.sets, "set", nil, "override a saved config key, e.g. --set "+setExample)
 	r := &d.Request

@@ -16,8 +16,9 @@ safetensors file: no optimizer state, and for a model that keeps a weight
 average (ddpm, GANs with ema_decay) the average in place of the raw weights.
 The saved config travels inside, so the file works with --checkpoint like
 any checkpoint. This is how checkpoints/ is made (make pretrained).`,
-		Example: `  genmodel export --checkpoint runs/ddpm --out checkpoints/ddpm.safetensors`,
-		Args:    cobra.NoArgs,
+		Example: `  genmodel export --checkpoint runs/ddpm --out checkpoints/ddpm.safetensors
+  genmodel export --checkpoint runs/dcgan --out checkpoints/dcgan.safetensors --dtype f16`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return app.Export(o, cmd.OutOrStdout())
 		},
@@ -26,5 +27,6 @@ any checkpoint. This is how checkpoints/ is made (make pretrained).`,
 	f.StringVar(&o.Model, "model", "", "model of the checkpoint (checked against it; optional)")
 	f.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint file or run folder")
 	f.StringVar(&o.Out, "out", "", "the file to write")
+	f.StringVar(&o.DType, "dtype", "f32", "f32, or f16 / bf16 for tensors of 4096 values or more (halves the file; biases and norms stay f32)")
 	return cmd
 }

@@ -42,6 +42,7 @@ noisy-classifier checkpoint) or classifier-free guidance ((1+w) eps(x_t, k)
 - w eps(x_t), a ddpm trained conditional).`,
 		Example: `  genmodel sample --model vae --out vae.png
   genmodel sample --model ddpm --steps 1000 --n 16 --pretrained
+  genmodel sample --pretrained=ddpm-conditional --guidance cfg --class 3
   genmodel sample --model vae --checkpoint runs/vae --n 64 --out vae.png
   genmodel sample --model vae --checkpoint runs/vae --n 1000 --out-dir vae-samples
   genmodel sample --model vae --checkpoint runs/vae --kind interp --n 10 --out interp.png

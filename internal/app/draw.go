@@ -16,9 +16,10 @@ import (
 type DrawFlags struct {
 	Model      string
 	Checkpoint string
-	// Pretrained asks for the weights that ship in the binary even when
-	// the model's default run folder holds a checkpoint.
-	Pretrained bool
+	// Pretrained names shipped weights to use even when the model's
+	// default run folder holds a checkpoint: a file of checkpoints/ without
+	// its extension (ddpm-conditional), or PretrainedOfModel for --model's.
+	Pretrained string
 	Seed       uint64
 	Overrides  []config.Override
 	// Deps maps a dependency's name (its flag --NAME) to a checkpoint.
@@ -28,6 +29,10 @@ type DrawFlags struct {
 	// its kind and size.
 	Request sample.Request
 }
+
+// PretrainedOfModel is Pretrained's value for the shipped weights named as
+// --model (the flag --pretrained without a value).
+const PretrainedOfModel = "-"
 
 // progressBar draws a bar over each long loop of a drawing on w.
 func progressBar(w io.Writer) func(steps int) func() {

@@ -17,7 +17,14 @@ type ExportOptions struct {
 	Model      string // optional; checked against the checkpoint
 	Checkpoint string // file or run folder
 	Out        string // the .safetensors file to write
+	// DType stores the large tensors (LargeTensor values or more) as F16
+	// or BF16 instead of F32; small ones (biases, normalizations) stay F32.
+	DType string
 }
+
+// LargeTensor is the size from which export --dtype stores a tensor in 16
+// bits: the weight matrices and kernels, where nearly all the bytes are.
+const LargeTensor = 4096
 
 // Export writes what sampling and evaluation need of a trained model into
 // one checkpoint file: no optimizer state, and for a model that keeps a
@@ -29,6 +36,12 @@ type ExportOptions struct {
 func Export(o ExportOptions, stdout io.Writer) error {
 	if o.Out == "" {
 		return fmt.Errorf("export: pass --out FILE.safetensors")
+	}
+	dtype := strings.ToUpper(o.DType)
+	switch dtype {
+	case "", "F32", "F16", "BF16":
+	default:
+		return fmt.Errorf("export: --dtype %s is not f32, f16 or bf16", o.DType)
 	}
 	t, err := loadTrained(o.Model, o.Checkpoint, nil, nil)
 	if err != nil {
@@ -83,7 +96,11 @@ func Export(o ExportOptions, stdout io.Writer) error {
 		if !ok || len(data) != len(p.Data) {
 			return fmt.Errorf("export: %s has no tensor %s of the exported model's shape", t.ck.Path, p.Name)
 		}
-		tensors = append(tensors, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: data})
+		t := safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: data}
+		if len(data) >= LargeTensor {
+			t.DType = dtype
+		}
+		tensors = append(tensors, t)
 	}
 	meta.Config = string(yml)
 	md := checkpoint.EncodeMeta(meta)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -98,6 +99,42 @@ func TestExport(t *testing.T) {
 				t.Errorf("optimizer state exported: %v", matches)
 			}
 		})
+	}
+	t.Run("f16", func(t *testing.T) {
+		run, out := freshCheckpoint(t, "vae"), filepath.Join(base, "vae16.safetensors")
+		if err := Export(ExportOptions{Checkpoint: run, Out: out, DType: "f16"}, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		orig, err := loadTrained("", run, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := safetensors.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range orig.Params() {
+			tn := f.Tensors[i]
+			wantType := "F32"
+			if len(p.Data) >= LargeTensor {
+				wantType = "F16"
+			}
+			if tn.Name != p.Name || tn.DType != wantType {
+				t.Fatalf("tensor %d: %s in %s, want %s in %s", i, tn.Name, tn.DType, p.Name, wantType)
+			}
+			for j, v := range p.Data {
+				// Half precision keeps 11 significant bits.
+				if d := math.Abs(float64(tn.Data[j] - v)); d > math.Abs(float64(v))/2048+1e-7 {
+					t.Fatalf("%s[%d] = %g in %s, was %g", tn.Name, j, tn.Data[j], tn.DType, v)
+				}
+			}
+		}
+		if _, err := loadTrained("vae", out, nil, nil); err != nil {
+			t.Fatalf("the F16 file does not load: %v", err)
+		}
+	})
+	if err := Export(ExportOptions{Checkpoint: ddpmRun, Out: filepath.Join(base, "x.safetensors"), DType: "f8"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--dtype") {
+		t.Errorf("export --dtype f8: %v", err)
 	}
 	if err := Export(ExportOptions{Checkpoint: ddpmRun}, io.Discard); err == nil || !strings.Contains(err.Error(), "--out") {
 		t.Errorf("export without --out: %v", err)

@@ -48,21 +48,27 @@ func loadTrained(model, path string, overrides []config.Override, deps map[strin
 // loadDrawn loads the model sample and eval draw from: --checkpoint when
 // given; else, unless --pretrained, the latest checkpoint of the folder
 // `train --model M` writes (runs/M); else the weights of M that ship in the
-// binary.
+// binary. --pretrained=NAME picks other shipped weights (a conditional twin).
 func loadDrawn(d DrawFlags) (*trained, error) {
+	shipped := d.Pretrained
+	if shipped == PretrainedOfModel {
+		shipped = d.Model
+	}
 	switch {
-	case d.Checkpoint != "" && d.Pretrained:
+	case d.Checkpoint != "" && d.Pretrained != "":
 		return nil, fmt.Errorf("--checkpoint and --pretrained exclude each other; pass one")
 	case d.Checkpoint != "":
 		return loadTrained(d.Model, d.Checkpoint, d.Overrides, d.Deps)
-	case d.Model == "":
+	case d.Model == "" && shipped == "":
 		return nil, fmt.Errorf("no model given; pass --model M (its latest run in %s, else its shipped weights) or --checkpoint FILE", DefaultRunDir("M"))
 	}
-	if _, err := models.Lookup(d.Model); err != nil {
-		return nil, err
+	if d.Model != "" {
+		if _, err := models.Lookup(d.Model); err != nil {
+			return nil, err
+		}
 	}
-	run := DefaultRunDir(d.Model)
-	if !d.Pretrained {
+	if shipped == "" {
+		run := DefaultRunDir(d.Model)
 		if file, err := checkpoint.Resolve(run); err == nil {
 			t, err := loadTrained(d.Model, file, d.Overrides, d.Deps)
 			if err != nil {
@@ -71,15 +77,16 @@ func loadDrawn(d DrawFlags) (*trained, error) {
 			t.origin = fmt.Sprintf("%s, the latest checkpoint of %s (--pretrained: the shipped weights)", file, run)
 			return t, nil
 		}
-	}
-	b, ok := checkpoints.Shipped(d.Model)
-	if !ok {
-		if d.Pretrained {
-			return nil, fmt.Errorf("no weights of %s ship in this binary; train them with 'genmodel train --model %s' and drop --pretrained", d.Model, d.Model)
+		shipped = d.Model
+		if _, ok := checkpoints.Shipped(shipped); !ok {
+			return nil, fmt.Errorf("%s holds no checkpoint and no weights of %s ship in this binary; run 'genmodel train --model %s' or pass --checkpoint", run, d.Model, d.Model)
 		}
-		return nil, fmt.Errorf("%s holds no checkpoint and no weights of %s ship in this binary; run 'genmodel train --model %s' or pass --checkpoint", run, d.Model, d.Model)
 	}
-	ck, err := checkpoint.ReadBytes(checkpoints.Name(d.Model), b)
+	b, ok := checkpoints.Shipped(shipped)
+	if !ok {
+		return nil, fmt.Errorf("no weights named %s ship in this binary (shipped: %s); train them with 'genmodel train' and drop --pretrained", shipped, strings.Join(checkpoints.Models(), ", "))
+	}
+	ck, err := checkpoint.ReadBytes(checkpoints.Name(shipped), b)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +94,7 @@ func loadDrawn(d DrawFlags) (*trained, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.origin = "the shipped weights " + checkpoints.Name(d.Model)
+	t.origin = "the shipped weights " + checkpoints.Name(shipped)
 	return t, nil
 }
 

@@ -110,12 +110,14 @@ func TestDefaultWeights(t *testing.T) {
 	}{
 		{"shipped", DrawFlags{Model: "classifier"}, false, []string{"shipped", "checkpoints/classifier.safetensors (embedded)"}, nil},
 		{"run folder first", DrawFlags{Model: "classifier"}, true, []string{filepath.Join("runs", "classifier"), "latest", "--pretrained"}, nil},
-		{"pretrained over the run", DrawFlags{Model: "classifier", Pretrained: true}, true, []string{"shipped"}, nil},
+		{"pretrained over the run", DrawFlags{Model: "classifier", Pretrained: PretrainedOfModel}, true, []string{"shipped"}, nil},
+		{"pretrained by name", DrawFlags{Pretrained: "classifier"}, true, []string{"shipped", "classifier.safetensors"}, nil},
+		{"pretrained of another model", DrawFlags{Model: "vae", Pretrained: "classifier"}, false, nil, []string{"a classifier checkpoint, not vae"}},
 		{"explicit checkpoint says nothing", DrawFlags{Checkpoint: run}, true, nil, nil},
 		{"nothing to load", DrawFlags{Model: "vae"}, false, nil, []string{filepath.Join("runs", "vae"), "genmodel train --model vae", "--checkpoint"}},
-		{"nothing shipped", DrawFlags{Model: "vae", Pretrained: true}, false, nil, []string{"no weights of vae ship", "drop --pretrained"}},
+		{"nothing shipped", DrawFlags{Model: "vae", Pretrained: PretrainedOfModel}, false, nil, []string{"no weights named vae ship", "shipped: classifier", "drop --pretrained"}},
 		{"no model", DrawFlags{}, false, nil, []string{"--model M", "--checkpoint"}},
-		{"both", DrawFlags{Model: "classifier", Checkpoint: run, Pretrained: true}, false, nil, []string{"--checkpoint and --pretrained"}},
+		{"both", DrawFlags{Model: "classifier", Checkpoint: run, Pretrained: PretrainedOfModel}, false, nil, []string{"--checkpoint and --pretrained"}},
 		{"unknown model", DrawFlags{Model: "vqgan"}, false, nil, []string{"vqgan"}},
 	}
 	for _, c := range cases {
