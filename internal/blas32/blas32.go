@@ -73,6 +73,22 @@ const maxThreads = 64
 // with AVX2 and FMA).
 func HasFastKernel() bool { return useAsm }
 
+// KernelPath names the micro-kernel that Sgemm runs: "AVX-512" (amd64 with
+// AVX-512F, AVX2 and FMA), "AVX2" (AVX2 and FMA) or "Go". The choice is made
+// once, at start, from golang.org/x/sys/cpu, which honours GODEBUG:
+// GODEBUG=cpu.avx512f=off selects the AVX2 kernel on an AVX-512 machine, and
+// cpu.avx2=off the Go one. Benchmarks report it, so that a figure says which
+// path produced it.
+func KernelPath() string {
+	switch {
+	case useAVX512:
+		return "AVX-512"
+	case useAsm:
+		return "AVX2"
+	}
+	return "Go"
+}
+
 // Panic messages match gonum's so that callers see the usual BLAS errors.
 const (
 	badTranspose = "blas: illegal transpose"

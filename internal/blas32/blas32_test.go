@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"golang.org/x/sys/cpu"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -236,6 +237,30 @@ func TestSgemmGoKernel(t *testing.T) {
 	setAsm(false)
 	for _, tc := range accuracyCases(true) {
 		tc.run(t, Sgemm)
+	}
+}
+
+// TestKernelPath checks that KernelPath names the kernel that the CPU
+// features, as golang.org/x/sys/cpu reports them after GODEBUG, select, and
+// the Go kernel once the assembly is switched off.
+func TestKernelPath(t *testing.T) {
+	defer func(asm, avx512 bool) { setAsm(asm); useAVX512 = avx512 }(useAsm, useAVX512)
+	x := cpu.X86
+	want := "Go"
+	switch {
+	case runtime.GOARCH != "amd64":
+	case x.HasAVX512F && x.HasAVX2 && x.HasFMA:
+		want = "AVX-512"
+	case x.HasAVX2 && x.HasFMA:
+		want = "AVX2"
+	}
+	if got := KernelPath(); got != want {
+		t.Errorf("KernelPath() = %q, want %q (avx512f %v, avx2 %v, fma %v)", got, want, x.HasAVX512F, x.HasAVX2, x.HasFMA)
+	}
+	setAsm(false)
+	useAVX512 = false
+	if got := KernelPath(); got != "Go" {
+		t.Errorf("with the assembly off, KernelPath() = %q, want Go", got)
 	}
 }
 

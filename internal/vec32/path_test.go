@@ -48,3 +48,17 @@ func forEachPath(t testing.TB, f func(p kernelPath)) {
 		}()
 	}
 }
+
+// TestKernelPath checks that KernelPath names each path as the tests do,
+// and that the path chosen at start is the widest this machine has.
+func TestKernelPath(t *testing.T) {
+	paths := kernelPaths()
+	if got, want := KernelPath(), paths[len(paths)-1].name; got != want {
+		t.Errorf("at start KernelPath() = %q, want %q", got, want)
+	}
+	forEachPath(t, func(p kernelPath) {
+		if got := KernelPath(); got != p.name {
+			t.Errorf("KernelPath() = %q with the %s path selected", got, p.name)
+		}
+	})
+}
