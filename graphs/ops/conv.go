@@ -137,6 +137,7 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 		op.biasGrad(in[2], dst)
 		return out, nil
 	}
+	macs.Add(op.g.macs())
 	op.compute(in, dst)
 	return out, nil
 }

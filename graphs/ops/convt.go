@@ -79,6 +79,9 @@ func (op convTransposeOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	a := op.adj
+	if op.grad != 3 {
+		macs.Add(a.macs())
+	}
 	switch op.grad {
 	case 0:
 		convOp{g: a, grad: 1}.compute([][]float32{nil, in[1], in[0]}, dst)

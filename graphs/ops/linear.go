@@ -70,6 +70,7 @@ func (op linearOp) Do(vals ...G.Value) (G.Value, error) {
 		copy(y[r*op.out:(r+1)*op.out], b)
 	}
 	graphs.Sgemm(blas.NoTrans, blas.Trans, op.batch, op.out, op.in, 1, x, op.in, w, op.in, 1, y, op.out)
+	macs.Add(int64(op.batch) * int64(op.in) * int64(op.out))
 	return out, nil
 }
 func (op linearOp) WriteHash(h hash.Hash) {
@@ -122,6 +123,9 @@ func (op linearGradOp) Do(vals ...G.Value) (G.Value, error) {
 	dy, err := float32Data(vals[0])
 	if err != nil {
 		return nil, fmt.Errorf("linear gradient: %w", err)
+	}
+	if op.which != gradB {
+		macs.Add(int64(op.batch) * int64(op.in) * int64(op.out))
 	}
 	switch op.which {
 	case gradX: // dx = dy W: (B,out) x (out,in)
