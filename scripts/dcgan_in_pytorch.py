@@ -9,6 +9,13 @@ SAMPLES_DIR-trainmode, for `genmodel eval --images`.
 
     SAMPLES_DIR=/tmp/dcgan-pt /usr/bin/python3 scripts/dcgan_in_pytorch.py MNIST_DIR EPOCHS THREADS
 
+STEPS=N is a timing mode for scripts/bench.sh: N training steps on random
+batches (EPOCHS is ignored, nothing is sampled), printing the median time of
+all but the first as "train step B=64 median MS ms images/s IPS". With
+HIDDEN=1024 it times the default DCGAN:
+
+    STEPS=20 HIDDEN=1024 /usr/bin/python3 scripts/dcgan_in_pytorch.py MNIST_DIR 0 THREADS
+
 HIDDEN=1024 adds the hidden layers of `--set 'dcgan.g_hidden=[1024]' --set
 'dcgan.d_hidden=[1024]'`: a linear layer of that width with batch norm and
 ReLU between z and G's fc, and one with batch norm and LeakyReLU(0.2)
@@ -60,17 +67,33 @@ G, D = Gen(), Disc(); G.apply(init); D.apply(init)
 oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
 oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
 bce = nn.BCEWithLogitsLoss(); ones, zeros = torch.ones(B, 1), torch.zeros(B, 1)
+def train_step(real):
+    """One D step on a real and a generated batch, then one G step."""
+    fake = G(torch.randn(B, Z)).detach()
+    lr_, lf = D(real), D(fake)
+    dl = (bce(lr_, ones) + bce(lf, zeros)) / 2
+    oD.zero_grad(); dl.backward(); oD.step()
+    lg = D(G(torch.randn(B, Z)))
+    gl = bce(lg, ones)
+    oG.zero_grad(); gl.backward(); oG.step()
+    return dl, gl, lr_, lf
+if os.environ.get("STEPS"):
+    # Timing mode (scripts/bench.sh): N training steps on random batches, the
+    # first a warm-up, and their median time, as ddpm_ref.py reports its
+    # steps; EPOCHS is then ignored and nothing is sampled.
+    times = []
+    for i in range(int(os.environ["STEPS"])):
+        t0 = time.perf_counter()
+        train_step(xtr[torch.randint(0, len(xtr), (B,))])
+        times.append(time.perf_counter() - t0)
+    times = sorted(times[1:]) if len(times) > 1 else times
+    ms = times[len(times) // 2] * 1000
+    print(f"train step B={B} median {ms:.1f} ms images/s {B * 1000 / ms:.1f}", flush=True)
+    sys.exit(0)
 for ep in range(int(sys.argv[2])):
     perm = torch.randperm(len(xtr)); t0 = time.perf_counter(); steps = 0
     for i in range(0, len(xtr) - B + 1, B):
-        real = xtr[perm[i:i + B]]
-        fake = G(torch.randn(B, Z)).detach()
-        lr_, lf = D(real), D(fake)
-        dl = (bce(lr_, ones) + bce(lf, zeros)) / 2
-        oD.zero_grad(); dl.backward(); oD.step()
-        lg = D(G(torch.randn(B, Z)))
-        gl = bce(lg, ones)
-        oG.zero_grad(); gl.backward(); oG.step(); steps += 1
+        dl, gl, lr_, lf = train_step(xtr[perm[i:i + B]]); steps += 1
         if steps % 200 == 0:
             print(f"  step {steps} d {dl.item():.3f} g {gl.item():.3f} D(x) {torch.sigmoid(lr_).mean():.3f} D(G(z)) {torch.sigmoid(lf).mean():.3f}", flush=True)
     dt = time.perf_counter() - t0
