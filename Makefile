@@ -43,7 +43,7 @@ fuzz:           ## fuzz every parser of untrusted input for FUZZTIME each (defau
 run: build      ## train the default VAE on MNIST into runs/vae
 	$(BIN) train --model vae
 
-bench:          ## Go benchmarks and the PyTorch references in one run: throughput ratios and peak memory
+bench:          ## Go benchmarks (each kernel path) and the PyTorch references in one run: throughput ratios, GFLOP/s and % of peak, peak memory
 	scripts/bench.sh $(MNIST_DIR)
 
 bench-go:       ## Go benchmarks of the training and sampling steps alone
