@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/ddpm"
@@ -11,10 +12,10 @@ import (
 	"github.com/genmodel/genmodel/internal/sample"
 )
 
-// newModel builds a registered model from its defaults.
-func newModel(tb testing.TB, name string) models.Model {
+// newModel builds a registered model from its defaults with overrides.
+func newModel(tb testing.TB, name string, overrides ...config.Override) models.Model {
 	tb.Helper()
-	m, err := models.New(modeltest.Config(tb, name), nil)
+	m, err := models.New(modeltest.Config(tb, name, overrides...), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -22,9 +23,9 @@ func newModel(tb testing.TB, name string) models.Model {
 }
 
 // benchmarkTrainStep times training steps of a model's default
-// configuration on a batch of the given size.
-func benchmarkTrainStep(b *testing.B, model string, size int) {
-	m := newModel(b, model)
+// configuration (with overrides) on a batch of the given size.
+func benchmarkTrainStep(b *testing.B, model string, size int, overrides ...config.Override) {
+	m := newModel(b, model, overrides...)
 	batch := modeltest.NoiseBatch(size)
 	rng := rand.New(rand.NewPCG(2, 2))
 	if _, err := m.TrainStep(batch, 0, rng); err != nil {
@@ -99,6 +100,13 @@ func BenchmarkUNetSampleStep(b *testing.B) {
 // BenchmarkRealNVPTrainStep is one RealNVP training step at batch 128
 // (flow_ref.py's unit).
 func BenchmarkRealNVPTrainStep(b *testing.B) { benchmarkTrainStep(b, "realnvp", 128) }
+
+// BenchmarkRealNVPMultiscaleTrainStep is one training step of the
+// multi-scale RealNVP (realnvp.arch multiscale, its default size) at batch
+// 64, Glow's.
+func BenchmarkRealNVPMultiscaleTrainStep(b *testing.B) {
+	benchmarkTrainStep(b, "realnvp", 64, modeltest.Set("realnvp.arch", "multiscale"))
+}
 
 // BenchmarkGlowTrainStep is one Glow training step at batch 64.
 func BenchmarkGlowTrainStep(b *testing.B) { benchmarkTrainStep(b, "glow", 64) }
