@@ -149,6 +149,17 @@ func (a *ActNorm) Forward(b *graphs.Bound, x *G.Node, init bool) (y, logDet *G.N
 	return y, must(G.HadamardProd(must(G.Sum(logs)), G.NewConstant(float32(s[2]*s[3]))))
 }
 
+// NormalizeReLU is ReLU(Forward) without the log-determinant, in one op
+// (ops.ActNormReLU): ActNorm as the pre-activation normalization inside a
+// network (a RealNVP coupling's ResNet) rather than a flow step of its own.
+func (a *ActNorm) NormalizeReLU(b *graphs.Bound, x *G.Node, init bool) *G.Node {
+	var initializer ops.ActNormInit
+	if init {
+		initializer = a
+	}
+	return ops.ActNormReLU(x, b.Node(a.Bias, 1, a.C), b.Node(a.Logs, 1, a.C), initializer)
+}
+
 // Inverse undoes Forward.
 func (a *ActNorm) Inverse(b *graphs.Bound, y *G.Node) *G.Node {
 	return ops.ActNormInverse(y, b.Node(a.Bias, 1, a.C), b.Node(a.Logs, 1, a.C))

@@ -1,8 +1,8 @@
 // Package nets holds genmodel's architectures and the graphs that train and
 // sample them: the VAE, the MLP GAN and the DCGAN (with the training steps
 // of any Adversarial pair and their losses), the UNet of the diffusion model
-// (NoiseGraph), RealNVP and Glow, the evaluator's Classifier and the
-// NoisyClassifier of classifier guidance.
+// (NoiseGraph), RealNVP (MLP and multi-scale) and Glow, the evaluator's
+// Classifier and the NoisyClassifier of classifier guidance.
 //
 // Each architecture owns a graphs.ParamSet named after the state_dict of its
 // PyTorch reference, builds its forward pass from graphs/layers and

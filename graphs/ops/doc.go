@@ -4,7 +4,8 @@
 // Program's arena (graphs.NewOutput). They replace Gorgonia ops that are
 // slow (Linear and Conv2d fused with their bias, ReLU and SiLU in one pass,
 // the channel copies of a U-Net), that Gorgonia lacks (ConvTranspose2d,
-// RealNVP's and Glow's couplings, Glow's squeeze, ActNorm and prior) or that
+// RealNVP's and Glow's couplings, RealNVP's checkerboard mask, Glow's squeeze,
+// ActNorm (alone and fused with ReLU) and prior) or that
 // it gets wrong (Reshape, which aliases its input; GroupNorm, which logs
 // every backward call; BatchNorm, whose running statistics cannot be
 // checkpointed).

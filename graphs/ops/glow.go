@@ -189,49 +189,11 @@ func (op glowOp) Do(vals ...G.Value) (G.Value, error) {
 		if op.init != nil {
 			op.init.InitFrom(in[0], b, c, hw)
 		}
-		bias, logs := in[1], in[2]
-		for i := range b {
-			for ch := range c {
-				s, bb := float32(math.Exp(float64(logs[ch]))), bias[ch]
-				row := (i*c + ch) * hw
-				for j, v := range in[0][row : row+hw] {
-					dst[row+j] = (v + bb) * s
-				}
-			}
-		}
-	case gActNormInv:
-		bias, logs := in[1], in[2]
-		for i := range b {
-			for ch := range c {
-				s, bb := float32(math.Exp(-float64(logs[ch]))), bias[ch]
-				row := (i*c + ch) * hw
-				for j, v := range in[0][row : row+hw] {
-					dst[row+j] = v*s - bb
-				}
-			}
-		}
-	case gActNormDX, gActNormDB, gActNormDL:
-		x, bias, logs, dy := in[0], in[1], in[2], in[3]
-		for i := range b {
-			for ch := range c {
-				s := math.Exp(float64(logs[ch]))
-				row := (i*c + ch) * hw
-				var sum float64
-				for j, d := range dy[row : row+hw] {
-					switch op.kind {
-					case gActNormDX:
-						dst[row+j] = float32(float64(d) * s)
-					case gActNormDB:
-						sum += float64(d) * s
-					default:
-						sum += float64(d) * float64(x[row+j]+bias[ch]) * s
-					}
-				}
-				if op.kind != gActNormDX {
-					dst[ch] += float32(sum)
-				}
-			}
-		}
+		op.actNormRows(in, dst)
+	case gActNormInv, gActNormDX:
+		op.actNormRows(in, dst)
+	case gActNormDB, gActNormDL:
+		op.actNormParamGrad(in, dst)
 	case gCoupling, gCouplingInv, gCouplingDX, gCouplingDH:
 		op.coupling(in, dst)
 	case gCouplingLogDet, gCouplingLogDetDH:
@@ -271,6 +233,64 @@ func (op glowOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	return out, nil
+}
+
+// actNormRows computes ActNorm's forward pass, its inverse or its input
+// gradient, one (image, channel) row of pixels at a time, the rows split
+// over two goroutines (each row's arithmetic is the same either way).
+func (op glowOp) actNormRows(in [][]float32, dst []float32) {
+	c, hw := op.c, op.h*op.w
+	bias, logs := in[1], in[2]
+	parallelFor(op.b*c, max(1, elementwiseMin/hw), func(lo, hi int) {
+		for r := lo; r < hi; r++ { // r = image*c + channel
+			ch, row := r%c, r*hw
+			out := dst[row : row+hw]
+			switch op.kind {
+			case gActNorm:
+				s, bb := float32(math.Exp(float64(logs[ch]))), bias[ch]
+				for j, v := range in[0][row : row+hw] {
+					out[j] = (v + bb) * s
+				}
+			case gActNormInv:
+				s, bb := float32(math.Exp(-float64(logs[ch]))), bias[ch]
+				for j, v := range in[0][row : row+hw] {
+					out[j] = v*s - bb
+				}
+			case gActNormDX:
+				s := math.Exp(float64(logs[ch]))
+				for j, d := range in[3][row : row+hw] {
+					out[j] = float32(float64(d) * s)
+				}
+			}
+		}
+	})
+}
+
+// actNormParamGrad computes ActNorm's bias or log-scale gradient (1, C):
+// each channel's sum over the images in order, the channels split over two
+// goroutines.
+func (op glowOp) actNormParamGrad(in [][]float32, dst []float32) {
+	b, c, hw := op.b, op.c, op.h*op.w
+	x, bias, logs, dy := in[0], in[1], in[2], in[3]
+	parallelFor(c, max(1, elementwiseMin/(b*hw)), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			s := math.Exp(float64(logs[ch]))
+			for i := range b {
+				row := (i*c + ch) * hw
+				var sum float64
+				if op.kind == gActNormDB {
+					for _, d := range dy[row : row+hw] {
+						sum += float64(d) * s
+					}
+				} else {
+					for j, d := range dy[row : row+hw] {
+						sum += float64(d) * float64(x[row+j]+bias[ch]) * s
+					}
+				}
+				dst[ch] += float32(sum)
+			}
+		}
+	})
 }
 
 // squeeze moves each 2x2 block of pixels into four channels (or back).

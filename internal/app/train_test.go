@@ -131,6 +131,10 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		{"realnvp", 512, []config.Override{{Key: "realnvp.hidden", Value: "32", Source: "test"}, {Key: "realnvp.layers", Value: "2", Source: "test"},
 			{Key: "train.batch_size", Value: "64", Source: "test"}}},
 		{"glow", 512, []config.Override{{Key: "glow.steps", Value: "1", Source: "test"}, {Key: "glow.hidden", Value: "8", Source: "test"}}},
+		// The ActNorms' initialized flags travel in the checkpoint: a
+		// resumed run must not initialize them again.
+		{"realnvp", 512, []config.Override{{Key: "realnvp.arch", Value: "multiscale", Source: "test"}, {Key: "realnvp.channels", Value: "4", Source: "test"},
+			{Key: "realnvp.blocks", Value: "1", Source: "test"}, {Key: "train.batch_size", Value: "64", Source: "test"}}},
 	}
 	for i, c := range cases {
 		t.Run(c.model+strconv.Itoa(i), func(t *testing.T) {

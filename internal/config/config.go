@@ -99,6 +99,11 @@ var changedDefaults = map[string][]Override{
 		{Key: "dcgan.d_hidden", Value: "[]", Source: "the default before 2026-11-26"},
 		{Key: "dcgan.ema_decay", Value: "0", Source: "the default before 2026-11-26"},
 	},
+	// The only architecture before realnvp.arch existed: a checkpoint saved
+	// then stays an MLP flow whatever the default becomes.
+	"realnvp": {
+		{Key: "realnvp.arch", Value: "mlp", Source: "the architecture before realnvp.arch existed"},
+	},
 }
 
 // LoadSaved is LoadFrom for a configuration genmodel saved (every key

@@ -29,7 +29,7 @@ var entries = []models.Entry{
 	{Name: "noisy-classifier", Build: classifiers.NewNoisy,
 		Summary: "p(y | x_t, t) on noised MNIST digits, the classifier of ddpm's classifier guidance"},
 	{Name: "realnvp", Build: flow.NewRealNVP,
-		Summary: "RealNVP: 8 MLP affine couplings with alternating pixel masks, dequantization + logit, exact bits/dim"},
+		Summary: "RealNVP: 8 MLP affine couplings with alternating pixel masks (arch mlp) or the multi-scale conv-ResNet couplings of Dinh et al. (arch multiscale); dequantization + logit, exact bits/dim"},
 	{Name: "vae", Build: vae.New,
 		Summary: "variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)"},
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/genmodel/genmodel/graphs/ops"
 	"github.com/genmodel/genmodel/internal/blas32"
+	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/ddpm"
@@ -79,10 +80,10 @@ func reportThroughput(b *testing.B, n int, flopPerImage float64) {
 	b.ReportMetric(flopPerImage*ips/1e9, "GFLOP/s")
 }
 
-// newModel builds a registered model from its defaults.
-func newModel(tb testing.TB, name string) models.Model {
+// newModel builds a registered model from its defaults with overrides.
+func newModel(tb testing.TB, name string, overrides ...config.Override) models.Model {
 	tb.Helper()
-	m, err := models.New(modeltest.Config(tb, name), nil)
+	m, err := models.New(modeltest.Config(tb, name, overrides...), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -110,8 +111,8 @@ type trainer struct {
 	steps int64
 }
 
-func newTrainer(tb testing.TB, model string, size int) *trainer {
-	tr := &trainer{tb: tb, m: newModel(tb, model), batch: modeltest.NoiseBatch(size), rng: rand.New(rand.NewPCG(2, 2))}
+func newTrainer(tb testing.TB, model string, size int, overrides ...config.Override) *trainer {
+	tr := &trainer{tb: tb, m: newModel(tb, model, overrides...), batch: modeltest.NoiseBatch(size), rng: rand.New(rand.NewPCG(2, 2))}
 	tr.step()
 	return tr
 }
@@ -128,10 +129,10 @@ func (tr *trainer) step() {
 func (tr *trainer) flops() float64 { return stepFLOPs(tr.step, tr.batch.Size) }
 
 // benchmarkTrainStep times training steps of a model's default
-// configuration on a batch of the given size.
-func benchmarkTrainStep(b *testing.B, model string, size int) {
+// configuration (with overrides) on a batch of the given size.
+func benchmarkTrainStep(b *testing.B, model string, size int, overrides ...config.Override) {
 	logKernelPath(b)
-	tr := newTrainer(b, model, size)
+	tr := newTrainer(b, model, size, overrides...)
 	flops := tr.flops()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -235,6 +236,13 @@ func BenchmarkRealNVPTrainStep(b *testing.B) { benchmarkTrainStep(b, "realnvp", 
 // BenchmarkGlowTrainStep is one Glow training step of configs/glow.yaml at
 // its batch size (64).
 func BenchmarkGlowTrainStep(b *testing.B) { benchmarkTrainStep(b, "glow", configBatch(b, "glow")) }
+
+// BenchmarkRealNVPMultiscaleTrainStep is one training step of the
+// multi-scale RealNVP (realnvp.arch multiscale, its default size) at batch
+// 64, Glow's.
+func BenchmarkRealNVPMultiscaleTrainStep(b *testing.B) {
+	benchmarkTrainStep(b, "realnvp", 64, modeltest.Set("realnvp.arch", "multiscale"))
+}
 
 // peakSide is the side of BenchmarkSgemmPeak's square matrices.
 const peakSide = 1024

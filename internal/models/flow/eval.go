@@ -18,7 +18,7 @@ func (m *Flow) testBitsPerDim(test *data.Dataset) (float64, int, error) {
 	if test.H*test.W != d {
 		return 0, 0, fmt.Errorf("the flow models %d pixels, the test images have %d", d, test.H*test.W)
 	}
-	batch := max(1, min(m.common.Eval.BatchSize, test.N))
+	batch := max(1, min(m.net.evalBatch(m.common.Eval.BatchSize), test.N))
 	x, bound, nll, _, err := m.net.nll(batch, false)
 	if err != nil {
 		return 0, 0, err

@@ -1,7 +1,8 @@
-// Package flow holds the normalizing flows, RealNVP and Glow: exact
-// maximum likelihood on dequantized, logit-transformed images, bits/dim on
-// the test set, and samples at a temperature. Both networks plug into one
-// adapter (Flow) through the small flowNet interface.
+// Package flow holds the normalizing flows, RealNVP (its MLP and its
+// multi-scale architecture) and Glow: exact maximum likelihood on
+// dequantized, logit-transformed images, bits/dim on the test set, and
+// samples at a temperature. The networks plug into one adapter (Flow)
+// through the small flowNet interface.
 package flow
 
 import (

@@ -23,6 +23,9 @@ type flowNet interface {
 	// sampler builds the inverse for a batch: draw fills the latents at a
 	// temperature, out is the image in the flow's input space.
 	sampler(batch int) (b *graphs.Bound, draw func(t float64, rng *rand.Rand) error, out *G.Node, err error)
+	// evalBatch is the batch of the test bits/dim given eval.batch_size:
+	// a network whose graph at that batch would not fit in memory caps it.
+	evalBatch(configured int) int
 }
 
 // Flow trains a normalizing flow by exact maximum likelihood on dequantized,
