@@ -4,11 +4,14 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/genmodel/genmodel/data"
+
 	"github.com/genmodel/genmodel/internal/diffusion"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/ddpm"
 	"github.com/genmodel/genmodel/internal/models/modeltest"
 	"github.com/genmodel/genmodel/internal/sample"
+	"github.com/genmodel/genmodel/internal/train"
 )
 
 // newModel builds a registered model from its defaults.
@@ -24,8 +27,11 @@ func newModel(tb testing.TB, name string) models.Model {
 // benchmarkTrainStep times training steps of a model's default
 // configuration on a batch of the given size.
 func benchmarkTrainStep(b *testing.B, model string, size int) {
-	m := newModel(b, model)
-	batch := modeltest.NoiseBatch(size)
+	benchmarkSteps(b, newModel(b, model), modeltest.NoiseBatch(size))
+}
+
+// benchmarkSteps times m's training steps on batch.
+func benchmarkSteps(b *testing.B, m models.Model, batch train.Batch) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	if _, err := m.TrainStep(batch, 0, rng); err != nil {
 		b.Fatal(err)
@@ -54,6 +60,23 @@ func BenchmarkDCGANTrainStep(b *testing.B) { benchmarkTrainStep(b, "dcgan", 64) 
 // BenchmarkUNetTrainStep is one DDPM training step of UNet-S at batch 64:
 // noise, forward, backward, gradient clipping, Adam and the EMA update.
 func BenchmarkUNetTrainStep(b *testing.B) { benchmarkTrainStep(b, "ddpm", 64) }
+
+// BenchmarkSSVAETrainStep is one training step of the semi-supervised VAE
+// at its defaults: 100 unlabelled images, each scored with all 10 classes,
+// and 100 labelled ones.
+func BenchmarkSSVAETrainStep(b *testing.B) {
+	m := newModel(b, "ssvae")
+	noise := modeltest.NoiseBatch(1000)
+	labels := make([]uint8, noise.Size)
+	for i := range labels {
+		labels[i] = uint8(i % 10)
+	}
+	ds := &data.Dataset{Name: "noise", N: noise.Size, H: 28, W: 28, Pixels: noise.X, Labels: labels}
+	if _, err := m.(train.TrainingSetUser).UseTrainingSet(ds); err != nil {
+		b.Fatal(err)
+	}
+	benchmarkSteps(b, m, modeltest.NoiseBatch(100))
+}
 
 // BenchmarkVAESample decodes 128 prior draws.
 func BenchmarkVAESample(b *testing.B) {
