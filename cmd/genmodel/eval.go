@@ -22,7 +22,8 @@ line, "using", says which.
 
 With a model: its own test-set figures (VAE: reconstruction loss,
 KL and their sum per test image, one posterior sample each, and with the
-Bernoulli decoder the IWAE bound in nats; classifier: test accuracy), then for
+Bernoulli decoder the IWAE bound in nats; classifier: test accuracy; SSVAE:
+the test error of q(y|x) and the bounds -U(x) and -L(x, y)), then for
 a generative model the evaluator's figures of --n samples and the sampling
 speed.
 
@@ -40,6 +41,7 @@ figures at equal --n only.`,
   genmodel eval --model vae --checkpoint runs/vae --n 1000 --json
   genmodel eval --model ddpm --checkpoint runs/ddpm --n 500 --steps 100
   genmodel eval --model ddpm --checkpoint runs/ddpm --n 0 --metrics nll
+  genmodel eval --model ssvae --checkpoint runs/ssvae --n 0
   genmodel eval --images samples/
   genmodel eval --images grid.png --ref my-reference-digits/`,
 		Args: cobra.NoArgs,

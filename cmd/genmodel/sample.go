@@ -29,7 +29,10 @@ Picture kinds (--kind) for the VAE: prior (decoded draws from N(0,I)),
 recon (test digits over their reconstructions), interp (a latent
 interpolation between two test digits), manifold (the 2-D latent space as a
 grid, latent_dim 2 only). Flows: prior (at --temperature) or temperatures
-(a row of samples at each of T = 0.5, 0.6, ..., 1.0).
+(a row of samples at each of T = 0.5, 0.6, ..., 1.0). The SSVAE: prior (a
+class per column, or --class k), analogies (--n rows, each one z from the
+prior drawn with y = 0..9) or style (--n test digits, each followed by its
+inferred z drawn with y = 0..9).
 
 Diffusion models: prior (samples), trajectory (x_t along --n reverse
 chains at about ten timesteps, from noise to sample) or forward (q(x_t | x_0)
@@ -54,7 +57,8 @@ noisy-classifier checkpoint) or classifier-free guidance ((1+w) eps(x_t, k)
   genmodel sample --model ddpm --checkpoint runs/ddpm --guidance classifier --guidance-classifier runs/noisy-classifier --class 3 --scale 2
   genmodel sample --model ddpm --checkpoint runs/cddpm --guidance cfg --class 3 --scale 3
   genmodel sample --model realnvp --checkpoint runs/realnvp --temperature 0.7 --out realnvp-t07.png
-  genmodel sample --model glow --checkpoint runs/glow --kind temperatures --n 48 --out glow-temperatures.png`,
+  genmodel sample --model glow --checkpoint runs/glow --kind temperatures --n 48 --out glow-temperatures.png
+  genmodel sample --model ssvae --checkpoint runs/ssvae --kind analogies --n 10 --out analogies.png`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := flags.fill(cmd, &o.DrawFlags); err != nil {

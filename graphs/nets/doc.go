@@ -1,5 +1,5 @@
 // Package nets holds genmodel's architectures and the graphs that train and
-// sample them: the VAE, the MLP GAN and the DCGAN (with the training steps
+// sample them: the VAE, the semi-supervised VAE (SSVAE), the MLP GAN and the DCGAN (with the training steps
 // of any Adversarial pair and their losses), the UNet of the diffusion model
 // (NoiseGraph), RealNVP (MLP and multi-scale) and Glow, the evaluator's
 // Classifier and the NoisyClassifier of classifier guidance.

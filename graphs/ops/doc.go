@@ -2,8 +2,9 @@
 // gradient is more ops of its own (G.SDOp), that works on the float32
 // storage of its inputs directly and takes its output from the running
 // Program's arena (graphs.NewOutput). They replace Gorgonia ops that are
-// slow (Linear and Conv2d fused with their bias, ReLU and SiLU in one pass,
-// the channel copies of a U-Net), that Gorgonia lacks (ConvTranspose2d,
+// slow (Linear and Conv2d fused with their bias, ReLU, SiLU and Softplus in
+// one pass, a Bernoulli decoder's cross-entropy summed per image, the
+// channel copies of a U-Net), that Gorgonia lacks (ConvTranspose2d,
 // RealNVP's and Glow's couplings, RealNVP's checkerboard mask, Glow's squeeze,
 // ActNorm (alone and fused with ReLU) and prior) or that
 // it gets wrong (Reshape, which aliases its input; GroupNorm, which logs

@@ -135,6 +135,9 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		// resumed run must not initialize them again.
 		{"realnvp", 512, []config.Override{{Key: "realnvp.arch", Value: "multiscale", Source: "test"}, {Key: "realnvp.channels", Value: "4", Source: "test"},
 			{Key: "realnvp.blocks", Value: "1", Source: "test"}, {Key: "train.batch_size", Value: "64", Source: "test"}}},
+		// 100 of the 900 images labelled, 800 unlabelled: 8 batches of 100.
+		{"ssvae", 900, []config.Override{{Key: "ssvae.hidden", Value: "[32]", Source: "test"}, {Key: "ssvae.latent_dim", Value: "8", Source: "test"},
+			{Key: "ssvae.labelled_batch", Value: "20", Source: "test"}}},
 	}
 	for i, c := range cases {
 		t.Run(c.model+strconv.Itoa(i), func(t *testing.T) {

@@ -59,6 +59,12 @@ const (
 // cancelled, in which case it saves a checkpoint and returns an error
 // wrapping ErrInterrupted.
 func Run(ctx context.Context, m Trainable, ds *data.Dataset, opt Options) (*Result, error) {
+	if u, ok := m.(TrainingSetUser); ok {
+		var err error
+		if ds, err = u.UseTrainingSet(ds); err != nil {
+			return nil, err
+		}
+	}
 	r, err := newRun(m, ds, opt)
 	if err != nil {
 		return nil, err

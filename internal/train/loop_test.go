@@ -211,3 +211,41 @@ func checkGrid(t *testing.T, path string, cols int) {
 		t.Errorf("%s is %dx%d, want %dx%d", path, b.Dx(), b.Dy(), g.Width, g.Height)
 	}
 }
+
+// subsetModel trains on the first half of the set it is given, without
+// labels, and records the batches it sees.
+type subsetModel struct {
+	steadyModel
+	seen *[]float32
+}
+
+func (s subsetModel) UseTrainingSet(ds *data.Dataset) (*data.Dataset, error) {
+	half := *ds.Limit(ds.N / 2)
+	half.Labels = nil
+	return &half, nil
+}
+
+func (s subsetModel) TrainStep(b Batch, _ int64, _ *rand.Rand) ([]Metric, error) {
+	if b.Labels != nil {
+		return nil, fmt.Errorf("labels in a batch of a set without them")
+	}
+	*s.seen = append(*s.seen, b.X[:b.Size]...)
+	return []Metric{{Name: "loss", Value: 1}}, nil
+}
+
+// TestTrainingSetUser checks that the loop iterates over the set a
+// TrainingSetUser returns: its size sets the epoch's batches, and only its
+// images reach the steps.
+func TestTrainingSetUser(t *testing.T) {
+	ds := &data.Dataset{Name: "tiny", N: 8, H: 1, W: 1, Pixels: []float32{0, 1, 2, 3, 4, 5, 6, 7}, Labels: make([]uint8, 8)}
+	var seen []float32
+	res, err := Run(context.Background(), subsetModel{newSteadyModel(), &seen}, ds, Options{Model: "test", OutDir: t.TempDir(),
+		Train: config.Train{Epochs: 1, BatchSize: 2, LogEvery: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(seen)
+	if res.Steps != 2 || !slices.Equal(seen, []float32{0, 1, 2, 3}) {
+		t.Errorf("%d steps saw images %v, want 2 steps over images 0 to 3", res.Steps, seen)
+	}
+}

@@ -55,6 +55,16 @@ type EpochChecker interface {
 	CheckEpoch(epochMetrics []Metric) []string
 }
 
+// TrainingSetUser is implemented by models that need the training set
+// itself, not only its batches: a semi-supervised model keeps a labelled
+// subset for itself and trains on the loop's batches as unlabelled images.
+// Run calls UseTrainingSet once, before anything else, and iterates over the
+// set it returns. The result must be a pure function of the set and the
+// model's configuration, so that a resumed run sees the same data.
+type TrainingSetUser interface {
+	UseTrainingSet(ds *data.Dataset) (*data.Dataset, error)
+}
+
 // TestEvaluator is implemented by models that report test-set losses after
 // each epoch.
 type TestEvaluator interface {

@@ -8,6 +8,7 @@ import (
 	"github.com/genmodel/genmodel/internal/models/ddpm"
 	"github.com/genmodel/genmodel/internal/models/flow"
 	"github.com/genmodel/genmodel/internal/models/gan"
+	"github.com/genmodel/genmodel/internal/models/ssvae"
 	"github.com/genmodel/genmodel/internal/models/vae"
 )
 
@@ -30,6 +31,8 @@ var entries = []models.Entry{
 		Summary: "p(y | x_t, t) on noised MNIST digits, the classifier of ddpm's classifier guidance"},
 	{Name: "realnvp", Build: flow.NewRealNVP,
 		Summary: "RealNVP: 8 MLP affine couplings with alternating pixel masks (arch mlp) or the multi-scale conv-ResNet couplings of Dinh et al. (arch multiscale); dequantization + logit, exact bits/dim"},
+	{Name: "ssvae", Build: ssvae.New,
+		Summary: "semi-supervised VAE, Kingma et al. 2014's M2: q(y|x), q(z|x,y), p(x|y,z) MLPs (784-500-z50), 100 labels; test error of q(y|x), class-conditional samples, analogies"},
 	{Name: "vae", Build: vae.New,
 		Summary: "variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)"},
 }

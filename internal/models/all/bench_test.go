@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 
+	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs/ops"
 	"github.com/genmodel/genmodel/internal/blas32"
 	"github.com/genmodel/genmodel/internal/config"
@@ -158,6 +159,32 @@ func BenchmarkDCGANTrainStep(b *testing.B) { benchmarkTrainStep(b, "dcgan", 64) 
 // BenchmarkUNetTrainStep is one DDPM training step of UNet-S at batch 64:
 // noise, forward, backward, gradient clipping, Adam and the EMA update.
 func BenchmarkUNetTrainStep(b *testing.B) { benchmarkTrainStep(b, "ddpm", 64) }
+
+// BenchmarkSSVAETrainStep is one training step of the semi-supervised VAE
+// at its defaults: 100 unlabelled images, each scored with all 10 classes,
+// and 100 labelled ones.
+func BenchmarkSSVAETrainStep(b *testing.B) {
+	logKernelPath(b)
+	m := newModel(b, "ssvae")
+	noise := modeltest.NoiseBatch(1000)
+	labels := make([]uint8, noise.Size)
+	for i := range labels {
+		labels[i] = uint8(i % 10)
+	}
+	ds := &data.Dataset{Name: "noise", N: noise.Size, H: 28, W: 28, Pixels: noise.X, Labels: labels}
+	if _, err := m.(train.TrainingSetUser).UseTrainingSet(ds); err != nil {
+		b.Fatal(err)
+	}
+	tr := &trainer{tb: b, m: m, batch: modeltest.NoiseBatch(100), rng: rand.New(rand.NewPCG(2, 2))}
+	tr.step()
+	flops := tr.flops()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.step()
+	}
+	reportThroughput(b, tr.batch.Size, flops)
+}
 
 // BenchmarkVAESample decodes 128 prior draws. Its FLOP/image is the
 // decoder's forward pass, counted on a draw of one full chunk
