@@ -44,38 +44,65 @@ func (*DPMSolver2M) Name() string { return SamplerDPM2M }
 func (p *DPMSolver2M) Timesteps(steps int) []int { return LogSNRTimesteps(p.Sched, steps) }
 
 // LogSNRTimesteps returns the timesteps nearest to steps values of lambda
-// = log(alpha/sigma) evenly spaced from the schedule's noisiest to its
-// cleanest, without repeats (fewer than steps where the schedule is coarser
-// than the spacing, near t = 0).
+// = log(alpha/sigma) evenly spaced from the schedule's noisiest usable
+// timestep (spacedTop) to its cleanest, each once (see nearestSpaced).
 func LogSNRTimesteps(s *Schedule, steps int) []int {
-	T := s.T()
-	negLambda := make([]float64, T) // increasing in t
-	for t, a := range s.ABar {
-		negLambda[t] = -logSNRHalf(a)
+	top := spacedTop(s, steps)
+	negLambda := make([]float64, top+1) // increasing in t
+	for t := range negLambda {
+		negLambda[t] = -logSNRHalf(s.ABar[t])
 	}
 	return nearestSpaced(negLambda, steps, func(u float64) float64 {
-		return negLambda[T-1] + u*(negLambda[0]-negLambda[T-1])
+		return negLambda[top] + u*(negLambda[0]-negLambda[top])
 	})
 }
 
+// LambdaMinClipped is the lowest lambda = log(alpha/sigma) the log-SNR and
+// Karras spacings start from: -5.1, the lambda_min_clipped that diffusers'
+// DPMSolverMultistepScheduler recommends for the cosine schedule. Its
+// clipped last betas send lambda from -5 down to -10 within the last three
+// timesteps, where x_t is noise either way, and a spacing even in lambda or
+// in sigma^(1/7) would spend several of a few steps there. The linear
+// schedule's noisiest lambda is -5.06, so this changes nothing on it.
+const LambdaMinClipped = -5.1
+
+// spacedTop is the noisiest timestep a spacing of steps starts from: the
+// last one whose lambda is at least LambdaMinClipped, or T-1 when that
+// leaves fewer than steps timesteps.
+func spacedTop(s *Schedule, steps int) int {
+	top := s.T() - 1
+	for top > 0 && logSNRHalf(s.ABar[top]) < LambdaMinClipped {
+		top--
+	}
+	if top+1 < steps {
+		return s.T() - 1
+	}
+	return top
+}
+
 // nearestSpaced returns, for u = i/(steps-1), i = 0 .. steps-1, the index of
-// the value of the increasing table nearest to at(u), without repeats: the
-// timesteps of a spacing given in a quantity that grows with t.
+// the value of the increasing table nearest to at(u): the timesteps of a
+// spacing given in a quantity that grows with t. Where the table is coarser
+// than the spacing (near t = 0, or near T on the cosine schedule, whose
+// clipped last betas send log-SNR far down in a few steps) two values fall
+// on one timestep; the later one moves to the next free timestep instead,
+// so the sampler takes exactly the steps asked for (steps <= len(table)).
 func nearestSpaced(table []float64, steps int, at func(u float64) float64) []int {
 	n := len(table)
 	if steps <= 1 {
 		return []int{n - 1}
 	}
-	var ts []int
+	ts := make([]int, 0, steps)
 	for i := range steps {
 		v := at(float64(i) / float64(steps-1))
 		t := sort.SearchFloat64s(table, v)
 		if t == n || (t > 0 && v-table[t-1] < table[t]-v) {
 			t--
 		}
-		if len(ts) == 0 || t < ts[len(ts)-1] {
-			ts = append(ts, t)
+		if i > 0 {
+			t = min(t, ts[i-1]-1)
 		}
+		ts = append(ts, max(t, steps-1-i)) // leave room for the steps after
 	}
 	return ts
 }

@@ -39,17 +39,18 @@ const karrasRho = 7
 // KarrasTimesteps returns the timesteps nearest (in log sigma) to Karras et
 // al.'s spacing of steps noise levels, sigma_i = (sigma_max^(1/rho) + i/(N-1)
 // (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho from the schedule's largest
-// sigma to its smallest, without repeats. The network was trained on
-// integer timesteps only, so the levels are rounded to them (k-diffusion's
-// quantized discrete schedule); near sigma_min, where the spacing is finer
-// than the schedule's, fewer than steps remain.
+// sigma (at spacedTop) to its smallest, each once. The network was trained
+// on integer timesteps only, so the levels are rounded to them
+// (k-diffusion's quantized discrete schedule; see nearestSpaced where the
+// spacing is finer than the schedule's, near sigma_min).
 func KarrasTimesteps(s *Schedule, steps int) []int {
-	T := s.T()
-	logSigma := make([]float64, T) // increasing in t
-	for t, a := range s.ABar {
+	top := spacedTop(s, steps)
+	logSigma := make([]float64, top+1) // increasing in t
+	for t := range logSigma {
+		a := s.ABar[t]
 		logSigma[t] = 0.5 * math.Log((1-a)/a)
 	}
-	hi, lo := math.Exp(logSigma[T-1]/karrasRho), math.Exp(logSigma[0]/karrasRho)
+	hi, lo := math.Exp(logSigma[top]/karrasRho), math.Exp(logSigma[0]/karrasRho)
 	return nearestSpaced(logSigma, steps, func(u float64) float64 {
 		return karrasRho * math.Log(hi+u*(lo-hi))
 	})

@@ -183,3 +183,35 @@ func TestKarrasTimesteps(t *testing.T) {
 		t.Errorf("10 Karras steps %v: want 10, the last but one below DDIM's", ts)
 	}
 }
+
+// TestSpacingsTakeTheStepsAsked checks that the log-SNR and Karras spacings
+// give exactly the steps asked for, strictly decreasing within [0, T), on
+// both schedules: the cosine one sends log-SNR down so fast near T that two
+// spacing points fall on one timestep there.
+func TestSpacingsTakeTheStepsAsked(t *testing.T) {
+	for _, kind := range []string{Linear, Cosine} {
+		s, err := NewSchedule(kind, 1000, 1e-4, 0.02)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spacings := map[string]func(int) []int{
+			"log-SNR": func(k int) []int { return LogSNRTimesteps(s, k) },
+			"Karras":  func(k int) []int { return KarrasTimesteps(s, k) },
+		}
+		for name, spacing := range spacings {
+			for _, k := range []int{2, 5, 10, 20, 50, 200, 1000} {
+				ts := spacing(k)
+				if len(ts) != k {
+					t.Errorf("%s %s, %d steps: %d timesteps %v", kind, name, k, len(ts), ts)
+					continue
+				}
+				for i, v := range ts {
+					if v < 0 || v >= 1000 || (i > 0 && v >= ts[i-1]) {
+						t.Errorf("%s %s, %d steps: timesteps %v not strictly decreasing in [0, 1000)", kind, name, k, ts)
+						break
+					}
+				}
+			}
+		}
+	}
+}

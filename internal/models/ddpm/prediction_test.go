@@ -71,7 +71,7 @@ func TestSamplingConvertsPredictions(t *testing.T) {
 		}
 		return append([]float32(nil), e...)
 	}
-	raw := out(smallDDPM(t))
+	raw := out(smallDDPM(t, set("ddpm.prediction", "eps")))
 	m := smallDDPM(t, set("ddpm.prediction", "v"))
 	got := out(m)
 	a, b := math.Sqrt(m.Sched.ABar[step]), math.Sqrt(1-m.Sched.ABar[step])
