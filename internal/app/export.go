@@ -103,7 +103,7 @@ func Export(o ExportOptions, stdout io.Writer) error {
 		tensors = append(tensors, t)
 	}
 	meta.Config = string(yml)
-	md := checkpoint.EncodeMeta(meta)
+	md := meta.Encode()
 	md["exported_from"] = t.ck.Path
 	if err := safetensors.WriteFile(o.Out, tensors, md); err != nil {
 		return err

@@ -77,16 +77,22 @@ func loadDrawn(d DrawFlags) (*trained, error) {
 			t.origin = fmt.Sprintf("%s, the latest checkpoint of %s (--pretrained: the shipped weights)", file, run)
 			return t, nil
 		}
-		shipped = d.Model
-		if _, ok := checkpoints.Shipped(shipped); !ok {
+		b, ok := checkpoints.Shipped(d.Model)
+		if !ok {
 			return nil, fmt.Errorf("%s holds no checkpoint and no weights of %s ship in this binary; run 'genmodel train --model %s' or pass --checkpoint", run, d.Model, d.Model)
 		}
+		return loadShipped(d, d.Model, b)
 	}
 	b, ok := checkpoints.Shipped(shipped)
 	if !ok {
 		return nil, fmt.Errorf("no weights named %s ship in this binary (shipped: %s); train them with 'genmodel train' and drop --pretrained", shipped, strings.Join(checkpoints.Models(), ", "))
 	}
-	ck, err := checkpoint.ReadBytes(checkpoints.Name(shipped), b)
+	return loadShipped(d, shipped, b)
+}
+
+// loadShipped rebuilds the model of the shipped file name, whose bytes are b.
+func loadShipped(d DrawFlags, name string, b []byte) (*trained, error) {
+	ck, err := checkpoint.ReadBytes(checkpoints.Name(name), b)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +100,7 @@ func loadDrawn(d DrawFlags) (*trained, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.origin = "the shipped weights " + checkpoints.Name(shipped)
+	t.origin = "the shipped weights " + checkpoints.Name(name)
 	return t, nil
 }
 

@@ -50,11 +50,8 @@ type Meta struct {
 	SamplingOnly bool
 }
 
-// EncodeMeta is m as a file's __metadata__, for files written outside Save
-// (an exported checkpoint).
-func EncodeMeta(m Meta) map[string]string { return m.encode() }
-
-func (m Meta) encode() map[string]string {
+// Encode is m as a file's __metadata__ (Save's, and an exported file's).
+func (m Meta) Encode() map[string]string {
 	md := map[string]string{
 		"model":            m.Model,
 		"config":           m.Config,
@@ -131,7 +128,7 @@ func Save(dir string, params []*graphs.Param, opts []Named, meta Meta, keep int)
 		return "", fmt.Errorf("creating checkpoint folder: %w", err)
 	}
 	path := filepath.Join(dir, FileName(meta.Step))
-	md := meta.encode()
+	md := meta.Encode()
 
 	var state []safetensors.Tensor
 	optMeta := map[string]string{"model": meta.Model, "step": md["step"]}

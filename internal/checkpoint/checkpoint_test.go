@@ -258,7 +258,7 @@ func TestAverageInItsOwnFile(t *testing.T) {
 	for _, p := range withAverage(1, 2, 3, 4, 5, 6) {
 		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
 	}
-	if err := safetensors.WriteFile(old, ts, Meta{Model: "ddpm", Step: 1}.encode()); err != nil {
+	if err := safetensors.WriteFile(old, ts, Meta{Model: "ddpm", Step: 1}.Encode()); err != nil {
 		t.Fatal(err)
 	}
 	dst = withAverage()

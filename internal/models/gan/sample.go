@@ -117,26 +117,40 @@ func (m *GAN) critic(imgs sample.Images, k int) ([]float32, error) {
 	return scores, nil
 }
 
-// render draws n images of class k (k < 0: classes in turn) from G, with
-// noise of scale temp.
-func (m *GAN) render(n, k int, temp float64, rng *rand.Rand) (sample.Images, error) {
-	if m.ema != nil {
-		// The averaged tensors stand in for the generator's while the
-		// sampling graph binds them, with standing statistics.
+// useAverage binds the generator's averaged tensors, when it keeps an
+// average, in place of its own, with standing statistics, as drawing uses
+// them; undo puts the trained tensors and statistics back. On an error
+// nothing stays changed.
+func (m *GAN) useAverage() (undo func(), err error) {
+	if m.ema == nil {
+		return func() {}, nil
+	}
+	swap := func() {
 		for i, p := range m.gen {
 			p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
 		}
-		defer func() {
-			for i, p := range m.gen {
-				p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
-			}
-		}()
-		restore, err := m.standingStats()
-		if err != nil {
-			return sample.Images{}, err
-		}
-		defer restore()
 	}
+	swap()
+	restore, err := m.standingStats()
+	undo = func() {
+		restore()
+		swap()
+	}
+	if err != nil {
+		undo()
+		return nil, err
+	}
+	return undo, nil
+}
+
+// render draws n images of class k (k < 0: classes in turn) from G, with
+// noise of scale temp.
+func (m *GAN) render(n, k int, temp float64, rng *rand.Rand) (sample.Images, error) {
+	undo, err := m.useAverage()
+	if err != nil {
+		return sample.Images{}, err
+	}
+	defer undo()
 	prog, z, onehot, out, err := m.generator(false)
 	if err != nil {
 		return sample.Images{}, err

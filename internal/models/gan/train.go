@@ -32,21 +32,11 @@ func (m *GAN) SamplingParams() []*graphs.Param {
 // tensors as render binds them; with an average, the average's tensors and
 // their standing statistics, so a GAN built without one draws the same.
 func (m *GAN) SamplingState() ([]*graphs.Param, error) {
-	if m.ema != nil {
-		for i, p := range m.gen {
-			p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
-		}
-		defer func() {
-			for i, p := range m.gen {
-				p.Data, m.ema[i].Data = m.ema[i].Data, p.Data
-			}
-		}()
-		restore, err := m.standingStats()
-		defer restore()
-		if err != nil {
-			return nil, err
-		}
+	undo, err := m.useAverage()
+	if err != nil {
+		return nil, err
 	}
+	defer undo()
 	var out []*graphs.Param
 	for _, p := range m.SamplingParams() {
 		out = append(out, &graphs.Param{Name: p.Name, Shape: p.Shape, Data: slices.Clone(p.Data)})
