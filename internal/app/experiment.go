@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 
 	"github.com/genmodel/genmodel/internal/atomicfile"
 	"github.com/genmodel/genmodel/internal/experiment"
@@ -18,8 +19,26 @@ import (
 type RunOptions struct {
 	File string
 	Jobs int
+	// Executor is where runs train: "local" (child processes here, Jobs at
+	// a time) or "slurm" (one sbatch job array).
+	Executor string
+	Slurm    experiment.SlurmOptions
+	// Detach returns once the job is submitted instead of waiting for it.
+	Detach bool
+	// Poll is how often squeue is asked while waiting (0: 10 s).
+	Poll time.Duration
+	// Emit writes the batch script to this file instead of submitting it.
+	Emit string
+	// Status reports where each run stands and trains nothing.
+	Status bool
+	// SlurmTask runs the one run of this name, as a Slurm array task.
+	SlurmTask string
 	// Command runs genmodel as a child (nil: this executable); tests set it.
 	Command func(args ...string) (*exec.Cmd, error)
+	// Binary is the genmodel that Slurm tasks run (default: this one).
+	Binary string
+	// SlurmCommand runs sbatch and squeue (nil: the programs); tests set it.
+	SlurmCommand func(ctx context.Context, name string, args ...string) ([]byte, error)
 }
 
 // RunExperiment trains and evaluates the runs of an experiment file that
@@ -32,6 +51,29 @@ func RunExperiment(ctx context.Context, o RunOptions, stdout io.Writer) error {
 	}
 	if o.Jobs < 1 {
 		return fmt.Errorf("--jobs must be at least 1, got %d", o.Jobs)
+	}
+	if o.Executor != "slurm" && o.Emit == "" && o.SlurmTask == "" && !o.Status {
+		for _, f := range []struct {
+			set  bool
+			flag string
+		}{{o.Detach, "--detach"}, {o.Slurm.Partition != "", "--partition"}, {o.Slurm.Time != "", "--time"},
+			{o.Slurm.CPUsPerTask != 0, "--cpus-per-task"}, {len(o.Slurm.SbatchArgs) > 0, "--sbatch-arg"}} {
+			if f.set {
+				return fmt.Errorf("%s is a Slurm option: add --executor slurm (or --emit FILE)", f.flag)
+			}
+		}
+	}
+	switch {
+	case o.Status:
+		return printStatus(ctx, o, spec, runs, stdout)
+	case o.SlurmTask != "":
+		return runSlurmTask(ctx, o, spec, runs, stdout)
+	case o.Emit != "":
+		return emitScript(o, spec, runs, stdout)
+	case o.Executor == "slurm":
+		return runOnSlurm(ctx, o, spec, runs, stdout)
+	case o.Executor != "" && o.Executor != "local":
+		return fmt.Errorf("--executor %q: choose local or slurm", o.Executor)
 	}
 	fmt.Fprintf(stdout, "experiment %s: %d runs in %s, %d at a time\n", o.File, len(runs), spec.Out, o.Jobs)
 	rn := &experiment.Runner{Jobs: o.Jobs, Command: o.Command, Log: stdout}

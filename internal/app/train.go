@@ -14,6 +14,7 @@ import (
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/plots"
+	"github.com/genmodel/genmodel/internal/runlock"
 	"github.com/genmodel/genmodel/internal/train"
 )
 
@@ -56,7 +57,7 @@ func Train(ctx context.Context, o TrainOptions, stdout io.Writer) (*train.Result
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating run folder: %w", err)
 	}
-	unlock, err := lockRun(o.OutDir)
+	unlock, err := runlock.Lock(o.OutDir)
 	if err != nil {
 		return nil, err
 	}

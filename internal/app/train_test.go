@@ -16,6 +16,7 @@ import (
 
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
+	"github.com/genmodel/genmodel/internal/runlock"
 	"github.com/genmodel/genmodel/internal/safetensors"
 	"github.com/genmodel/genmodel/internal/train"
 )
@@ -239,7 +240,7 @@ func TestTrainLocksItsRunFolder(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	unlock, err := lockRun(dir)
+	unlock, err := runlock.Lock(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

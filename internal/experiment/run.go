@@ -30,6 +30,11 @@ type Runner struct {
 	// executable.
 	Command func(args ...string) (*exec.Cmd, error)
 	Log     io.Writer
+	// SignalledTogether says the children receive the runner's signals
+	// themselves, as every process of a Slurm task does on scancel, so the
+	// runner must not pass one on: a second signal kills a trainer before
+	// it saves its checkpoint.
+	SignalledTogether bool
 }
 
 // state is where a run stands.
@@ -154,7 +159,7 @@ func (rn *Runner) one(ctx context.Context, spec *Spec, r Run, s state, tag strin
 	}
 	defer logFile.Close()
 	if err := rn.exec(ctx, args, logFile, logFile); err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || interrupted(err) {
 			logf("%s %s: stopped (checkpoint saved)", tag, r.Name)
 			return ErrInterrupted
 		}
@@ -173,6 +178,14 @@ func (rn *Runner) one(ctx context.Context, spec *Spec, r Run, s state, tag strin
 	}
 	logf("%s %s: done in %s", tag, r.Name, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// interrupted reports a child that exited as an interrupted genmodel does
+// (status 130, checkpoint saved): its signal may arrive before the
+// runner's own.
+func interrupted(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == 130
 }
 
 // exec runs genmodel with args; on ctx's cancellation it sends the child
@@ -202,7 +215,9 @@ func (rn *Runner) exec(ctx context.Context, args []string, stdout, stderr io.Wri
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		_ = cmd.Process.Signal(os.Interrupt)
+		if !rn.SignalledTogether {
+			_ = cmd.Process.Signal(os.Interrupt)
+		}
 		err := <-done
 		if err == nil {
 			return nil // it finished before the signal arrived
