@@ -71,18 +71,34 @@ PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
 }
 
+munge_works() { munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; }
+
+stop_daemons() {
+  pkill -x slurmd || true
+  pkill -x slurmctld || true
+  for _ in $(seq 20); do { pgrep -x slurmd || pgrep -x slurmctld; } >/dev/null || break; sleep 0.5; done
+}
+
 start() {
   need_root start
   command -v slurmctld >/dev/null || die "Slurm is not installed: run scripts/slurm.sh install"
   write_conf
-  mkdir -p /run/munge
-  chown munge:munge /run/munge
   [ -s /etc/munge/munge.key ] || die "/etc/munge/munge.key is missing: reinstall munge (its package makes the key)"
-  if ! pgrep -x munged >/dev/null; then
+  # A munged left from an earlier install may run without its socket or
+  # key: test it by a round trip, and restart it when that fails.
+  if ! munge_works; then
+    pkill -x munged || true
+    sleep 0.5
+    mkdir -p /run/munge
+    chown munge:munge /run/munge
     runuser -u munge -- /usr/sbin/munged
+    for _ in $(seq 20); do munge_works && break; sleep 0.5; done
+    munge_works || die "munged does not answer; see /var/log/munge/munged.log"
   fi
-  pgrep -x slurmctld >/dev/null || slurmctld
-  pgrep -x slurmd >/dev/null || slurmd
+  # Daemons started before munge worked never registered: start afresh.
+  stop_daemons
+  slurmctld
+  slurmd
   local node state
   node=$(hostname -s)
   for _ in $(seq 60); do
@@ -100,9 +116,7 @@ stop() {
   need_root stop
   # Only the daemons of this script's configuration.
   if [ -f "$CONF" ] && grep -qF "$MARK" "$CONF"; then
-    pkill -x slurmd || true
-    pkill -x slurmctld || true
-    for _ in $(seq 20); do { pgrep -x slurmd || pgrep -x slurmctld; } >/dev/null || break; sleep 0.5; done
+    stop_daemons
     echo "slurm stopped"
   else
     echo "no Slurm of this script's to stop"
