@@ -41,6 +41,7 @@ figures at equal --n only.`,
   genmodel eval --model vae --checkpoint runs/vae --n 1000 --json
   genmodel eval --model ddpm --checkpoint runs/ddpm --n 500 --steps 100
   genmodel eval --model ddpm --checkpoint runs/ddpm --n 0 --metrics nll
+  genmodel eval --model ddpm --n 0 --metrics nll --nll-images 10000 --nll-timesteps 50
   genmodel eval --model ssvae --checkpoint runs/ssvae --n 0
   genmodel eval --images samples/
   genmodel eval --images grid.png --ref my-reference-digits/`,
@@ -64,5 +65,6 @@ figures at equal --n only.`,
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object")
 	f.StringSliceVar(&o.Metrics, "metrics", nil, "extra measurements: nll (a diffusion model's variational bound in bits/dim)")
 	f.IntVar(&o.NLLImages, "nll-images", 100, "test images of --metrics nll (each costs T network evaluations, in batches of 100)")
+	f.IntVar(&o.NLLTimesteps, "nll-timesteps", 0, "estimate --metrics nll's middle terms from this many stratified timesteps per image (unbiased; 0: all T)")
 	return cmd
 }

@@ -52,8 +52,18 @@ type SamplingOnly interface {
 // bounded at a cost (diffusion): `eval --metrics nll`.
 type LikelihoodBound interface {
 	// NLLBitsPerDim bounds the negative log-likelihood of the first n test
-	// images in bits/dim and says how many it used and how.
-	NLLBitsPerDim(test *data.Dataset, n int, rng *rand.Rand) (bpd float64, images int, note string, err error)
+	// images in bits/dim. timesteps > 0 estimates each image's sum over the
+	// chain's terms from that many timesteps instead of all of them.
+	NLLBitsPerDim(test *data.Dataset, n, timesteps int, rng *rand.Rand) (Bound, error)
+}
+
+// Bound is a likelihood bound in bits/dim, averaged over Images test
+// images, with the standard error of that mean (over images, so it holds
+// both the test subset's spread and the estimate's own noise).
+type Bound struct {
+	BitsPerDim, StdErr float64
+	Images             int
+	Note               string
 }
 
 // Report is the result of Evaluate: named figures in a fixed order, with a

@@ -296,15 +296,52 @@ func TestGuidanceClassifierDependency(t *testing.T) {
 
 // TestNLLBound runs the variational bound on a few images with a short
 // chain (its terms are checked in package diffusion): it must come out
-// finite and positive over exactly the images asked for.
+// finite and positive over exactly the images asked for, and the
+// stratified estimate must agree with the exact sum within its noise.
 func TestNLLBound(t *testing.T) {
 	m := smallDDPM(t, set("ddpm.timesteps", "10"), set("ddpm.sample_steps", "10"), set("ddpm.grid_steps", "5"))
 	test := &data.Dataset{N: 3, H: 28, W: 28, Pixels: modeltest.NoiseBatch(3).X}
-	bpd, n, _, err := m.NLLBitsPerDim(test, 5, rand.New(rand.NewPCG(1, 1)))
+	exact, err := m.NLLBitsPerDim(test, 5, 0, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 || !(bpd > 0) || math.IsInf(bpd, 0) || bpd > 100 {
-		t.Errorf("bound %v bits/dim on %d images", bpd, n)
+	if exact.Images != 3 || !(exact.BitsPerDim > 0) || math.IsInf(exact.BitsPerDim, 0) || exact.BitsPerDim > 100 || !(exact.StdErr > 0) {
+		t.Errorf("exact bound %+v", exact)
+	}
+	// Many repeats of a 3-timestep estimate average to the exact sum (up
+	// to the x_t draws, which both have).
+	var sum float64
+	const repeats = 40
+	for i := range repeats {
+		est, err := m.NLLBitsPerDim(test, 5, 3, rand.New(rand.NewPCG(2, uint64(i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += est.BitsPerDim
+	}
+	if mean := sum / repeats; math.Abs(mean-exact.BitsPerDim) > 0.02*exact.BitsPerDim {
+		t.Errorf("stratified estimates average %.4f bits/dim, the exact sum is %.4f", mean, exact.BitsPerDim)
+	}
+	if _, err := m.NLLBitsPerDim(test, 5, -1, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("negative timesteps accepted")
+	}
+}
+
+func TestStrataCoverEveryTimestepOnce(t *testing.T) {
+	for _, c := range []struct{ terms, k, want int }{{999, 0, 999}, {999, 50, 50}, {999, 999, 999}, {999, 5000, 999}, {9, 4, 4}} {
+		strata := strataOf(c.terms, c.k)
+		if len(strata) != c.want {
+			t.Errorf("strataOf(%d, %d): %d strata, want %d", c.terms, c.k, len(strata), c.want)
+		}
+		next := 1
+		for _, s := range strata {
+			if s.lo != next || s.size < 1 {
+				t.Fatalf("strataOf(%d, %d): %+v after %d", c.terms, c.k, s, next)
+			}
+			next += s.size
+		}
+		if next != c.terms+1 {
+			t.Errorf("strataOf(%d, %d) ends at %d", c.terms, c.k, next-1)
+		}
 	}
 }

@@ -83,37 +83,12 @@ func (r *ReverseProcess) Eps(t int) ([]float32, error) { return r.epsOf(r.x, t) 
 // call.
 func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 	m, n := r.m, r.Batch*r.m.pixels()
-	classes := m.sampler().Classes
 	for i := range r.ts {
 		r.ts[i] = t
 	}
-	copy(r.net.XT, x)
-	layers.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
-	if classes > 0 {
-		// Rows of the conditional half ask for the class (the null row
-		// when there is none); classifier-free guidance's second half is
-		// the unconditional prediction.
-		clear(r.net.OneHot)
-		for i := range r.ts {
-			c := classes
-			if i < r.Batch && r.Class >= 0 {
-				c = r.Class
-			}
-			r.net.OneHot[i*(classes+1)+c] = 1
-		}
-	}
-	if r.opt.Guidance == GuidanceCFG {
-		copy(r.net.XT[n:], x)
-	}
-	if err := r.netProg.Run(); err != nil {
+	pred, err := r.netEps(x)
+	if err != nil {
 		return nil, err
-	}
-	pred := r.netProg.Value(r.net.Pred)
-	if m.Pred != diffusion.PredictEps {
-		// Every row holds x at t, the guided and unguided halves alike.
-		for lo := 0; lo < len(pred); lo += n {
-			m.Sched.EpsFrom(m.Pred, pred[lo:lo+n], x, t)
-		}
 	}
 	if r.opt.Guidance == GuidanceCFG && r.Class >= 0 {
 		w := float32(r.opt.Scale)
@@ -141,6 +116,47 @@ func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 		}
 	}
 	return r.eps, nil
+}
+
+// netEps runs the network on x (Batch images; repeated for the second half
+// when classifier-free guidance doubles the rows), row i at timestep r.ts[i],
+// and returns its predictions converted to noise, every row's with its own
+// timestep. The result is valid until the next run.
+func (r *ReverseProcess) netEps(x []float32) ([]float32, error) {
+	m, d := r.m, r.m.pixels()
+	n := r.Batch * d
+	classes := m.sampler().Classes
+	copy(r.net.XT, x)
+	layers.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
+	if classes > 0 {
+		// Rows of the conditional half ask for the class (the null row
+		// when there is none); classifier-free guidance's second half is
+		// the unconditional prediction.
+		clear(r.net.OneHot)
+		for i := range r.ts {
+			c := classes
+			if i < r.Batch && r.Class >= 0 {
+				c = r.Class
+			}
+			r.net.OneHot[i*(classes+1)+c] = 1
+		}
+	}
+	if r.opt.Guidance == GuidanceCFG {
+		copy(r.net.XT[n:], x)
+	}
+	if err := r.netProg.Run(); err != nil {
+		return nil, err
+	}
+	pred := r.netProg.Value(r.net.Pred)
+	if m.Pred != diffusion.PredictEps {
+		// Row i holds x's row i mod Batch at r.ts[i], the guided and
+		// unguided halves alike.
+		for i, t := range r.ts {
+			xi := (i % r.Batch) * d
+			m.Sched.EpsFrom(m.Pred, pred[i*d:(i+1)*d], x[xi:xi+d], t)
+		}
+	}
+	return pred, nil
 }
 
 // X is the batch being denoised, (Batch, 1, side, side), in [-1, 1] at the
