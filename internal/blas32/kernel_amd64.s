@@ -7,17 +7,18 @@
 //            issue without waiting on each other)
 //   AX       &A[row 0][p] of the current tile, R11 = &A[row 3][p]
 //   R8       row stride of A in bytes, R9 column stride in bytes
-//   R10      byte distance between consecutive row tiles of A
-//   R12      &A[row 0][0] of the current tile, R13 = packed B panel
+//   R10      byte distance between consecutive rows of the B panel (64
+//            when packed; ldb*4 when an untransposed B is read in place)
+//   R12      &A[row 0][0] of the current tile, R13 = B panel
 //   BX       B cursor, CX = C tile, DX = ldc in bytes
 //   SI       k counter, DI = tiles left
 // R14/R15 are avoided: R14 holds g and R15 is reserved for dynamic linking.
 
 // One k step: rank-1 update of the 6×16 accumulator tile with column p of
-// the A tile and row p of the B panel (at byte offset boff from BX).
-#define STEP(boff) \
-	VMOVUPS boff(BX), Y12; \
-	VMOVUPS boff+32(BX), Y13; \
+// the A tile and row p of the B panel, then A and B move on to p+1.
+#define STEP \
+	VMOVUPS (BX), Y12; \
+	VMOVUPS 32(BX), Y13; \
 	VBROADCASTSS (AX), Y14; \
 	VFMADD231PS Y12, Y14, Y0; \
 	VFMADD231PS Y13, Y14, Y1; \
@@ -37,7 +38,8 @@
 	VFMADD231PS Y12, Y15, Y10; \
 	VFMADD231PS Y13, Y15, Y11; \
 	ADDQ R9, AX; \
-	ADDQ R9, R11
+	ADDQ R9, R11; \
+	ADDQ R10, BX
 
 // Row store without beta: C = alpha*acc (Y14 = alpha). C is not read, so
 // NaNs already in C cannot leak into the result.
@@ -58,20 +60,20 @@
 	VMOVUPS lo, addr; \
 	VMOVUPS hi, addr32
 
-// func kern6x16(kc int, a *float32, rsa, csa, astep int, b, c *float32, ldc int, alpha, beta float32, nt int)
-TEXT ·kern6x16(SB), NOSPLIT, $0-80
+// func kern6x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt int)
+TEXT ·kern6x16(SB), NOSPLIT, $0-88
 	MOVQ rsa+16(FP), R8
 	SHLQ $2, R8
 	MOVQ csa+24(FP), R9
 	SHLQ $2, R9
-	MOVQ astep+32(FP), R10
+	MOVQ bs+48(FP), R10
 	SHLQ $2, R10
 	MOVQ a+8(FP), R12
 	MOVQ b+40(FP), R13
-	MOVQ c+48(FP), CX
-	MOVQ ldc+56(FP), DX
+	MOVQ c+56(FP), CX
+	MOVQ ldc+64(FP), DX
 	SHLQ $2, DX
-	MOVQ nt+72(FP), DI
+	MOVQ nt+80(FP), DI
 
 tile:
 	VXORPS Y0, Y0, Y0
@@ -95,11 +97,10 @@ tile:
 	JLT  tail
 
 loop4:
-	STEP(0)
-	STEP(64)
-	STEP(128)
-	STEP(192)
-	ADDQ $256, BX
+	STEP
+	STEP
+	STEP
+	STEP
 	SUBQ $4, SI
 	CMPQ SI, $4
 	JGE  loop4
@@ -109,16 +110,15 @@ tail:
 	JZ    store
 
 loop1:
-	STEP(0)
-	ADDQ $64, BX
+	STEP
 	DECQ SI
 	JNZ  loop1
 
 store:
-	VBROADCASTSS alpha+64(FP), Y14
+	VBROADCASTSS alpha+72(FP), Y14
 	LEAQ         (CX)(DX*2), R11
 	ADDQ         DX, R11
-	MOVL         beta+68(FP), SI
+	MOVL         beta+76(FP), SI
 
 	// beta == ±0 means "overwrite": test the bits without the sign.
 	ANDL $0x7fffffff, SI
@@ -132,7 +132,7 @@ store:
 	JMP  next
 
 withbeta:
-	VBROADCASTSS beta+68(FP), Y15
+	VBROADCASTSS beta+76(FP), Y15
 	STOREB(Y0, Y1, (CX), 32(CX))
 	STOREB(Y2, Y3, (CX)(DX*1), 32(CX)(DX*1))
 	STOREB(Y4, Y5, (CX)(DX*2), 32(CX)(DX*2))
@@ -141,8 +141,10 @@ withbeta:
 	STOREB(Y10, Y11, (R11)(DX*2), 32(R11)(DX*2))
 
 next:
-	// Next row tile: A moves by astep, C by mr rows.
-	ADDQ R10, R12
+	// Next row tile: A moves by astep (SI is free here), C by 6 rows.
+	MOVQ astep+32(FP), SI
+	SHLQ $2, SI
+	ADDQ SI, R12
 	LEAQ (R11)(DX*2), CX
 	ADDQ DX, CX
 	DECQ DI
