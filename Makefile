@@ -59,7 +59,7 @@ bench-go:       ## Go benchmarks of the training and sampling steps alone
 	$(GO) test ./internal/models/all/ -run '^$$' -bench . -benchtime 3s -benchmem
 
 pytorch:        ## install PyTorch from Debian's packages, for the comparisons
-	apt-get update -qq && apt-get install -y -qq python3-torch python3-scipy python3-pil
+	apt-get update -qq && apt-get install -y -qq python3-torch python3-scipy python3-pil python3-yaml
 
 compare-vae: build ## 10 epochs of genmodel's VAE and ../shared/bench/vae_ref.py in one run: quality and speed
 	scripts/compare.sh vae $(BIN) $(MNIST_DIR) 10 2

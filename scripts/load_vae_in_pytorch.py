@@ -5,28 +5,15 @@ the definition genmodel's `eval` uses.
     /usr/bin/python3 scripts/load_vae_in_pytorch.py CHECKPOINT.safetensors MNIST_DIR
 
 With the `safetensors` package installed, safetensors.torch.load_file(path)
-gives the same state_dict; this script reads the format with json and numpy
-so that it needs only Debian's python3-torch.
+gives the same state_dict; this script reads the format with
+load_in_pytorch.py's reader so that it needs only Debian's python3-torch.
 """
-import json, struct, sys
-import numpy as np
+import sys
 import torch, torch.nn as nn
 
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
 sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/../shared/bench")
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        buf = f.read()
-    meta = header.pop("__metadata__", {})
-    state = {}
-    for name, e in header.items():
-        assert e["dtype"] == "F32", e["dtype"]
-        a, b = e["data_offsets"]
-        state[name] = torch.from_numpy(np.frombuffer(buf[a:b], dtype="<f4").reshape(e["shape"]).copy())
-    return state, meta
+from load_in_pytorch import read_safetensors  # noqa: E402
 
 
 class VAE(nn.Module):  # the seed's module, verbatim in structure and names
@@ -45,7 +32,7 @@ class VAE(nn.Module):  # the seed's module, verbatim in structure and names
         return self.decoder(z), mu, lv
 
 
-state, meta = load_safetensors(sys.argv[1])
+state, meta, _ = read_safetensors(sys.argv[1])
 m = VAE()
 m.load_state_dict(state, strict=True)
 print(f"loaded {len(state)} tensors with strict=True; model={meta.get('model')} step={meta.get('step')}")
