@@ -16,13 +16,14 @@ build:          ## build the pure-Go binary into bin/genmodel
 # The kernel packages, and the graph packages whose ops run them, again with
 # the CPU features they branch on switched off (x/sys/cpu reads GODEBUG): the
 # AVX2 path, then the pure-Go one, so a machine with AVX-512 still tests what
-# other machines run.
+# other machines run. Packages get 30 minutes, not go test's 10: on two
+# cores shared with a training run, internal/app and cmd/genmodel took 9-10.
 KERNEL_PKGS = ./internal/blas32 ./internal/vec32 ./graphs/...
 
 test: lint      ## vet, format check and every test (real MNIST included), then the kernels' AVX2 and pure-Go paths
-	$(GO) test ./...
-	GODEBUG=cpu.avx512f=off $(GO) test $(KERNEL_PKGS)
-	GODEBUG=cpu.avx512f=off,cpu.avx2=off $(GO) test $(KERNEL_PKGS)
+	$(GO) test -timeout 30m ./...
+	GODEBUG=cpu.avx512f=off $(GO) test -timeout 30m $(KERNEL_PKGS)
+	GODEBUG=cpu.avx512f=off,cpu.avx2=off $(GO) test -timeout 30m $(KERNEL_PKGS)
 
 # A one-node Slurm on this machine (scripts/slurm.sh: Debian's packages,
 # root), the integration test of `genmodel run --executor slurm` against it,

@@ -7,7 +7,9 @@
 //	step-00004680.ema.safetensors    the weight average of a model that keeps one, named alike
 //	step-00004680.optim.safetensors  optimizer moments, named <optimizer>.<param>.exp_avg(_sq)
 //
-// plus a small text file `latest` naming the newest one. A model's averaged
+// plus a small text file `latest` naming the newest one, and for models that
+// rank epochs by a test metric a file `best` naming the best one (BestFile).
+// A model's averaged
 // parameters are named "ema.<name>" (EMAPrefix); they go to the .ema file
 // without the prefix, so each weights file loads with strict=True into the
 // PyTorch module a user writes, as diffusers keeps unet/ and unet_ema/.
@@ -181,14 +183,19 @@ func Save(dir string, params []*graphs.Param, opts []Named, meta Meta, keep int)
 	return path, nil
 }
 
-// prune removes all but the newest keep checkpoints (keep <= 0 keeps all).
-// Failing to remove an old file is harmless, so errors are ignored.
+// prune removes all but the newest keep checkpoints (keep <= 0 keeps all),
+// and never the one BestFile names. Failing to remove an old file is
+// harmless, so errors are ignored.
 func prune(dir string, keep int) {
 	if keep <= 0 {
 		return
 	}
+	best, _ := ReadBest(dir)
 	steps := List(dir)
 	for _, p := range steps[:max(0, len(steps)-keep)] {
+		if filepath.Base(p) == best.File {
+			continue
+		}
 		os.Remove(optimPath(p))
 		os.Remove(EMAPath(p))
 		os.Remove(p)
@@ -209,13 +216,24 @@ func List(dir string) []string {
 }
 
 // Resolve turns what a user passes as --checkpoint into a weights file: the
-// file itself, a run folder (its checkpoints/latest), or a checkpoints folder.
+// file itself, a run folder (its checkpoints/latest), a checkpoints folder,
+// or the pointer files in one (checkpoints/latest, checkpoints/best).
 func Resolve(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	if !st.IsDir() {
+		switch filepath.Base(path) {
+		case BestFile:
+			b, err := ReadBest(filepath.Dir(path))
+			if err != nil {
+				return "", err
+			}
+			return filepath.Join(filepath.Dir(path), b.File), nil
+		case "latest":
+			return Resolve(filepath.Dir(path))
+		}
 		return path, nil
 	}
 	dir := path

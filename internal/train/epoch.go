@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/genmodel/genmodel/data"
+	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/sample"
 )
 
@@ -72,6 +74,9 @@ func (r *run) endEpoch(e *epochState) error {
 	if err := r.saveCheckpoint(); err != nil {
 		return err
 	}
+	if err := r.keepBest(end); err != nil {
+		return err
+	}
 	r.afterEpoch()
 	r.res.Last = end.metrics
 	return nil
@@ -92,6 +97,28 @@ func (r *run) evaluateTest(end *epochEnd) error {
 	}
 	for _, x := range tm {
 		end.metrics = append(end.metrics, Metric{"test_" + x.Name, x.Value})
+	}
+	return nil
+}
+
+// keepBest points checkpoints/best at the epoch's checkpoint when its test
+// metric is the lowest so far.
+func (r *run) keepBest(end *epochEnd) error {
+	bt, ok := r.m.(BestTracker)
+	if !ok || r.opt.Test == nil {
+		return nil
+	}
+	name := "test_" + bt.BestMetric()
+	i := slices.IndexFunc(end.metrics, func(m Metric) bool { return m.Name == name })
+	if i < 0 {
+		return fmt.Errorf("internal error: the model ranks checkpoints by %s, which its test metrics lack", name)
+	}
+	best, err := checkpoint.KeepIfBest(r.res.Checkpoint, name, end.metrics[i].Value)
+	if err != nil {
+		return fmt.Errorf("recording the best checkpoint: %w", err)
+	}
+	if best && r.opt.Log != nil {
+		fmt.Fprintf(r.opt.Log, "best %s so far (%.4f): %s is checkpoints/%s\n", name, end.metrics[i].Value, filepath.Base(r.res.Checkpoint), checkpoint.BestFile)
 	}
 	return nil
 }

@@ -77,6 +77,51 @@ func (testedModel) TestMetrics(*data.Dataset, *rand.Rand) ([]Metric, error) {
 	return []Metric{{Name: "loss", Value: 2}}, nil
 }
 
+// rankedModel's test loss after each epoch is the next of losses.
+type rankedModel struct {
+	steadyModel
+	losses []float64
+	epoch  *int
+}
+
+func (r rankedModel) TestMetrics(*data.Dataset, *rand.Rand) ([]Metric, error) {
+	*r.epoch++
+	return []Metric{{Name: "loss", Value: r.losses[*r.epoch-1]}}, nil
+}
+
+func (rankedModel) BestMetric() string { return "loss" }
+
+// TestBestCheckpoint trains four epochs of a model whose test loss is best
+// after the second, keeping one checkpoint: checkpoints/best must name the
+// second epoch's, which pruning keeps, and the log must say so once per
+// improvement.
+func TestBestCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	ds := &data.Dataset{Name: "tiny", N: 8, H: 1, W: 1, Pixels: make([]float32, 8)}
+	var log strings.Builder
+	m := rankedModel{newSteadyModel(), []float64{3, 1, 2, 1.5}, new(int)}
+	opt := Options{Model: "test", OutDir: dir, Test: ds, Log: &log,
+		Train: config.Train{Epochs: 4, BatchSize: 2, LogEvery: 4, KeepCheckpoints: 1}}
+	if _, err := Run(context.Background(), m, ds, opt); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "checkpoints")
+	b, err := checkpoint.ReadBest(ck)
+	if err != nil || b != (checkpoint.Best{File: checkpoint.FileName(8), Metric: "test_loss", Value: 1}) {
+		t.Fatalf("best %+v, %v; want epoch 2's checkpoint at test_loss 1", b, err)
+	}
+	var kept []string
+	for _, p := range checkpoint.List(ck) {
+		kept = append(kept, filepath.Base(p))
+	}
+	if want := []string{checkpoint.FileName(8), checkpoint.FileName(16)}; !slices.Equal(kept, want) {
+		t.Errorf("kept %v, want %v (the best and the newest)", kept, want)
+	}
+	if n := strings.Count(log.String(), "best test_loss so far"); n != 2 {
+		t.Errorf("the log announces %d new bests, want 2:\n%s", n, log.String())
+	}
+}
+
 type checkedModel struct{ steadyModel }
 
 func (checkedModel) CheckEpoch([]Metric) []string { return []string{"too steady"} }

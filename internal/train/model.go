@@ -70,3 +70,14 @@ type TrainingSetUser interface {
 type TestEvaluator interface {
 	TestMetrics(test *data.Dataset, rng *rand.Rand) ([]Metric, error)
 }
+
+// BestTracker is implemented by test evaluators whose test metric ranks
+// checkpoints: after each epoch the run points checkpoints/best at the
+// checkpoint with its lowest value so far (checkpoint.BestFile), which
+// pruning keeps.
+type BestTracker interface {
+	TestEvaluator
+	// BestMetric names one of TestMetrics' metrics (without "test_"),
+	// lower being better.
+	BestMetric() string
+}

@@ -107,6 +107,10 @@ func (c *Classifier) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]tra
 	return c.metrics, nil
 }
 
+// BestMetric implements train.BestTracker: the epoch of the lowest test
+// cross-entropy is kept as checkpoints/best.
+func (c *Classifier) BestMetric() string { return "loss" }
+
 // TestMetrics implements train.TestEvaluator: test accuracy and loss.
 func (c *Classifier) TestMetrics(test *data.Dataset, _ *rand.Rand) ([]train.Metric, error) {
 	if test.Labels == nil {

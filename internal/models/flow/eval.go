@@ -49,6 +49,10 @@ func (m *Flow) testBitsPerDim(test *data.Dataset) (float64, int, error) {
 	return bitsPerDim(total/float64(done), d), done, nil
 }
 
+// BestMetric implements train.BestTracker: the epoch of the lowest test
+// bits/dim is kept as checkpoints/best.
+func (m *Flow) BestMetric() string { return "bits_per_dim" }
+
 // TestMetrics implements train.TestEvaluator.
 func (m *Flow) TestMetrics(test *data.Dataset, _ *rand.Rand) ([]train.Metric, error) {
 	bpd, _, err := m.testBitsPerDim(test)

@@ -31,6 +31,10 @@ func (m *SSVAE) Evaluate(test *data.Dataset, rng *rand.Rand) (models.Report, err
 	}}, nil
 }
 
+// BestMetric implements train.BestTracker: the epoch of the lowest test
+// classification error of q(y|x) is kept as checkpoints/best.
+func (m *SSVAE) BestMetric() string { return "error" }
+
 // TestMetrics implements train.TestEvaluator: error, nelbo, nelbo_xy and
 // elbo_error (see Evaluate).
 func (m *SSVAE) TestMetrics(test *data.Dataset, rng *rand.Rand) ([]train.Metric, error) {

@@ -37,6 +37,10 @@ func (v *VAE) Evaluate(test *data.Dataset, rng *rand.Rand) (models.Report, error
 	return rep, nil
 }
 
+// BestMetric implements train.BestTracker: the epoch of the lowest test
+// loss (the negative ELBO per image) is kept as checkpoints/best.
+func (v *VAE) BestMetric() string { return "loss" }
+
 // TestMetrics implements train.TestEvaluator.
 func (v *VAE) TestMetrics(test *data.Dataset, rng *rand.Rand) ([]train.Metric, error) {
 	var recon, kl float64
