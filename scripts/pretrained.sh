@@ -2,7 +2,9 @@
 # Rebuilds the shipped weights: trains and scores every run of
 # experiments/pretrained.yaml (run it again after an interruption: finished
 # runs are skipped, stopped ones resumed), then exports each run's latest
-# checkpoint, sampling weights only, into checkpoints/NAME.safetensors.
+# checkpoint, sampling weights only, into checkpoints/NAME.safetensors: the
+# GANs' large tensors as F16 (half the bytes; checkpoints/README.md shows
+# that their figures do not move), the others as F32.
 #   scripts/pretrained.sh BIN
 set -euo pipefail
 BIN=${1:?usage: pretrained.sh BIN}
@@ -10,6 +12,8 @@ BIN=${1:?usage: pretrained.sh BIN}
 for dir in experiments/pretrained/*/; do
   name=$(basename "$dir")
   [ -f "$dir/checkpoints/latest" ] || continue
-  "$BIN" export --checkpoint "$dir" --out "checkpoints/$name.safetensors"
+  dtype=f32
+  case "$name" in gan | dcgan*) dtype=f16 ;; esac
+  "$BIN" export --checkpoint "$dir" --out "checkpoints/$name.safetensors" --dtype "$dtype"
 done
 ls -l checkpoints/*.safetensors

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genmodel/genmodel/checkpoints"
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
@@ -101,6 +102,15 @@ func TestDefaultWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A model whose weights do not ship, for the cases that need one; the
+	// list shrinks as checkpoints/ fills.
+	unshipped := ""
+	for _, name := range models.Names() {
+		if _, ok := checkpoints.Shipped(name); !ok {
+			unshipped = name
+			break
+		}
+	}
 	cases := []struct {
 		name       string
 		flags      DrawFlags
@@ -114,14 +124,17 @@ func TestDefaultWeights(t *testing.T) {
 		{"pretrained by name", DrawFlags{Pretrained: "classifier"}, true, []string{"shipped", "classifier.safetensors"}, nil},
 		{"pretrained of another model", DrawFlags{Model: "vae", Pretrained: "classifier"}, false, nil, []string{"a classifier checkpoint, not vae"}},
 		{"explicit checkpoint says nothing", DrawFlags{Checkpoint: run}, true, nil, nil},
-		{"nothing to load", DrawFlags{Model: "vae"}, false, nil, []string{filepath.Join("runs", "vae"), "genmodel train --model vae", "--checkpoint"}},
-		{"nothing shipped", DrawFlags{Model: "vae", Pretrained: PretrainedOfModel}, false, nil, []string{"no weights named vae ship", "shipped: classifier", "drop --pretrained"}},
+		{"nothing to load", DrawFlags{Model: unshipped}, false, nil, []string{filepath.Join("runs", unshipped), "genmodel train --model " + unshipped, "--checkpoint"}},
+		{"nothing shipped", DrawFlags{Model: unshipped, Pretrained: PretrainedOfModel}, false, nil, []string{"no weights named " + unshipped + " ship", "shipped: classifier", "drop --pretrained"}},
 		{"no model", DrawFlags{}, false, nil, []string{"--model M", "--checkpoint"}},
 		{"both", DrawFlags{Model: "classifier", Checkpoint: run, Pretrained: PretrainedOfModel}, false, nil, []string{"--checkpoint and --pretrained"}},
 		{"unknown model", DrawFlags{Model: "vqgan"}, false, nil, []string{"vqgan"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if unshipped == "" && strings.HasPrefix(c.name, "nothing") {
+				t.Skip("every model's weights ship")
+			}
 			os.RemoveAll("runs")
 			if c.runs {
 				dir := filepath.Join("runs", "classifier", "checkpoints")
