@@ -211,10 +211,11 @@ func (m *VQVAE) BuildLoss(batch int, beta float64) (*VQVAETrainGraph, error) {
 // VQVAEReconGraph encodes, quantizes and decodes a batch: fill X, run, read
 // Out and Codes.
 type VQVAEReconGraph struct {
-	Bound *graphs.Bound
-	X     []float32 // (B, 1, S, S)
-	Codes *ops.Codes
-	Out   *G.Node // (B, 1, S, S), linear
+	Bound     *graphs.Bound
+	X         []float32 // (B, 1, S, S)
+	Codes     *ops.Codes
+	Quantized *G.Node // (B, D, S/4, S/4): the codes' vectors
+	Out       *G.Node // (B, 1, S, S), linear
 }
 
 // BuildReconstruct builds the reconstruction of a batch size.
@@ -226,7 +227,8 @@ func (m *VQVAE) BuildReconstruct(batch int) (*VQVAEReconGraph, error) {
 		r.Bound = graphs.Bind(g)
 		var x *G.Node
 		x, r.X = graphs.Input(g, "x", batch, 1, s, s)
-		r.Out = m.Decode(r.Bound, m.Quantize(r.Bound, m.Encode(r.Bound, x), r.Codes))
+		r.Quantized = m.Quantize(r.Bound, m.Encode(r.Bound, x), r.Codes)
+		r.Out = m.Decode(r.Bound, r.Quantized)
 	})
 	if err != nil {
 		return nil, err

@@ -142,6 +142,38 @@ func (m *VQVAE) reconstruct(x []float32, n int) (sample.Images, error) {
 	})
 }
 
+// EncodeCodes returns the codes of n images x (pixels in [0, 1]): n grids
+// of S/4 x S/4 code indices, [n, S/4, S/4] row-major, what a prior over the
+// codes trains on and DecodeCodes takes back.
+func (m *VQVAE) EncodeCodes(x []float32, n int) ([]int32, error) {
+	s, l := m.Net.Config.Side, m.Net.Config.LatentSide()
+	d, p := s*s, l*l
+	if len(x) < n*d {
+		return nil, fmt.Errorf("%d pixels are not %d images of %dx%d", len(x), n, s, s)
+	}
+	r, err := m.Net.BuildReconstruct(sample.ChunkSize)
+	if err != nil {
+		return nil, err
+	}
+	// Only the codes are read: the decoder is not run.
+	prog, err := graphs.Compile(r.Bound, nil, graphs.Outputs{r.Quantized})
+	if err != nil {
+		return nil, err
+	}
+	defer prog.Close()
+	codes := make([]int32, n*p)
+	err = sample.Chunks(n, sample.ChunkSize, func(lo, rows int) error {
+		clear(r.X)
+		copy(r.X, x[lo*d:(lo+rows)*d])
+		if err := prog.Run(); err != nil {
+			return err
+		}
+		copy(codes[lo*p:(lo+rows)*p], r.Codes.Index)
+		return nil
+	})
+	return codes, err
+}
+
 // reconPairs returns 2n images: each of the n images x followed by its
 // reconstruction.
 func (m *VQVAE) reconPairs(x []float32, n int) (sample.Images, error) {

@@ -399,3 +399,33 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Error("the buffers never moved: the test checks nothing")
 	}
 }
+
+// TestEncodeCodesMatchesReconstruction checks the codes a prior would train
+// on: decoding them gives the reconstructions, and the count and layout
+// are [n, 7, 7] for a number of images that is no multiple of the chunk.
+func TestEncodeCodesMatchesReconstruction(t *testing.T) {
+	m := load(t)
+	tr, _ := modeltest.MNIST(t, 1, false)
+	const n = 103
+	codes, err := m.EncodeCodes(tr.Pixels, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(codes) != n*49 {
+		t.Fatalf("%d codes, want %d", len(codes), n*49)
+	}
+	dec, err := m.DecodeCodes(codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := m.reconstruct(tr.Pixels, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dec.Pix, rec.Pix) {
+		t.Error("decoding the encoded codes does not give the reconstructions")
+	}
+	if _, err := m.EncodeCodes(tr.Pixels[:100], 1); err == nil {
+		t.Error("100 pixels encoded as an image")
+	}
+}
