@@ -196,6 +196,15 @@ class VQVAE(nn.Module):  # van den Oord et al. 2017: 28x28 -> 7x7 codes -> 28x28
                                      nn.ReLU(), nn.ConvTranspose2d(c, c, 4, 2, 1), nn.ReLU(),
                                      nn.ConvTranspose2d(c, 1, 4, 2, 1))
 
+    def forward(self, x):  # x (B, 1, 28, 28) in [0, 1] -> reconstructions (B, 1, 28, 28), codes (B, 7, 7)
+        z = self.encoder(x)
+        b, d, h, w = z.shape
+        flat = z.permute(0, 2, 3, 1).reshape(-1, d)
+        e = self.quantizer.embed
+        codes = ((e * e).sum(1)[None, :] - 2 * flat @ e.t()).argmin(1)
+        q = e[codes].reshape(b, h, w, d).permute(0, 3, 1, 2)
+        return self.decoder(q), codes.reshape(b, h, w)
+
 
 class ActNorm(nn.Module):
     def __init__(self, c):

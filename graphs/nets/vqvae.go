@@ -214,6 +214,7 @@ type VQVAEReconGraph struct {
 	Bound     *graphs.Bound
 	X         []float32 // (B, 1, S, S)
 	Codes     *ops.Codes
+	ZE        *G.Node // (B, D, S/4, S/4): the encoder's outputs
 	Quantized *G.Node // (B, D, S/4, S/4): the codes' vectors
 	Out       *G.Node // (B, 1, S, S), linear
 }
@@ -227,7 +228,8 @@ func (m *VQVAE) BuildReconstruct(batch int) (*VQVAEReconGraph, error) {
 		r.Bound = graphs.Bind(g)
 		var x *G.Node
 		x, r.X = graphs.Input(g, "x", batch, 1, s, s)
-		r.Quantized = m.Quantize(r.Bound, m.Encode(r.Bound, x), r.Codes)
+		r.ZE = m.Encode(r.Bound, x)
+		r.Quantized = m.Quantize(r.Bound, r.ZE, r.Codes)
 		r.Out = m.Decode(r.Bound, r.Quantized)
 	})
 	if err != nil {
