@@ -167,6 +167,45 @@ class SSVAE(nn.Module):  # M2 of Kingma et al. 2014
         self.decoder = mlp([z + 10] + hidden[::-1] + [784], act)
 
 
+class VQResidual(nn.Module):  # the VQ-VAE paper's block: x + conv1x1(relu(conv3x3(relu(x))))
+    def __init__(self, c, r):
+        super().__init__()
+        self.block = nn.Sequential(nn.ReLU(), nn.Conv2d(c, r, 3, padding=1), nn.ReLU(), nn.Conv2d(r, c, 1))
+
+    def forward(self, x):
+        return x + self.block(x)
+
+
+class VQEMAQuantizer(nn.Module):  # a codebook updated by moving averages: buffers, no parameters
+    def __init__(self, k, d):
+        super().__init__()
+        self.register_buffer("embed", torch.randn(k, d))
+        self.register_buffer("cluster_size", torch.zeros(k))
+        self.register_buffer("embed_avg", torch.zeros(k, d))
+        self.register_buffer("unused", torch.zeros(k))  # steps since each code was last picked
+
+
+class VQVAE(nn.Module):  # van den Oord et al. 2017: 28x28 -> 7x7 codes -> 28x28
+    def __init__(self, c, r, blocks, d, k):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Conv2d(1, c, 4, 2, 1), nn.ReLU(), nn.Conv2d(c, c, 4, 2, 1), nn.ReLU(),
+                                     nn.Conv2d(c, c, 3, padding=1), *[VQResidual(c, r) for _ in range(blocks)],
+                                     nn.ReLU(), nn.Conv2d(c, d, 1))
+        self.quantizer = VQEMAQuantizer(k, d)
+        self.decoder = nn.Sequential(nn.Conv2d(d, c, 3, padding=1), *[VQResidual(c, r) for _ in range(blocks)],
+                                     nn.ReLU(), nn.ConvTranspose2d(c, c, 4, 2, 1), nn.ReLU(),
+                                     nn.ConvTranspose2d(c, 1, 4, 2, 1))
+
+    def forward(self, x):  # x (B, 1, 28, 28) in [0, 1] -> reconstructions (B, 1, 28, 28), codes (B, 7, 7)
+        z = self.encoder(x)
+        b, d, h, w = z.shape
+        flat = z.permute(0, 2, 3, 1).reshape(-1, d)
+        e = self.quantizer.embed
+        codes = ((e * e).sum(1)[None, :] - 2 * flat @ e.t()).argmin(1)
+        q = e[codes].reshape(b, h, w, d).permute(0, 3, 1, 2)
+        return self.decoder(q), codes.reshape(b, h, w)
+
+
 class ActNorm(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -307,6 +346,8 @@ def build(model, cfg, state):
     if model == "ssvae":
         act = nn.Softplus if sub.get("activation", "softplus") == "softplus" else nn.ReLU
         return SSVAE(sub["hidden"], sub["latent_dim"], act)
+    if model == "vqvae":
+        return VQVAE(sub["channels"], sub["res_channels"], sub["res_blocks"], sub["embedding_dim"], sub["codebook_size"])
     raise NotImplementedError(f"model {model!r}")
 
 

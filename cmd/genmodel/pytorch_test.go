@@ -43,6 +43,7 @@ func TestCheckpointsLoadInPyTorch(t *testing.T) {
 		{"realnvp", []string{"realnvp.arch=multiscale"}, ""},
 		{"glow", nil, "f32"},
 		{"ssvae", []string{"data.limit=1000"}, ""},
+		{"vqvae", nil, "f16"},
 	}
 	var files []string
 	for i, r := range runs {

@@ -32,7 +32,10 @@ grid, latent_dim 2 only). Flows: prior (at --temperature) or temperatures
 (a row of samples at each of T = 0.5, 0.6, ..., 1.0). The SSVAE: prior (a
 class per column, or --class k), analogies (--n rows, each one z from the
 prior drawn with y = 0..9) or style (--n test digits, each followed by its
-inferred z drawn with y = 0..9).
+inferred z drawn with y = 0..9). The VQ-VAE: prior (decoded 7x7 grids of
+codes, each drawn independently from the codebook's usage in training until
+a PixelCNN prior exists) or recon (--n test digits, each beside its
+reconstruction).
 
 Diffusion models: prior (samples), trajectory (x_t along --n reverse
 chains at about ten timesteps, from noise to sample) or forward (q(x_t | x_0)

@@ -61,6 +61,17 @@ type ConvTranspose2d struct {
 	Weight, Bias                 *graphs.Param
 }
 
+// NewConvTranspose2d adds name.weight and name.bias to ps, initialized as
+// PyTorch does: its fan-in is weight.size(1) * k * k, the output channels.
+func NewConvTranspose2d(ps *graphs.ParamSet, name string, in, out, kernel, stride, pad int, rng *rand.Rand) *ConvTranspose2d {
+	c := &ConvTranspose2d{In: in, Out: out, Kernel: kernel, Stride: stride, Pad: pad,
+		Weight: ps.Add(name+".weight", in, out, kernel, kernel), Bias: ps.Add(name+".bias", out)}
+	fanIn := out * kernel * kernel
+	UniformInit(c.Weight, fanIn, rng)
+	UniformInit(c.Bias, fanIn, rng)
+	return c
+}
+
 // NewConvTranspose2dNoBias adds name.weight, drawn from N(0, std) as the
 // DCGAN recipe prescribes; bias=False because batch normalization follows.
 func NewConvTranspose2dNoBias(ps *graphs.ParamSet, name string, in, out, kernel, stride, pad int, std float64, rng *rand.Rand) *ConvTranspose2d {

@@ -6,7 +6,8 @@
 // one pass, a Bernoulli decoder's cross-entropy summed per image, the
 // channel copies of a U-Net), that Gorgonia lacks (ConvTranspose2d,
 // RealNVP's and Glow's couplings, RealNVP's checkerboard mask, Glow's squeeze,
-// ActNorm (alone and fused with ReLU) and prior) or that
+// ActNorm (alone and fused with ReLU) and prior, the VQ-VAE's nearest-code
+// quantizer with its straight-through gradient, and the stop gradient) or that
 // it gets wrong (Reshape, which aliases its input; GroupNorm, which logs
 // every backward call; BatchNorm, whose running statistics cannot be
 // checkpointed).

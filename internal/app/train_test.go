@@ -139,6 +139,11 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		// 100 of the 900 images labelled, 800 unlabelled: 8 batches of 100.
 		{"ssvae", 900, []config.Override{{Key: "ssvae.hidden", Value: "[32]", Source: "test"}, {Key: "ssvae.latent_dim", Value: "8", Source: "test"},
 			{Key: "ssvae.labelled_batch", Value: "20", Source: "test"}}},
+		// The codebook's averages and dead-code counters travel in the
+		// checkpoint; restarts (every 3 unpicked steps) draw from the
+		// step's generator.
+		{"vqvae", 512, []config.Override{{Key: "vqvae.channels", Value: "8", Source: "test"}, {Key: "vqvae.res_channels", Value: "4", Source: "test"},
+			{Key: "vqvae.res_blocks", Value: "1", Source: "test"}, {Key: "vqvae.dead_after", Value: "3", Source: "test"}}},
 	}
 	for i, c := range cases {
 		t.Run(c.model+strconv.Itoa(i), func(t *testing.T) {

@@ -78,6 +78,17 @@ func TestStepFLOPs(t *testing.T) {
 		return sum(conv(c, c, 1, side), conv(c/2, 64, 3, side), conv(64, 64, 1, side), conv(64, c, 3, side))
 	}
 	glow := 8*glowStep(4, 14) + conv(2, 4, 3, 14) + 8*glowStep(8, 7)
+	// The default VQ-VAE (c 64, residual width 32, 2 blocks, D 16): 4x4
+	// stride-2 convolutions 1->64 (14) and 64->64 (7), a 3x3 64->64 and
+	// the blocks' 3x3 64->32 and 1x1 32->64 at 7, the 1x1 64->16; the
+	// decoder a 3x3 16->64 and the blocks at 7, and 4x4 stride-2
+	// transposed convolutions 64->64 and 64->1, counted by their input
+	// sides 7 and 14. The nearest-code search is no multiply-accumulate of
+	// a layer.
+	vqRes := 2 * (conv(64, 32, 3, 7) + conv(32, 64, 1, 7))
+	vqFirst := conv(1, 64, 4, 14)
+	vq := sum(vqFirst, conv(64, 64, 4, 7), conv(64, 64, 3, 7), vqRes, conv(64, 16, 1, 7),
+		conv(16, 64, 3, 7), vqRes, conv(64, 64, 4, 7), conv(64, 1, 4, 14))
 
 	cases := []struct {
 		name string
@@ -103,6 +114,9 @@ func TestStepFLOPs(t *testing.T) {
 			return stepFLOPs(func() { s.reverseStep(500) }, batch)
 		}, unet},
 		{"glow train", func() float64 { return newTrainer(t, "glow", batch).flops() }, 3 * glow},
+		// The straight-through gradient reaches the encoder: dL/dx of every
+		// layer but the first.
+		{"vqvae train", func() float64 { return newTrainer(t, "vqvae", batch).flops() }, 3*vq - vqFirst},
 	}
 	for _, c := range cases {
 		if got, want := c.got(), 2*float64(c.macs); got != want {
