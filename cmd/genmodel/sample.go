@@ -44,7 +44,7 @@ the full chain; fewer steps run DPM-Solver++(2M), or the --sampler named:
 ddim (with --eta, 0 deterministic to 1), dpm++2m, euler or heun (Karras et
 al.'s spacing; heun evaluates the network twice a step). --guidance steers samples of --class k: classifier guidance
 (eps - s sqrt(1-abar_t) grad log p(k | x_t), with --guidance-classifier, a
-noisy-classifier checkpoint) or classifier-free guidance ((1+w) eps(x_t, k)
+noisy-classifier checkpoint, else the shipped one) or classifier-free guidance ((1+w) eps(x_t, k)
 - w eps(x_t), a ddpm trained conditional).`,
 		Example: `  genmodel sample --model vae --out vae.png
   genmodel sample --model ddpm --steps 1000 --n 16 --pretrained

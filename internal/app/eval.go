@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/genmodel/genmodel/data"
@@ -100,6 +101,9 @@ func evalModel(o EvalOptions, res *evalResult) error {
 	}
 	if m.origin != "" {
 		res.add("using", m.origin)
+	}
+	m.deps.announce = func(flag, origin string) {
+		res.add(strings.ReplaceAll(strings.TrimPrefix(flag, "--"), "-", "_"), origin)
 	}
 	common, err := m.cfg.Common()
 	if err != nil {

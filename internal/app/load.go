@@ -23,6 +23,8 @@ type trained struct {
 	// origin says where the weights came from when the user named no
 	// checkpoint ("" when --checkpoint did).
 	origin string
+	// deps loads the trained models it builds on, when it asks for them.
+	deps *depLoader
 }
 
 // loadTrained rebuilds a model from a checkpoint: the architecture from the
@@ -125,7 +127,8 @@ func rebuild(model string, ck *checkpoint.Checkpoint, overrides []config.Overrid
 	if err != nil {
 		return nil, err
 	}
-	m, err := models.New(cfg, newDepLoader(cfg, deps))
+	dl := newDepLoader(cfg, deps)
+	m, err := models.New(cfg, dl)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +143,7 @@ func rebuild(model string, ck *checkpoint.Checkpoint, overrides []config.Overrid
 	if err := ck.LoadInto(ck.Meta.Model, params); err != nil {
 		return nil, err
 	}
-	return &trained{Model: m, name: ck.Meta.Model, cfg: cfg, ck: ck}, nil
+	return &trained{Model: m, name: ck.Meta.Model, cfg: cfg, ck: ck, deps: dl}, nil
 }
 
 // checkDeps refuses a dependency the model does not build on.
@@ -159,12 +162,17 @@ func checkDeps(e models.Entry, deps map[string]string) error {
 }
 
 // depLoader is the one loader of dependencies: from the checkpoint the
-// dependency's flag names, else its config key in cfg; the checkpoint must
-// hold the model the dependency expects. Each is loaded once.
+// dependency's flag names, else its config key in cfg, else the weights of
+// its model that ship in the binary (so that `--guidance classifier` works
+// on a fresh clone); the checkpoint must hold the model the dependency
+// expects. Each is loaded once.
 type depLoader struct {
 	cfg    *config.Config
 	flags  map[string]string
 	loaded map[string]models.Model
+	// announce, when set, is told where a dependency nobody named came
+	// from: its flag (--NAME) and the shipped weights' name.
+	announce func(flag, origin string)
 }
 
 func newDepLoader(cfg *config.Config, flags map[string]string) *depLoader {
@@ -192,12 +200,28 @@ func (l *depLoader) Load(d models.Dependency) (models.Model, error) {
 		return m, nil
 	}
 	path, from := l.path(d)
+	var t *trained
 	if path == "" {
-		return nil, models.MissingDependency(d)
-	}
-	t, err := loadTrained("", path, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", from, err)
+		b, ok := checkpoints.Shipped(d.Model)
+		if !ok {
+			return nil, models.MissingDependency(d)
+		}
+		from = "--" + d.Name + " (not given: the shipped weights)"
+		ck, err := checkpoint.ReadBytes(checkpoints.Name(d.Model), b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", from, err)
+		}
+		if t, err = rebuild("", ck, nil, nil); err != nil {
+			return nil, fmt.Errorf("%s: %w", from, err)
+		}
+		if l.announce != nil {
+			l.announce("--"+d.Name, "the shipped weights "+checkpoints.Name(d.Model))
+		}
+	} else {
+		var err error
+		if t, err = loadTrained("", path, nil, nil); err != nil {
+			return nil, fmt.Errorf("%s: %w", from, err)
+		}
 	}
 	if t.name != d.Model {
 		return nil, fmt.Errorf("%s %s: a %s checkpoint, where %s is a %s", from, t.ck.Path, t.name, d.Purpose, d.Model)

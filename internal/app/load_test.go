@@ -10,6 +10,7 @@ import (
 	"github.com/genmodel/genmodel/internal/checkpoint"
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
+	"github.com/genmodel/genmodel/internal/sample"
 )
 
 // freshCheckpoint saves a freshly initialized model of its defaults into
@@ -53,7 +54,7 @@ func TestDependencyLoader(t *testing.T) {
 		{"flag over key", noisy, vae, nil},
 		{"key holds the wrong model", "", vae, []string{"data.dir", "a vae checkpoint", "noisy-classifier"}},
 		{"flag holds the wrong model", vae, noisy, []string{"--guide", "a vae checkpoint"}},
-		{"missing", "", "", []string{"--guide PATH", "--set data.dir=PATH", "genmodel train --model noisy-classifier"}},
+		{"not given: the shipped weights", "", "", nil},
 		{"no such folder", filepath.Join(t.TempDir(), "nothing"), "", []string{"--guide"}},
 	}
 	for _, c := range cases {
@@ -85,6 +86,23 @@ func TestDependencyLoader(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A dependency on a model that ships no weights, given nowhere.
+	unshipped := ""
+	for _, name := range models.Names() {
+		if _, ok := checkpoints.Shipped(name); !ok {
+			unshipped = name
+			break
+		}
+	}
+	missing := models.Dependency{Name: "guide", Key: "data.dir", Model: unshipped, Purpose: "the test's " + unshipped}
+	cfg, err := config.Load("vae", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newDepLoader(cfg, nil).Load(missing); err == nil ||
+		!strings.Contains(err.Error(), "--guide PATH") || !strings.Contains(err.Error(), "genmodel train --model "+unshipped) {
+		t.Errorf("a dependency given nowhere, with no shipped weights: %v", err)
 	}
 	if _, err := loadTrained("", vae, nil, map[string]string{"guidance-classifier": noisy}); err == nil || !strings.Contains(err.Error(), "--guidance-classifier") {
 		t.Errorf("a vae given a guidance classifier: %v", err)
@@ -164,6 +182,48 @@ func TestDefaultWeights(t *testing.T) {
 				if !strings.Contains(m.origin, s) {
 					t.Errorf("origin %q, want it to contain %q", m.origin, s)
 				}
+			}
+		})
+	}
+}
+
+// TestGuidanceClassifierShipped checks that classifier guidance without
+// --guidance-classifier guides with the shipped noisy classifier, saying so,
+// and that a ddpm on another noise schedule refuses it, naming the flag.
+func TestGuidanceClassifierShipped(t *testing.T) {
+	if _, ok := checkpoints.Shipped("noisy-classifier"); !ok {
+		t.Skip("no noisy-classifier weights ship")
+	}
+	linear := config.Override{Key: "ddpm.schedule", Value: "linear", Source: "test"}
+	cases := []struct {
+		name    string
+		sets    []config.Override
+		wantOut string // in stdout when it samples
+		wantErr string // in the error when it refuses
+	}{
+		{"same schedule", nil, "using the shipped weights checkpoints/noisy-classifier.safetensors (embedded) as --guidance-classifier", ""},
+		{"other schedule", []config.Override{linear}, "", "--guidance-classifier"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ck := freshCheckpoint(t, "ddpm", c.sets...)
+			var out strings.Builder
+			err := Sample(SampleOptions{
+				DrawFlags: DrawFlags{Checkpoint: ck, Request: sample.Request{Class: 3, Code: -1,
+					Diffusion: sample.Diffusion{Steps: 2, Guidance: "classifier", Scale: 1}}},
+				N: 2, Out: filepath.Join(t.TempDir(), "guided.png"),
+			}, &out)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got %v; want an error naming %s", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), c.wantOut) {
+				t.Errorf("output %q does not say %q", out.String(), c.wantOut)
 			}
 		})
 	}

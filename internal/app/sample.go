@@ -34,6 +34,7 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	if m.origin != "" {
 		fmt.Fprintf(stdout, "using %s\n", m.origin)
 	}
+	m.deps.announce = func(flag, origin string) { fmt.Fprintf(stdout, "using %s as %s\n", origin, flag) }
 	kind, err := models.Kind(m, m.name, o.Kind)
 	if err != nil {
 		return err
