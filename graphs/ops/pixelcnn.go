@@ -1,0 +1,228 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The ops of a gated PixelCNN (van den Oord et al. 2016): Shift, which
+// moves images down and right with zeros coming in (the causal masks as
+// shifts instead of zeroed weights), and Gate, tanh(a) * sigmoid(b) of the
+// two channel halves in one pass.
+
+// Tap is one shift of Shift: pixel (i, j) of the output reads input pixel
+// (i-Down, j-Right), zero where that lies outside the image.
+type Tap struct{ Down, Right int }
+
+// shiftOp maps x (B, C, H, W) to (B, C*S, H, W) for S taps, channel c*S+s
+// being x's channel c shifted by tap s. With the taps of a causal kernel
+// row in PyTorch's order, a 1x1 convolution of the result with weights
+// (O, C*S) is the (1, S) convolution of x with weights (O, C, 1, S), padded
+// on the left: the masked convolution without the masked taps' work.
+// grad selects the adjoint, (B, C*S, H, W) -> (B, C, H, W), which sums each
+// tap's plane shifted back.
+type shiftOp struct {
+	pureOp
+	b, c, h, w int // x's shape
+	taps       []Tap
+	grad       bool
+}
+
+// Shift returns x (B, C, H, W) shifted by each tap in turn, stacked along
+// the channels tap-fastest: (B, C*len(taps), H, W).
+func Shift(x *G.Node, taps ...Tap) *G.Node {
+	s := x.Shape()
+	if len(s) != 4 || len(taps) == 0 {
+		failf("shift: want (B,C,H,W) and taps, got %v and %d taps", s, len(taps))
+	}
+	return must(G.ApplyOp(shiftOp{b: s[0], c: s[1], h: s[2], w: s[3], taps: append([]Tap(nil), taps...)}, x))
+}
+
+func (op shiftOp) Arity() int    { return 1 }
+func (op shiftOp) Type() hm.Type { return uniformType(4, 1) }
+func (op shiftOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	if op.grad {
+		return tensor.Shape{op.b, op.c, op.h, op.w}, nil
+	}
+	return tensor.Shape{op.b, op.c * len(op.taps), op.h, op.w}, nil
+}
+
+func (op shiftOp) Do(vals ...G.Value) (G.Value, error) {
+	// Zeroed: the shifted-in borders stay zero, and the adjoint adds.
+	in, out, dst, err := inputsAndOutput(op, "shift", vals, false)
+	if err != nil {
+		return nil, err
+	}
+	src := in[0]
+	hw, s := op.h*op.w, len(op.taps)
+	parallelFor(op.b*op.c, max(1, elementwiseMin/(hw*s)), func(lo, hi int) {
+		for bc := lo; bc < hi; bc++ {
+			for t, tap := range op.taps {
+				shifted := (bc*s + t) * hw // the plane of tap t in the stacked tensor
+				plane := bc * hw           // its plane in x
+				if op.grad {
+					op.shiftPlane(src[shifted:shifted+hw], dst[plane:plane+hw], -tap.Down, -tap.Right, true)
+				} else {
+					op.shiftPlane(src[plane:plane+hw], dst[shifted:shifted+hw], tap.Down, tap.Right, false)
+				}
+			}
+		}
+	})
+	return out, nil
+}
+
+// shiftPlane writes (or with add adds) src shifted down by dy and right by
+// dx into dst, both one H x W plane; dst's pixels with no source are left
+// as they are.
+func (op shiftOp) shiftPlane(src, dst []float32, dy, dx int, add bool) {
+	w := op.w
+	n := w - abs(dx) // pixels of a row that have a source
+	if n <= 0 {
+		return
+	}
+	from, to := 0, dx // columns
+	if dx < 0 {
+		from, to = -dx, 0
+	}
+	for i := max(0, dy); i < min(op.h, op.h+dy); i++ {
+		s := src[(i-dy)*w+from:][:n]
+		d := dst[i*w+to:][:n]
+		if !add {
+			copy(d, s)
+			continue
+		}
+		for j, v := range s {
+			d[j] += v
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func (op shiftOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "Shift(%d,%d,%d,%d,%v,%v)", op.b, op.c, op.h, op.w, op.taps, op.grad)
+}
+func (op shiftOp) Hashcode() uint32 { return hashOf(op) }
+func (op shiftOp) String() string {
+	if op.grad {
+		return fmt.Sprintf("ShiftAdjoint%v", op.taps)
+	}
+	return fmt.Sprintf("Shift%v", op.taps)
+}
+func (op shiftOp) DiffWRT(n int) []bool { return diffAll(n, !op.grad) }
+func (op shiftOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	back := op
+	back.grad = true
+	return applyOne(back, grad)
+}
+
+// gateOp is the gated activation of a PixelCNN layer: x (B, 2C, H, W) ->
+// tanh(a) * sigmoid(g), (B, C, H, W), where a is x's first C channels and g
+// its last C. Built from SliceChannels, Tanh, Sigmoid and HadamardProd it is
+// four passes and four outputs, and as many backward. grad selects the
+// backward op (x, dy) -> dx, whose halves are dy sigmoid(g) (1 - tanh(a)^2)
+// and dy tanh(a) sigmoid(g) (1 - sigmoid(g)).
+type gateOp struct {
+	pureOp
+	b, c, h, w int // the output's shape
+	grad       bool
+}
+
+// Gate returns tanh(x[:, :C]) * sigmoid(x[:, C:]) of x (B, 2C, H, W).
+func Gate(x *G.Node) *G.Node {
+	s := x.Shape()
+	if len(s) != 4 || s[1]%2 != 0 {
+		failf("gate: want (B, 2C, H, W), got %v", s)
+	}
+	return must(G.ApplyOp(gateOp{b: s[0], c: s[1] / 2, h: s[2], w: s[3]}, x))
+}
+
+func (op gateOp) Arity() int {
+	if op.grad {
+		return 2
+	}
+	return 1
+}
+func (op gateOp) Type() hm.Type { return uniformType(4, op.Arity()) }
+func (op gateOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	if op.grad {
+		return tensor.Shape{op.b, 2 * op.c, op.h, op.w}, nil
+	}
+	return tensor.Shape{op.b, op.c, op.h, op.w}, nil
+}
+
+func (op gateOp) Do(vals ...G.Value) (G.Value, error) {
+	in, out, dst, err := inputsAndOutput(op, "gate", vals, true)
+	if err != nil {
+		return nil, err
+	}
+	x := in[0]
+	n := op.c * op.h * op.w // one image's half
+	parallelFor(op.b, max(1, elementwiseMin/(2*n)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			a, g := x[2*i*n:][:n], x[(2*i+1)*n:][:n]
+			if !op.grad {
+				y := dst[i*n:][:n]
+				for j := range y {
+					y[j] = tanh32(a[j]) * sigmoid32(g[j])
+				}
+				continue
+			}
+			dy := in[1][i*n:][:n]
+			da, dg := dst[2*i*n:][:n], dst[(2*i+1)*n:][:n]
+			for j := range dy {
+				t, s := tanh32(a[j]), sigmoid32(g[j])
+				da[j] = dy[j] * s * (1 - t*t)
+				dg[j] = dy[j] * t * s * (1 - s)
+			}
+		}
+	})
+	return out, nil
+}
+
+// sigmoid32 is 1 / (1 + e^-v) in float32 (logistic's).
+func sigmoid32(v float32) float32 {
+	_, s := logistic(v)
+	return s
+}
+
+// tanh32 is tanh(v) = sign(v) (1 - e) / (1 + e) with e = e^-2|v|, in
+// float32: within a few ulp of 1 for large |v|, and of v near 0 (absolute).
+func tanh32(v float32) float32 {
+	e := expNeg(2 * abs32(v))
+	t := (1 - e) / (1 + e)
+	if v < 0 {
+		return -t
+	}
+	return t
+}
+
+func (op gateOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "Gate(%d,%d,%d,%d,%v)", op.b, op.c, op.h, op.w, op.grad)
+}
+func (op gateOp) Hashcode() uint32 { return hashOf(op) }
+func (op gateOp) String() string {
+	if op.grad {
+		return "GateGrad"
+	}
+	return "Gate"
+}
+func (op gateOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	d[0] = !op.grad
+	return d
+}
+func (op gateOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	back := op
+	back.grad = true
+	return applyOne(back, inputs[0], grad)
+}
