@@ -18,16 +18,19 @@ import (
 // (i-Down, j-Right), zero where that lies outside the image.
 type Tap struct{ Down, Right int }
 
-// shiftOp maps x (B, C, H, W) to (B, C*S, H, W) for S taps, channel c*S+s
-// being x's channel c shifted by tap s. With the taps of a causal kernel
-// row in PyTorch's order, a 1x1 convolution of the result with weights
-// (O, C*S) is the (1, S) convolution of x with weights (O, C, 1, S), padded
-// on the left: the masked convolution without the masked taps' work.
-// grad selects the adjoint, (B, C*S, H, W) -> (B, C, H, W), which sums each
-// tap's plane shifted back.
+// shiftOp maps x (B, C, H, W) to (B, C*S, Ho, Wo) for S taps, channel
+// c*S+s being x's channel c shifted by tap s. With the taps of a causal
+// kernel row in PyTorch's order, a 1x1 convolution of the result with
+// weights (O, C*S) is the (1, S) convolution of x with weights (O, C, 1, S),
+// padded on the left: the masked convolution without the masked taps'
+// work. One tap into a taller output pads the top of an image (Ho > H) or
+// crops its bottom (Ho < H). grad selects the adjoint,
+// (B, C*S, Ho, Wo) -> (B, C, H, W), which sums each tap's plane shifted
+// back.
 type shiftOp struct {
 	pureOp
 	b, c, h, w int // x's shape
+	oh, ow     int // the output's height and width
 	taps       []Tap
 	grad       bool
 }
@@ -36,10 +39,20 @@ type shiftOp struct {
 // the channels tap-fastest: (B, C*len(taps), H, W).
 func Shift(x *G.Node, taps ...Tap) *G.Node {
 	s := x.Shape()
-	if len(s) != 4 || len(taps) == 0 {
-		failf("shift: want (B,C,H,W) and taps, got %v and %d taps", s, len(taps))
+	if len(s) != 4 {
+		failf("shift: want (B,C,H,W), got %v", s)
 	}
-	return must(G.ApplyOp(shiftOp{b: s[0], c: s[1], h: s[2], w: s[3], taps: append([]Tap(nil), taps...)}, x))
+	return ShiftTo(x, s[2], s[3], taps...)
+}
+
+// ShiftTo is Shift into an output of h x w pixels, whose pixel (i, j) reads
+// input pixel (i-Down, j-Right) of each tap, zero outside the input.
+func ShiftTo(x *G.Node, h, w int, taps ...Tap) *G.Node {
+	s := x.Shape()
+	if len(s) != 4 || len(taps) == 0 || h <= 0 || w <= 0 {
+		failf("shift: want (B,C,H,W), taps and a size, got %v, %d taps and %dx%d", s, len(taps), h, w)
+	}
+	return must(G.ApplyOp(shiftOp{b: s[0], c: s[1], h: s[2], w: s[3], oh: h, ow: w, taps: append([]Tap(nil), taps...)}, x))
 }
 
 func (op shiftOp) Arity() int    { return 1 }
@@ -48,7 +61,7 @@ func (op shiftOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	if op.grad {
 		return tensor.Shape{op.b, op.c, op.h, op.w}, nil
 	}
-	return tensor.Shape{op.b, op.c * len(op.taps), op.h, op.w}, nil
+	return tensor.Shape{op.b, op.c * len(op.taps), op.oh, op.ow}, nil
 }
 
 func (op shiftOp) Do(vals ...G.Value) (G.Value, error) {
@@ -58,16 +71,16 @@ func (op shiftOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	src := in[0]
-	hw, s := op.h*op.w, len(op.taps)
-	parallelFor(op.b*op.c, max(1, elementwiseMin/(hw*s)), func(lo, hi int) {
+	hw, ohw, s := op.h*op.w, op.oh*op.ow, len(op.taps)
+	parallelFor(op.b*op.c, max(1, elementwiseMin/(ohw*s)), func(lo, hi int) {
 		for bc := lo; bc < hi; bc++ {
 			for t, tap := range op.taps {
-				shifted := (bc*s + t) * hw // the plane of tap t in the stacked tensor
-				plane := bc * hw           // its plane in x
+				shifted := (bc*s + t) * ohw // the plane of tap t in the stacked tensor
+				plane := bc * hw            // its plane in x
 				if op.grad {
-					op.shiftPlane(src[shifted:shifted+hw], dst[plane:plane+hw], -tap.Down, -tap.Right, true)
+					shiftPlane(src[shifted:shifted+ohw], op.oh, op.ow, dst[plane:plane+hw], op.h, op.w, -tap.Down, -tap.Right, true)
 				} else {
-					op.shiftPlane(src[plane:plane+hw], dst[shifted:shifted+hw], tap.Down, tap.Right, false)
+					shiftPlane(src[plane:plane+hw], op.h, op.w, dst[shifted:shifted+ohw], op.oh, op.ow, tap.Down, tap.Right, false)
 				}
 			}
 		}
@@ -75,22 +88,18 @@ func (op shiftOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// shiftPlane writes (or with add adds) src shifted down by dy and right by
-// dx into dst, both one H x W plane; dst's pixels with no source are left
-// as they are.
-func (op shiftOp) shiftPlane(src, dst []float32, dy, dx int, add bool) {
-	w := op.w
-	n := w - abs(dx) // pixels of a row that have a source
-	if n <= 0 {
+// shiftPlane writes (or with add adds) src, an sh x sw plane, shifted down
+// by dy and right by dx into dst, a dh x dw plane: dst(i, j) = src(i-dy,
+// j-dx). dst's pixels with no source are left as they are.
+func shiftPlane(src []float32, sh, sw int, dst []float32, dh, dw, dy, dx int, add bool) {
+	j0, j1 := max(0, dx), min(dw, sw+dx) // dst's columns with a source
+	if j1 <= j0 {
 		return
 	}
-	from, to := 0, dx // columns
-	if dx < 0 {
-		from, to = -dx, 0
-	}
-	for i := max(0, dy); i < min(op.h, op.h+dy); i++ {
-		s := src[(i-dy)*w+from:][:n]
-		d := dst[i*w+to:][:n]
+	n := j1 - j0
+	for i := max(0, dy); i < min(dh, sh+dy); i++ {
+		s := src[(i-dy)*sw+j0-dx:][:n]
+		d := dst[i*dw+j0:][:n]
 		if !add {
 			copy(d, s)
 			continue
@@ -101,15 +110,8 @@ func (op shiftOp) shiftPlane(src, dst []float32, dy, dx int, add bool) {
 	}
 }
 
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 func (op shiftOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "Shift(%d,%d,%d,%d,%v,%v)", op.b, op.c, op.h, op.w, op.taps, op.grad)
+	fmt.Fprintf(h, "Shift(%d,%d,%d,%d,%d,%d,%v,%v)", op.b, op.c, op.h, op.w, op.oh, op.ow, op.taps, op.grad)
 }
 func (op shiftOp) Hashcode() uint32 { return hashOf(op) }
 func (op shiftOp) String() string {

@@ -13,36 +13,39 @@ import (
 // Tests of the gated PixelCNN's ops: Shift and Gate.
 
 // TestShift checks Shift's values against the definition, for taps down,
-// right, left and none, and its gradient (the adjoint) against finite
-// differences.
+// right, left and none, into outputs of the input's size, taller and
+// narrower, and its gradient (the adjoint) against finite differences.
 func TestShift(t *testing.T) {
-	rng := rand.New(rand.NewPCG(21, 1))
-	ps := graphs.NewParamSet()
-	x := gradcheck.RandomParam(ps, "x", rng, 2, 3, 4, 5)
-	taps := []Tap{{0, 2}, {0, 1}, {0, 0}, {1, 0}, {2, -1}, {0, 6}}
-	var y, loss *G.Node
-	b := gradcheck.Build(t, func(b *graphs.Bound) {
-		y = Shift(b.Node(x), taps...)
-		loss = gradcheck.WeightedSum(y, rng)
-	})
-	prog, lossFn := gradcheck.Compile(t, b, loss, y)
-	got, s := prog.Value(y), len(taps)
-	for bc := range 6 {
-		for k, tap := range taps {
-			for i := range 4 {
-				for j := range 5 {
-					var want float32
-					if si, sj := i-tap.Down, j-tap.Right; si >= 0 && si < 4 && sj >= 0 && sj < 5 {
-						want = x.Data[bc*20+si*5+sj]
-					}
-					if v := got[(bc*s+k)*20+i*5+j]; v != want {
-						t.Fatalf("plane %d tap %v (%d,%d) = %v, want %v", bc, tap, i, j, v, want)
+	for _, size := range [][2]int{{4, 5}, {6, 3}, {2, 7}} {
+		oh, ow := size[0], size[1]
+		rng := rand.New(rand.NewPCG(21, 1))
+		ps := graphs.NewParamSet()
+		x := gradcheck.RandomParam(ps, "x", rng, 2, 3, 4, 5)
+		taps := []Tap{{0, 2}, {0, 1}, {0, 0}, {1, 0}, {2, -1}, {0, 6}}
+		var y, loss *G.Node
+		b := gradcheck.Build(t, func(b *graphs.Bound) {
+			y = ShiftTo(b.Node(x), oh, ow, taps...)
+			loss = gradcheck.WeightedSum(y, rng)
+		})
+		prog, lossFn := gradcheck.Compile(t, b, loss, y)
+		got, s := prog.Value(y), len(taps)
+		for bc := range 6 {
+			for k, tap := range taps {
+				for i := range oh {
+					for j := range ow {
+						var want float32
+						if si, sj := i-tap.Down, j-tap.Right; si >= 0 && si < 4 && sj >= 0 && sj < 5 {
+							want = x.Data[bc*20+si*5+sj]
+						}
+						if v := got[(bc*s+k)*oh*ow+i*ow+j]; v != want {
+							t.Fatalf("%dx%d: plane %d tap %v (%d,%d) = %v, want %v", oh, ow, bc, tap, i, j, v, want)
+						}
 					}
 				}
 			}
 		}
+		gradcheck.Check(t, prog, lossFn, 120)
 	}
-	gradcheck.Check(t, prog, lossFn, 120)
 }
 
 // TestGateMatchesGorgonia compares Gate with tanh and sigmoid of the halves
