@@ -7,6 +7,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/genmodel/genmodel/internal/vec32"
 )
 
 // The ops of a gated PixelCNN (van den Oord et al. 2016): Shift, which
@@ -130,13 +132,21 @@ func (op shiftOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 // gateOp is the gated activation of a PixelCNN layer: x (B, 2C, H, W) ->
 // tanh(a) * sigmoid(g), (B, C, H, W), where a is x's first C channels and g
 // its last C. Built from SliceChannels, Tanh, Sigmoid and HadamardProd it is
-// four passes and four outputs, and as many backward. grad selects the
+// four passes and four outputs, and as many backward. When the graph
+// differentiates it, the forward pass keeps tanh(a) and sigmoid(g) for the
 // backward op (x, dy) -> dx, whose halves are dy sigmoid(g) (1 - tanh(a)^2)
-// and dy tanh(a) sigmoid(g) (1 - sigmoid(g)).
+// and dy tanh(a) sigmoid(g) (1 - sigmoid(g)): no exponentials there.
 type gateOp struct {
 	pureOp
 	b, c, h, w int // the output's shape
 	grad       bool
+	saved      *gateSaved
+}
+
+// gateSaved is tanh(a) and sigmoid(g) of a gate's forward pass.
+type gateSaved struct {
+	t, s     []float32
+	backward bool // whether a backward op exists (SymDiff was called)
 }
 
 // Gate returns tanh(x[:, :C]) * sigmoid(x[:, C:]) of x (B, 2C, H, W).
@@ -145,7 +155,7 @@ func Gate(x *G.Node) *G.Node {
 	if len(s) != 4 || s[1]%2 != 0 {
 		failf("gate: want (B, 2C, H, W), got %v", s)
 	}
-	return must(G.ApplyOp(gateOp{b: s[0], c: s[1] / 2, h: s[2], w: s[3]}, x))
+	return must(G.ApplyOp(gateOp{b: s[0], c: s[1] / 2, h: s[2], w: s[3], saved: &gateSaved{}}, x))
 }
 
 func (op gateOp) Arity() int {
@@ -169,47 +179,53 @@ func (op gateOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	x := in[0]
 	n := op.c * op.h * op.w // one image's half
+	sv := op.saved
+	if op.grad && len(sv.t) != op.b*n {
+		return nil, fmt.Errorf("gate: backward pass before the forward pass")
+	}
+	if !op.grad && sv.backward && len(sv.t) != op.b*n {
+		sv.t, sv.s = make([]float32, op.b*n), make([]float32, op.b*n)
+	}
 	parallelFor(op.b, max(1, elementwiseMin/(2*n)), func(lo, hi int) {
+		if op.grad {
+			for i := lo; i < hi; i++ {
+				dy := in[1][i*n:][:n]
+				ts, ss := sv.t[i*n:][:n], sv.s[i*n:][:n]
+				da, dg := dst[2*i*n:][:n], dst[(2*i+1)*n:][:n]
+				for j := range dy {
+					t, s := ts[j], ss[j]
+					da[j] = dy[j] * s * (1 - t*t)
+					dg[j] = dy[j] * t * s * (1 - s)
+				}
+			}
+			return
+		}
+		// The sigmoids come from vec32.SiLU's vector kernel, tanh as
+		// 2 sigmoid(2a) - 1 (within 1e-7 absolute).
+		scratch := getScratch(3 * n)
+		defer putScratch(scratch)
+		tmp, ts, ss := scratch[:n], scratch[n:2*n], scratch[2*n:]
 		for i := lo; i < hi; i++ {
 			a, g := x[2*i*n:][:n], x[(2*i+1)*n:][:n]
-			if !op.grad {
-				y := dst[i*n:][:n]
-				for j := range y {
-					y[j] = tanh32(a[j]) * sigmoid32(g[j])
-				}
-				continue
+			y := dst[i*n:][:n]
+			if sv.backward {
+				ts, ss = sv.t[i*n:][:n], sv.s[i*n:][:n]
 			}
-			dy := in[1][i*n:][:n]
-			da, dg := dst[2*i*n:][:n], dst[(2*i+1)*n:][:n]
-			for j := range dy {
-				t, s := tanh32(a[j]), sigmoid32(g[j])
-				da[j] = dy[j] * s * (1 - t*t)
-				dg[j] = dy[j] * t * s * (1 - s)
+			vec32.Affine(a, tmp, 2, 0)
+			vec32.SiLU(tmp, ts, tmp)
+			vec32.SiLU(g, ss, tmp)
+			for j := range y {
+				t := 2*ts[j] - 1
+				ts[j] = t
+				y[j] = t * ss[j]
 			}
 		}
 	})
 	return out, nil
 }
 
-// sigmoid32 is 1 / (1 + e^-v) in float32 (logistic's).
-func sigmoid32(v float32) float32 {
-	_, s := logistic(v)
-	return s
-}
-
-// tanh32 is tanh(v) = sign(v) (1 - e) / (1 + e) with e = e^-2|v|, in
-// float32: within a few ulp of 1 for large |v|, and of v near 0 (absolute).
-func tanh32(v float32) float32 {
-	e := expNeg(2 * abs32(v))
-	t := (1 - e) / (1 + e)
-	if v < 0 {
-		return -t
-	}
-	return t
-}
-
 func (op gateOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "Gate(%d,%d,%d,%d,%v)", op.b, op.c, op.h, op.w, op.grad)
+	fmt.Fprintf(h, "Gate(%d,%d,%d,%d,%v,%p)", op.b, op.c, op.h, op.w, op.grad, op.saved)
 }
 func (op gateOp) Hashcode() uint32 { return hashOf(op) }
 func (op gateOp) String() string {
@@ -224,6 +240,7 @@ func (op gateOp) DiffWRT(n int) []bool {
 	return d
 }
 func (op gateOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	op.saved.backward = true
 	back := op
 	back.grad = true
 	return applyOne(back, inputs[0], grad)
