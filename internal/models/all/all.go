@@ -8,6 +8,7 @@ import (
 	"github.com/genmodel/genmodel/internal/models/ddpm"
 	"github.com/genmodel/genmodel/internal/models/flow"
 	"github.com/genmodel/genmodel/internal/models/gan"
+	"github.com/genmodel/genmodel/internal/models/pixelcnn"
 	"github.com/genmodel/genmodel/internal/models/ssvae"
 	"github.com/genmodel/genmodel/internal/models/vae"
 	"github.com/genmodel/genmodel/internal/models/vqvae"
@@ -30,6 +31,8 @@ var entries = []models.Entry{
 		Summary: "Glow: 2 levels of ActNorm, LU 1x1 convolution and conv affine coupling, split with a learned prior; exact bits/dim"},
 	{Name: "noisy-classifier", Build: classifiers.NewNoisy,
 		Summary: "p(y | x_t, t) on noised MNIST digits, the classifier of ddpm's classifier guidance"},
+	{Name: "pixelcnn", Build: pixelcnn.New,
+		Summary: "gated PixelCNN (van den Oord et al. 2016) on binarized MNIST: vertical and horizontal stacks, masks A and B, optional class conditioning; exact test NLL in nats, pixel-by-pixel samples"},
 	{Name: "realnvp", Build: flow.NewRealNVP,
 		Summary: "RealNVP: 8 MLP affine couplings with alternating pixel masks (arch mlp) or the multi-scale conv-ResNet couplings of Dinh et al. (arch multiscale); dequantization + logit, exact bits/dim"},
 	{Name: "ssvae", Build: ssvae.New,
