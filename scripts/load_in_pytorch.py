@@ -30,6 +30,7 @@ import sys
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 import yaml
 
 sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/../shared/bench")
@@ -206,6 +207,53 @@ class VQVAE(nn.Module):  # van den Oord et al. 2017: 28x28 -> 7x7 codes -> 28x28
         return self.decoder(q), codes.reshape(b, h, w)
 
 
+class GatedLayer(nn.Module):  # one layer of the gated PixelCNN's two stacks
+    def __init__(self, cin, c, k, first, classes):
+        super().__init__()
+        self.k, self.first = k, first
+        m = k // 2 if first else k // 2 + 1  # mask A excludes the centre
+        self.v_conv = nn.Conv2d(cin, 2 * c, k, padding=(k - 1, k // 2))  # rows i-k+1..i once the bottom is cropped
+        self.v_to_h = nn.Conv2d(2 * c, 2 * c, 1)
+        self.h_conv = nn.Conv2d(cin, 2 * c, (1, m))
+        self.h_out = nn.Conv2d(c, c, 1)
+        if classes:
+            self.v_class = nn.Embedding(classes, 2 * c)
+            self.h_class = nn.Embedding(classes, 2 * c)
+
+    @staticmethod
+    def gate(x):
+        a, g = x.chunk(2, 1)
+        return torch.tanh(a) * torch.sigmoid(g)
+
+    def forward(self, v, h, y=None):
+        H, W = v.shape[2:]
+        vp = self.v_conv(v)[:, :, :H]
+        if y is not None:
+            vp = vp + self.v_class(y)[:, :, None, None]
+        m = self.h_conv.kernel_size[1]
+        hp = self.h_conv(F.pad(h, (m, 0)))[..., :W] if self.first else self.h_conv(F.pad(h, (m - 1, 0)))
+        hp = hp + self.v_to_h(F.pad(vp, (0, 0, 1, 0))[:, :, :H])  # shifted down a row
+        if y is not None:
+            hp = hp + self.h_class(y)[:, :, None, None]
+        out = self.h_out(self.gate(hp))
+        return self.gate(vp), out if self.first else h + out
+
+
+class GatedPixelCNN(nn.Module):  # van den Oord et al. 2016 over binary pixels or K categories
+    def __init__(self, c, layers, first_kernel, kernel, head, in_ch=1, out_ch=1, classes=0):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            GatedLayer(in_ch if i == 0 else c, c, first_kernel if i == 0 else kernel, i == 0, classes)
+            for i in range(layers))
+        self.out = nn.Sequential(nn.ReLU(), nn.Conv2d(c, head, 1), nn.ReLU(), nn.Conv2d(head, out_ch, 1))
+
+    def forward(self, x, y=None):
+        v = h = x
+        for layer in self.layers:
+            v, h = layer(v, h, y)
+        return self.out(h)
+
+
 class ActNorm(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -348,6 +396,9 @@ def build(model, cfg, state):
         return SSVAE(sub["hidden"], sub["latent_dim"], act)
     if model == "vqvae":
         return VQVAE(sub["channels"], sub["res_channels"], sub["res_blocks"], sub["embedding_dim"], sub["codebook_size"])
+    if model == "pixelcnn":
+        return GatedPixelCNN(sub["channels"], sub["layers"], sub["first_kernel"], sub["kernel"], sub["head"],
+                             classes=10 if sub.get("conditional") else 0)
     raise NotImplementedError(f"model {model!r}")
 
 
