@@ -144,6 +144,10 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		// step's generator.
 		{"vqvae", 512, []config.Override{{Key: "vqvae.channels", Value: "8", Source: "test"}, {Key: "vqvae.res_channels", Value: "4", Source: "test"},
 			{Key: "vqvae.res_blocks", Value: "1", Source: "test"}, {Key: "vqvae.dead_after", Value: "3", Source: "test"}}},
+		// Conditional: the labels reach the step; the dynamic binarization
+		// draws from the step's generator.
+		{"pixelcnn", 512, []config.Override{{Key: "pixelcnn.channels", Value: "8", Source: "test"}, {Key: "pixelcnn.layers", Value: "2", Source: "test"},
+			{Key: "pixelcnn.head", Value: "8", Source: "test"}, {Key: "pixelcnn.conditional", Value: "true", Source: "test"}}},
 	}
 	for i, c := range cases {
 		t.Run(c.model+strconv.Itoa(i), func(t *testing.T) {
