@@ -23,7 +23,8 @@ line, "using", says which.
 With a model: its own test-set figures (VAE: reconstruction loss,
 KL and their sum per test image, one posterior sample each, and with the
 Bernoulli decoder the IWAE bound in nats; classifier: test accuracy; SSVAE:
-the test error of q(y|x) and the bounds -U(x) and -L(x, y)), then for
+the test error of q(y|x) and the bounds -U(x) and -L(x, y); PixelCNN: the
+exact test NLL in nats and bits/dim), then for
 a generative model the evaluator's figures of --n samples and the sampling
 speed.
 
@@ -43,6 +44,7 @@ figures at equal --n only.`,
   genmodel eval --model ddpm --checkpoint runs/ddpm --n 0 --metrics nll
   genmodel eval --model ddpm --n 0 --metrics nll --nll-images 10000 --nll-timesteps 50
   genmodel eval --model ssvae --checkpoint runs/ssvae --n 0
+  genmodel eval --model pixelcnn --checkpoint runs/pixelcnn --n 0
   genmodel eval --images samples/
   genmodel eval --images grid.png --ref my-reference-digits/`,
 		Args: cobra.NoArgs,

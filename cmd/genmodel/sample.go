@@ -61,7 +61,8 @@ noisy-classifier checkpoint, else the shipped one) or classifier-free guidance (
   genmodel sample --model ddpm --checkpoint runs/cddpm --guidance cfg --class 3 --scale 3
   genmodel sample --model realnvp --checkpoint runs/realnvp --temperature 0.7 --out realnvp-t07.png
   genmodel sample --model glow --checkpoint runs/glow --kind temperatures --n 48 --out glow-temperatures.png
-  genmodel sample --model ssvae --checkpoint runs/ssvae --kind analogies --n 10 --out analogies.png`,
+  genmodel sample --model ssvae --checkpoint runs/ssvae --kind analogies --n 10 --out analogies.png
+  genmodel sample --model pixelcnn --checkpoint runs/cpixelcnn --class 5 --n 20 --out fives.png`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := flags.fill(cmd, &o.DrawFlags); err != nil {
