@@ -44,7 +44,7 @@ func TestCheckpointsLoadInPyTorch(t *testing.T) {
 		{"glow", nil, "f32"},
 		{"ssvae", []string{"data.limit=1000"}, ""},
 		{"vqvae", nil, "f16"},
-		{"pixelcnn", []string{"pixelcnn.conditional=true", "pixelcnn.channels=8", "pixelcnn.layers=2", "train.sample_count=4"}, "f16"},
+		{"pixelcnn", []string{"pixelcnn.conditional=true", "pixelcnn.channels=16", "pixelcnn.layers=2", "train.sample_count=4"}, "f16"},
 	}
 	var files []string
 	for i, r := range runs {
