@@ -89,6 +89,18 @@ func TestStepFLOPs(t *testing.T) {
 	vqFirst := conv(1, 64, 4, 14)
 	vq := sum(vqFirst, conv(64, 64, 4, 7), conv(64, 64, 3, 7), vqRes, conv(64, 16, 1, 7),
 		conv(16, 64, 3, 7), vqRes, conv(64, 64, 4, 7), conv(64, 1, 4, 14))
+	// The default PixelCNN (C 32, 6 layers, kernels 7 then 3, head 64) at
+	// 28x28: each layer's vertical k x k convolution over the 28+k/2 rows
+	// of its top-padded input, the 1x1 link 2C->2C, the horizontal (1, m)
+	// convolution as a 1x1 over its m shifted copies (m = 3, then 2), and
+	// the 1x1 C->C after the gate; the head 1x1s 32->64->1. The first
+	// layer's two convolutions read the images: no dL/dx.
+	rect := func(cin, cout, k, h, w int) int64 { return int64(cin*cout*k*k) * int64(h*w) }
+	pcFirst := rect(1, 64, 7, 31, 28) + conv(3, 64, 1, 28)
+	pcLayer := func(cin, k, m int) int64 {
+		return rect(cin, 64, k, 28+k/2, 28) + conv(64, 64, 1, 28) + conv(cin*m, 64, 1, 28) + conv(32, 32, 1, 28)
+	}
+	pc := pcLayer(1, 7, 3) + 5*pcLayer(32, 3, 2) + conv(32, 64, 1, 28) + conv(64, 1, 1, 28)
 
 	cases := []struct {
 		name string
@@ -117,6 +129,7 @@ func TestStepFLOPs(t *testing.T) {
 		// The straight-through gradient reaches the encoder: dL/dx of every
 		// layer but the first.
 		{"vqvae train", func() float64 { return newTrainer(t, "vqvae", batch).flops() }, 3*vq - vqFirst},
+		{"pixelcnn train", func() float64 { return newTrainer(t, "pixelcnn", batch).flops() }, 3*pc - pcFirst},
 	}
 	for _, c := range cases {
 		if got, want := c.got(), 2*float64(c.macs); got != want {
