@@ -10,3 +10,6 @@ func FillArena(p *Program, v float32) {
 		}
 	}
 }
+
+// ArenaData is the storage of the i-th buffer in p's arena.
+func ArenaData(p *Program, i int) []float32 { return p.arena.bufs[i].Data().([]float32) }

@@ -2,6 +2,7 @@ package graphs
 
 import (
 	"fmt"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -68,7 +69,17 @@ func CompileWRT(b *Bound, loss *G.Node, outputs Outputs, wrt []*Param) (p *Progr
 		// is run: Gorgonia's symbolic differentiation also builds gradients
 		// of the parameters not in wrt (a GAN's discriminator weights in the
 		// generator's step), a tenth of a DCGAN step spent for nothing.
-		p.machine = G.NewTapeMachine(b.G.ExactSubgraphRoots(roots...), opts...)
+		m := G.NewTapeMachine(b.G.ExactSubgraphRoots(roots...), opts...)
+		// The tape machine sets a finalizer that frees CUDA memory and does
+		// nothing in a build without CUDA, as this one is. An object with a
+		// finalizer outlives the collection that finds it unreachable, and
+		// so does everything it reaches: the graph, every node's last value
+		// and so the whole arena. A dropped program then counted as live at
+		// that collection, the heap goal doubled, and a program built after
+		// it (a benchmark's second run, a sampler after training) grew the
+		// heap to both programs' outputs before anything was freed.
+		runtime.SetFinalizer(m, nil)
+		p.machine = m
 	})
 	if err != nil {
 		return nil, err
