@@ -1,6 +1,7 @@
 package graphs
 
 import (
+	"fmt"
 	"sync"
 
 	"gorgonia.org/tensor"
@@ -13,12 +14,23 @@ import (
 // machine executes its ops in the same order on every run, so the i-th
 // output of one run can be the i-th output of the last run, overwritten.
 // A value must therefore not be kept past the next Run (Program.Value says
-// so). Outside a Program's Run (tests calling an op directly) ops allocate.
+// so). Outputs whose lifetimes do not overlap also share storage within a
+// run (plan.go): an intermediate node's value is only good until the last
+// op reading it has run, which is why outputs are read through G.Read.
+// Outside a Program's Run (tests calling an op directly) ops allocate.
 
-// arena is one Program's op outputs in execution order.
+// arena is one Program's op outputs in execution order. With a plan
+// (plan.go), outputs whose lifetimes do not overlap share the storage of
+// one slot, so bufs holds tensors over the slots' storage.
 type arena struct {
 	bufs []*tensor.Dense
 	next int
+	plan *outputPlan
+	// slots is the storage of each of the plan's slots, made on first use.
+	slots [][]float32
+	// err is the first output that did not match the plan: its size
+	// differs, or it is past the planned ones.
+	err error
 }
 
 var (
@@ -53,7 +65,34 @@ func NewOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	} else {
 		a.bufs = append(a.bufs, nil)
 	}
-	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	t := a.tensor(i, shape)
+	if zero && a.plan != nil {
+		// A slot holds whatever the outputs sharing it left there.
+		clear(t.Data().([]float32))
+	}
 	a.bufs[i] = t
 	return t
+}
+
+// tensor is a new tensor for output i: over its slot's storage when the
+// plan has one for it, else with storage of its own. An output the plan
+// does not foresee means the plan does not describe the run: it is
+// recorded (Program.Run reports it) and the output gets its own storage.
+func (a *arena) tensor(i int, shape tensor.Shape) *tensor.Dense {
+	p := a.plan
+	if p == nil {
+		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	}
+	n := shape.TotalSize()
+	if i >= len(p.slot) || p.size[i] != n {
+		if a.err == nil {
+			a.err = fmt.Errorf("op output %d of shape %v is not the planned one", i, shape)
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	}
+	s := p.slot[i]
+	if a.slots[s] == nil {
+		a.slots[s] = make([]float32, p.slots[s])
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(a.slots[s][:n:n]))
 }

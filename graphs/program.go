@@ -80,6 +80,14 @@ func CompileWRT(b *Bound, loss *G.Node, outputs Outputs, wrt []*Param) (p *Progr
 		// heap to both programs' outputs before anything was freed.
 		runtime.SetFinalizer(m, nil)
 		p.machine = m
+		if sharedOutputs {
+			plan, err := planOutputs(m)
+			if err != nil {
+				panic(graphError{err})
+			}
+			p.arena.plan = plan
+			p.arena.slots = make([][]float32, len(plan.slots))
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -104,6 +112,12 @@ func (p *Program) Run() error {
 	running.Unlock()
 	if err != nil {
 		return fmt.Errorf("running graph: %w", err)
+	}
+	if a := &p.arena; a.err == nil && a.plan != nil && a.next != len(a.plan.size) {
+		a.err = fmt.Errorf("the run made %d op outputs, the plan %d", a.next, len(a.plan.size))
+	}
+	if p.arena.err != nil {
+		return fmt.Errorf("running graph: %w", p.arena.err)
 	}
 	if p.wrt != nil && p.grads == nil {
 		if err := p.collectGrads(); err != nil {
@@ -170,6 +184,6 @@ func (p *Program) Scalar(n *G.Node) float64 {
 
 // Close releases the machine.
 func (p *Program) Close() error {
-	p.arena.bufs = nil
+	p.arena.bufs, p.arena.slots = nil, nil
 	return p.machine.Close()
 }
