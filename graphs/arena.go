@@ -24,10 +24,11 @@ import (
 // one slot, so bufs holds tensors over the slots' storage.
 type arena struct {
 	bufs []*tensor.Dense
+	// base is the storage each planned tensor in bufs was made over, to
+	// notice a slot that another program's run has since grown.
+	base []*float32
 	next int
 	plan *outputPlan
-	// slots is the storage of each of the plan's slots, made on first use.
-	slots [][]float32
 	// err is the first output that did not match the plan: its size
 	// differs, or it is past the planned ones.
 	err error
@@ -39,6 +40,15 @@ var (
 	// that runs them. An op's own parallelism is inside its Do.
 	running sync.Mutex
 	active  *arena
+	// slots is the storage of the plans' slots, one for all programs:
+	// slot s of every program's plan lives in slots[s], as large as the
+	// largest of them. Nothing of an op's output is read after the run
+	// that made it (outputs are copied out through G.Read, gradients
+	// accumulate into storage of their own), and runs are serialized, so
+	// programs that take turns (a GAN's two steps, training and the
+	// samples drawn between epochs) need only the storage of the largest.
+	// Guarded by running.
+	slots [][]float32
 )
 
 // NewOutput returns a float32 tensor of the given shape for an op's Do to
@@ -55,15 +65,16 @@ func NewOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	i := a.next
 	a.next++
 	if i < len(a.bufs) {
-		// A tensor Gorgonia reshaped in place no longer matches and is replaced.
-		if t := a.bufs[i]; t.Shape().Eq(shape) {
+		// A tensor Gorgonia reshaped in place no longer matches and is
+		// replaced, and so is one over storage its slot has outgrown.
+		if t := a.bufs[i]; t.Shape().Eq(shape) && (a.plan == nil || a.current(i)) {
 			if zero {
 				clear(t.Data().([]float32))
 			}
 			return t
 		}
 	} else {
-		a.bufs = append(a.bufs, nil)
+		a.bufs, a.base = append(a.bufs, nil), append(a.base, nil)
 	}
 	t := a.tensor(i, shape)
 	if zero && a.plan != nil {
@@ -72,6 +83,16 @@ func NewOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	}
 	a.bufs[i] = t
 	return t
+}
+
+// current reports whether output i's tensor is over its slot's storage.
+func (a *arena) current(i int) bool {
+	p := a.plan
+	if i >= len(p.slot) || p.size[i] == 0 {
+		return true // its own storage: a mismatch, already recorded, or empty
+	}
+	s := slots[p.slot[i]]
+	return len(s) > 0 && a.base[i] == &s[0]
 }
 
 // tensor is a new tensor for output i: over its slot's storage when the
@@ -90,9 +111,16 @@ func (a *arena) tensor(i int, shape tensor.Shape) *tensor.Dense {
 		}
 		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 	}
-	s := p.slot[i]
-	if a.slots[s] == nil {
-		a.slots[s] = make([]float32, p.slots[s])
+	if n == 0 {
+		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(a.slots[s][:n:n]))
+	s := p.slot[i]
+	for len(slots) <= s {
+		slots = append(slots, nil)
+	}
+	if len(slots[s]) < p.slots[s] {
+		slots[s] = make([]float32, p.slots[s])
+	}
+	a.base[i] = &slots[s][0]
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(slots[s][:n:n]))
 }

@@ -1,5 +1,7 @@
 package graphs
 
+import "gorgonia.org/tensor"
+
 // FillArena sets every element of every buffer in p's arena to v: for the
 // external test (arena_test.go) that poisons reused op outputs.
 func FillArena(p *Program, v float32) {
@@ -11,5 +13,5 @@ func FillArena(p *Program, v float32) {
 	}
 }
 
-// ArenaData is the storage of the i-th buffer in p's arena.
-func ArenaData(p *Program, i int) []float32 { return p.arena.bufs[i].Data().([]float32) }
+// ArenaTensor is the i-th output in p's arena.
+func ArenaTensor(p *Program, i int) *tensor.Dense { return p.arena.bufs[i] }

@@ -1,9 +1,11 @@
 package graphs
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"unsafe"
 
 	G "gorgonia.org/gorgonia"
@@ -147,6 +149,22 @@ func planOutputs(m G.VM) (*outputPlan, error) {
 		plan.slot[o] = s
 		live = append(live, placed{s, last[o]})
 	}
+	// Largest slot first: programs share the storage of slot s (arena.go),
+	// so the large slots of one should meet the large slots of another.
+	order := make([]int, len(plan.slots))
+	for s := range order {
+		order[s] = s
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(plan.slots[b], plan.slots[a]) })
+	renamed := make([]int, len(order))
+	sizes := make([]int, len(order))
+	for to, from := range order {
+		renamed[from], sizes[to] = to, plan.slots[from]
+	}
+	for o, s := range plan.slot {
+		plan.slot[o] = renamed[s]
+	}
+	plan.slots = sizes
 	return &plan, nil
 }
 

@@ -86,7 +86,6 @@ func CompileWRT(b *Bound, loss *G.Node, outputs Outputs, wrt []*Param) (p *Progr
 				panic(graphError{err})
 			}
 			p.arena.plan = plan
-			p.arena.slots = make([][]float32, len(plan.slots))
 		}
 	})
 	if err != nil {
@@ -184,6 +183,6 @@ func (p *Program) Scalar(n *G.Node) float64 {
 
 // Close releases the machine.
 func (p *Program) Close() error {
-	p.arena.bufs, p.arena.slots = nil, nil
+	p.arena.bufs, p.arena.base = nil, nil
 	return p.machine.Close()
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"weak"
 
+	"gorgonia.org/tensor"
+
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/graphs/layers"
 	"github.com/genmodel/genmodel/graphs/nets"
@@ -26,7 +28,7 @@ func TestDroppedProgramFreedByOneCollection(t *testing.T) {
 
 // runDroppedProgram runs a small UNet training program once and returns a
 // weak pointer to its first op output.
-func runDroppedProgram(t *testing.T) weak.Pointer[float32] {
+func runDroppedProgram(t *testing.T) weak.Pointer[tensor.Dense] {
 	rng := rand.New(rand.NewPCG(7, 7))
 	m, err := nets.NewUNet(nets.UNetConfig{Ch: 8, TEmb: 8, Groups: 2}, rng)
 	if err != nil {
@@ -44,5 +46,5 @@ func runDroppedProgram(t *testing.T) weak.Pointer[float32] {
 	if err := prog.Run(); err != nil {
 		t.Fatal(err)
 	}
-	return weak.Make(&graphs.ArenaData(prog, 0)[0])
+	return weak.Make(graphs.ArenaTensor(prog, 0))
 }
