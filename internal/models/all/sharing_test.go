@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/modeltest"
@@ -53,6 +54,14 @@ func trainFew(t *testing.T, name string, share bool) ([]float64, error) {
 	batch.Labels = make([]uint8, batch.Size) // for the classifiers
 	for i := range batch.Labels {
 		batch.Labels[i] = uint8(i % 10)
+	}
+	if u, ok := m.(train.TrainingSetUser); ok {
+		// The semi-supervised VAE draws its labelled images from the
+		// training set: hand it the same labelled noise.
+		ds := &data.Dataset{Name: "noise", N: batch.Size, H: batch.H, W: batch.W, Pixels: batch.X, Labels: batch.Labels}
+		if _, err := u.UseTrainingSet(ds); err != nil {
+			return nil, err
+		}
 	}
 	var out []float64
 	for step := range int64(3) {
