@@ -20,12 +20,12 @@ import (
 // Outside a Program's Run (tests calling an op directly) ops allocate.
 
 // arena is one Program's op outputs in execution order. With a plan
-// (plan.go), outputs whose lifetimes do not overlap share the storage of
-// one slot, so bufs holds tensors over the slots' storage.
+// (plan.go), outputs whose lifetimes do not overlap share storage: bufs
+// holds tensors over parts of store.
 type arena struct {
 	bufs []*tensor.Dense
-	// base is the storage each planned tensor in bufs was made over, to
-	// notice a slot that another program's run has since grown.
+	// base is the store each planned tensor in bufs was made over, to
+	// notice a store that another program's run has since grown.
 	base []*float32
 	next int
 	plan *outputPlan
@@ -40,15 +40,14 @@ var (
 	// that runs them. An op's own parallelism is inside its Do.
 	running sync.Mutex
 	active  *arena
-	// slots is the storage of the plans' slots, one for all programs:
-	// slot s of every program's plan lives in slots[s], as large as the
-	// largest of them. Nothing of an op's output is read after the run
-	// that made it (outputs are copied out through G.Read, gradients
-	// accumulate into storage of their own), and runs are serialized, so
-	// programs that take turns (a GAN's two steps, training and the
-	// samples drawn between epochs) need only the storage of the largest.
-	// Guarded by running.
-	slots [][]float32
+	// store is the storage of the planned outputs, one for all programs,
+	// as large as the largest plan needs. Nothing of an op's output is
+	// read after the run that made it (outputs are copied out through
+	// G.Read, gradients accumulate into storage of their own), and runs
+	// are serialized, so programs that take turns (a GAN's two steps,
+	// training and the samples drawn between epochs) need only the storage
+	// of the largest. Guarded by running.
+	store []float32
 )
 
 // NewOutput returns a float32 tensor of the given shape for an op's Do to
@@ -66,7 +65,7 @@ func NewOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	a.next++
 	if i < len(a.bufs) {
 		// A tensor Gorgonia reshaped in place no longer matches and is
-		// replaced, and so is one over storage its slot has outgrown.
+		// replaced, and so is one over a store since grown.
 		if t := a.bufs[i]; t.Shape().Eq(shape) && (a.plan == nil || a.current(i)) {
 			if zero {
 				clear(t.Data().([]float32))
@@ -85,17 +84,16 @@ func NewOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	return t
 }
 
-// current reports whether output i's tensor is over its slot's storage.
+// current reports whether output i's tensor is over the current store.
 func (a *arena) current(i int) bool {
 	p := a.plan
-	if i >= len(p.slot) || p.size[i] == 0 {
+	if i >= len(p.size) || p.size[i] == 0 {
 		return true // its own storage: a mismatch, already recorded, or empty
 	}
-	s := slots[p.slot[i]]
-	return len(s) > 0 && a.base[i] == &s[0]
+	return len(store) > 0 && a.base[i] == &store[0]
 }
 
-// tensor is a new tensor for output i: over its slot's storage when the
+// tensor is a new tensor for output i: over its part of the store when the
 // plan has one for it, else with storage of its own. An output the plan
 // does not foresee means the plan does not describe the run: it is
 // recorded (Program.Run reports it) and the output gets its own storage.
@@ -105,7 +103,7 @@ func (a *arena) tensor(i int, shape tensor.Shape) *tensor.Dense {
 		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 	}
 	n := shape.TotalSize()
-	if i >= len(p.slot) || p.size[i] != n {
+	if i >= len(p.size) || p.size[i] != n {
 		if a.err == nil {
 			a.err = fmt.Errorf("op output %d of shape %v is not the planned one", i, shape)
 		}
@@ -114,13 +112,7 @@ func (a *arena) tensor(i int, shape tensor.Shape) *tensor.Dense {
 	if n == 0 {
 		return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
 	}
-	s := p.slot[i]
-	for len(slots) <= s {
-		slots = append(slots, nil)
-	}
-	if len(slots[s]) < p.slots[s] {
-		slots[s] = make([]float32, p.slots[s])
-	}
-	a.base[i] = &slots[s][0]
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(slots[s][:n:n]))
+	a.base[i] = &store[0] // Program.Run made it large enough
+	at := p.offset[i]
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(store[at:at+n:at+n]))
 }

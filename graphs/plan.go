@@ -37,12 +37,17 @@ type ArenaOp interface {
 	ArenaOutput()
 }
 
-// outputPlan places the i-th NewOutput call of a run in a slot of storage.
+// outputPlan places the i-th NewOutput call of a run in the arena's
+// storage.
 type outputPlan struct {
-	size  []int // elements of output i, from its op's shape
-	slot  []int // storage slot of output i
-	slots []int // elements of each slot
+	size   []int // elements of output i, from its op's shape
+	offset []int // where output i starts in the storage
+	total  int   // elements of storage the outputs need
 }
+
+// alignUp rounds an output's size up to whole 4 KiB pages of float32s, so
+// that every output starts on a page, as one allocated apart would.
+func alignUp(n int) int { return (n + 1023) &^ 1023 }
 
 // sharedOutputs switches the plan off when false (SetOutputSharing).
 var sharedOutputs = true
@@ -107,64 +112,38 @@ func planOutputs(m G.VM) (*outputPlan, error) {
 		}
 		regs[in.write] = held
 	}
-	// Best fit, in the order the outputs are made: an output takes the
-	// smallest free slot that holds it, else grows the largest free one,
-	// else opens a new one. A slot is free once every output in it is
-	// past its last use.
-	type placed struct{ slot, last int }
-	var (
-		live []placed
-		free []int
-	)
-	plan.slot = make([]int, len(plan.size))
-	for o, n := range plan.size {
-		kept := live[:0]
-		for _, p := range live {
-			if p.last < start[o] {
-				free = append(free, p.slot)
-			} else {
-				kept = append(kept, p)
+	// Outputs are laid out in one buffer, largest first, each at the
+	// lowest offset where it overlaps no output already placed that is
+	// alive at the same time: near the most storage alive at once, where
+	// a slot per output chain wastes what a slot's large outputs leave
+	// unused while its small ones are alive.
+	order := make([]int, len(plan.size))
+	for o := range order {
+		order[o] = o
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(plan.size[b], plan.size[a]) })
+	plan.offset = make([]int, len(plan.size))
+	var placed, overlapping []int
+	for _, o := range order {
+		n := alignUp(plan.size[o])
+		overlapping = overlapping[:0]
+		for _, q := range placed {
+			if last[q] >= start[o] && last[o] >= start[q] {
+				overlapping = append(overlapping, q)
 			}
 		}
-		live = kept
-		best := -1
-		for j, s := range free {
-			fits, bestFits := plan.slots[s] >= n, best >= 0 && plan.slots[free[best]] >= n
-			switch {
-			case best < 0,
-				fits && !bestFits,
-				fits && plan.slots[s] < plan.slots[free[best]],
-				!fits && !bestFits && plan.slots[s] > plan.slots[free[best]]:
-				best = j
+		slices.SortFunc(overlapping, func(a, b int) int { return cmp.Compare(plan.offset[a], plan.offset[b]) })
+		at := 0
+		for _, q := range overlapping {
+			if plan.offset[q]-at >= n {
+				break
 			}
+			at = max(at, plan.offset[q]+alignUp(plan.size[q]))
 		}
-		s := len(plan.slots)
-		if best >= 0 {
-			s = free[best]
-			free = append(free[:best], free[best+1:]...)
-			plan.slots[s] = max(plan.slots[s], n)
-		} else {
-			plan.slots = append(plan.slots, n)
-		}
-		plan.slot[o] = s
-		live = append(live, placed{s, last[o]})
+		plan.offset[o] = at
+		plan.total = max(plan.total, at+n)
+		placed = append(placed, o)
 	}
-	// Largest slot first: programs share the storage of slot s (arena.go),
-	// so the large slots of one should meet the large slots of another.
-	order := make([]int, len(plan.slots))
-	for s := range order {
-		order[s] = s
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(plan.slots[b], plan.slots[a]) })
-	renamed := make([]int, len(order))
-	sizes := make([]int, len(order))
-	for to, from := range order {
-		renamed[from], sizes[to] = to, plan.slots[from]
-	}
-	for o, s := range plan.slot {
-		plan.slot[o] = renamed[s]
-	}
-	plan.slots = sizes
 	return &plan, nil
 }
 

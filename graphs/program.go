@@ -103,6 +103,9 @@ func (p *Program) Run() error {
 		}
 	}
 	running.Lock()
+	if pl := p.arena.plan; pl != nil && len(store) < pl.total {
+		store = make([]float32, pl.total)
+	}
 	p.arena.next = 0
 	active = &p.arena
 	err := p.machine.RunAll()
