@@ -77,7 +77,7 @@ func NewOutput(shape tensor.Shape, zero bool) *tensor.Dense {
 	}
 	t := a.tensor(i, shape)
 	if zero && a.plan != nil {
-		// A slot holds whatever the outputs sharing it left there.
+		// Shared storage holds whatever the outputs sharing it left there.
 		clear(t.Data().([]float32))
 	}
 	a.bufs[i] = t

@@ -58,9 +58,9 @@ var sharedOutputs = true
 // the same either way, bit for bit.
 func SetOutputSharing(on bool) { sharedOutputs = on }
 
-// planOutputs reads the compiled program of m and assigns the outputs of
-// its ArenaOps to shared slots. It returns nil, meaning no sharing, where
-// the program holds an instruction it does not know.
+// planOutputs reads the compiled program of m and places the outputs of
+// its ArenaOps in shared storage. A program holding an instruction it does
+// not know is an error (Compile fails): the plan could not be trusted.
 func planOutputs(m G.VM) (*outputPlan, error) {
 	instrs, err := tapeInstructions(m)
 	if err != nil {
