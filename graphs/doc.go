@@ -4,7 +4,10 @@
 // builders that fail by panicking (Build, Must, Fail), and the compiled
 // program that runs a graph and reports its outputs and gradients (Compile,
 // CompileWRT, Program), with the arena its ops take their outputs from
-// (NewOutput). Importing it installs the project's sgemm as Gorgonia's BLAS.
+// (NewOutput): Compile plans it from the compiled program, so that outputs
+// whose lifetimes do not overlap share storage, and programs that take
+// turns share it too (ArenaOp, plan.go). Importing it installs the
+// project's sgemm as Gorgonia's BLAS.
 //
 // The networks themselves are in sub-packages, each importing only the ones
 // above it in this list:
@@ -29,5 +32,6 @@
 //
 // Gorgonia v0.9.18 has silent bugs (see the project notes); these packages
 // avoid G.Reshape (it aliases its input: ops.Reshape copies) and InverseSqrt,
-// and read values through the graph's own nodes only after a run.
+// and read values only through G.Read outputs (Program.Value): an
+// intermediate's storage is reused within the run.
 package graphs

@@ -1,5 +1,7 @@
 package graphs
 
+import "gorgonia.org/tensor"
+
 // FillArena sets every element of every buffer in p's arena to v: for the
 // external test (arena_test.go) that poisons reused op outputs.
 func FillArena(p *Program, v float32) {
@@ -10,3 +12,6 @@ func FillArena(p *Program, v float32) {
 		}
 	}
 }
+
+// ArenaTensor is the i-th output in p's arena.
+func ArenaTensor(p *Program, i int) *tensor.Dense { return p.arena.bufs[i] }

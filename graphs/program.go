@@ -2,6 +2,7 @@ package graphs
 
 import (
 	"fmt"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -68,7 +69,24 @@ func CompileWRT(b *Bound, loss *G.Node, outputs Outputs, wrt []*Param) (p *Progr
 		// is run: Gorgonia's symbolic differentiation also builds gradients
 		// of the parameters not in wrt (a GAN's discriminator weights in the
 		// generator's step), a tenth of a DCGAN step spent for nothing.
-		p.machine = G.NewTapeMachine(b.G.ExactSubgraphRoots(roots...), opts...)
+		m := G.NewTapeMachine(b.G.ExactSubgraphRoots(roots...), opts...)
+		// The tape machine sets a finalizer that frees CUDA memory and does
+		// nothing in a build without CUDA, as this one is. An object with a
+		// finalizer outlives the collection that finds it unreachable, and
+		// so does everything it reaches: the graph, every node's last value
+		// and so the whole arena. A dropped program then counted as live at
+		// that collection, the heap goal doubled, and a program built after
+		// it (a benchmark's second run, a sampler after training) grew the
+		// heap to both programs' outputs before anything was freed.
+		runtime.SetFinalizer(m, nil)
+		p.machine = m
+		if sharedOutputs {
+			plan, err := planOutputs(m)
+			if err != nil {
+				panic(graphError{err})
+			}
+			p.arena.plan = plan
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -85,6 +103,9 @@ func (p *Program) Run() error {
 		}
 	}
 	running.Lock()
+	if pl := p.arena.plan; pl != nil && len(store) < pl.total {
+		store = make([]float32, pl.total)
+	}
 	p.arena.next = 0
 	active = &p.arena
 	err := p.machine.RunAll()
@@ -93,6 +114,12 @@ func (p *Program) Run() error {
 	running.Unlock()
 	if err != nil {
 		return fmt.Errorf("running graph: %w", err)
+	}
+	if a := &p.arena; a.err == nil && a.plan != nil && a.next != len(a.plan.size) {
+		a.err = fmt.Errorf("the run made %d op outputs, the plan %d", a.next, len(a.plan.size))
+	}
+	if p.arena.err != nil {
+		return fmt.Errorf("running graph: %w", p.arena.err)
 	}
 	if p.wrt != nil && p.grads == nil {
 		if err := p.collectGrads(); err != nil {
@@ -159,6 +186,6 @@ func (p *Program) Scalar(n *G.Node) float64 {
 
 // Close releases the machine.
 func (p *Program) Close() error {
-	p.arena.bufs = nil
+	p.arena.bufs, p.arena.base = nil, nil
 	return p.machine.Close()
 }

@@ -19,6 +19,12 @@
 // internal/vec32. Every op's values and gradients are checked by the tests,
 // against Gorgonia's own ops or finite differences.
 //
+// Every op is a graphs.ArenaOp: its Do calls graphs.NewOutput exactly once,
+// and it reads other ops' outputs only through its inputs, never through
+// state kept from an earlier call (what a forward op keeps for its backward
+// op, such as SiLU's sigmoid, is storage of its own). A Program relies on
+// this to let outputs whose lifetimes do not overlap share storage.
+//
 // Ops are separate from the layers because they hold no parameters: a layer
 // (graphs/layers) binds its parameters on the graph and passes their nodes
 // to an op, and an architecture may apply an op directly.

@@ -125,6 +125,12 @@ func (pureOp) ReturnsPtr() bool     { return false }
 func (pureOp) CallsExtern() bool    { return false }
 func (pureOp) OverwritesInput() int { return -1 }
 
+// ArenaOutput marks the op as a graphs.ArenaOp: its Do takes its output
+// from the arena exactly once (outputOf, inputsAndOutput, newOutput) and
+// reads no other op's output but its inputs, so a Program may share the
+// output's storage with outputs that are dead by the time it is made.
+func (pureOp) ArenaOutput() {}
+
 // float32Inputs is float32Data of each of an op's inputs; what names the op
 // in errors.
 func float32Inputs(what string, vals []G.Value) ([][]float32, error) {
