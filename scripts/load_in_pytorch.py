@@ -399,6 +399,11 @@ def build(model, cfg, state):
     if model == "pixelcnn":
         return GatedPixelCNN(sub["channels"], sub["layers"], sub["first_kernel"], sub["kernel"], sub["head"],
                              classes=10 if sub.get("conditional") else 0)
+    if model == "vqvae-prior":  # a PixelCNN over K one-hot codes, with its VQ-VAE's code norms
+        p, k = cfg["prior"], cfg["prior"]["codebook_size"]
+        m = GatedPixelCNN(p["channels"], p["layers"], p["first_kernel"], p["kernel"], p["head"], in_ch=k, out_ch=k)
+        m.register_buffer("codebook_norms", torch.zeros(k))
+        return m
     raise NotImplementedError(f"model {model!r}")
 
 

@@ -8,8 +8,9 @@ biases) is too.
     /usr/bin/python3 scripts/pixelcnn_in_pytorch.py IN.safetensors OUT.safetensors
 
 Inputs: the state_dict, its architecture as "arch" (channels, layers,
-first_kernel, kernel, head, classes), "input.x" (B, 1, H, W) and
-"input.y" (B) class indices as floats. Output: "logits" (B, 1, H, W).
+first_kernel, kernel, head, classes[, in_ch, out_ch]; a vqvae-prior's
+in_ch = out_ch = K one-hot categories), "input.x" (B, in_ch, H, W) and
+"input.y" (B) class indices as floats. Output: "logits" (B, out_ch, H, W).
 """
 import json
 import struct
@@ -36,8 +37,12 @@ def save(path, tensors):
 
 state, _, _ = read_safetensors(sys.argv[1])
 x, y = state.pop("input.x"), state.pop("input.y").long()
-c, layers, first, kernel, head, classes = (int(v) for v in state.pop("arch"))
-m = GatedPixelCNN(c, layers, first, kernel, head, classes=classes)
+arch = [int(v) for v in state.pop("arch")]
+c, layers, first, kernel, head, classes = arch[:6]
+in_ch, out_ch = arch[6:8] if len(arch) > 6 else (1, 1)
+m = GatedPixelCNN(c, layers, first, kernel, head, in_ch=in_ch, out_ch=out_ch, classes=classes)
+if "codebook_norms" in state:  # a vqvae-prior: the norms of its VQ-VAE's codes
+    m.register_buffer("codebook_norms", torch.zeros(out_ch))
 m.load_state_dict(state, strict=True)
 with torch.no_grad():
     save(sys.argv[2], {"logits": m(x, y if classes else None)})

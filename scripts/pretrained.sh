@@ -4,7 +4,8 @@
 # runs are skipped, stopped ones resumed), then exports each run's latest
 # checkpoint, sampling weights only, into checkpoints/NAME.safetensors: the
 # GANs' large tensors as F16 (half the bytes; checkpoints/README.md shows
-# that their figures do not move), the others as F32.
+# that their figures do not move), the others as F32; the vqvae set to
+# draw its codes from the shipped vqvae-prior.
 #   scripts/pretrained.sh BIN
 set -euo pipefail
 BIN=${1:?usage: pretrained.sh BIN}
@@ -13,7 +14,11 @@ for dir in experiments/pretrained/*/; do
   name=$(basename "$dir")
   [ -f "$dir/checkpoints/latest" ] || continue
   dtype=f32
-  case "$name" in gan | dcgan*) dtype=f16 ;; esac
-  "$BIN" export --checkpoint "$dir" --out "checkpoints/$name.safetensors" --dtype "$dtype"
+  sets=()
+  case "$name" in
+  gan | dcgan*) dtype=f16 ;;
+  vqvae) sets=(--set vqvae.prior=pixelcnn) ;; # sample with the shipped vqvae-prior
+  esac
+  "$BIN" export --checkpoint "$dir" --out "checkpoints/$name.safetensors" --dtype "$dtype" "${sets[@]}"
 done
 ls -l checkpoints/*.safetensors

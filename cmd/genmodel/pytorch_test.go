@@ -45,6 +45,8 @@ func TestCheckpointsLoadInPyTorch(t *testing.T) {
 		{"ssvae", []string{"data.limit=1000"}, ""},
 		{"vqvae", nil, "f16"},
 		{"pixelcnn", []string{"pixelcnn.conditional=true", "pixelcnn.channels=16", "pixelcnn.layers=2", "train.sample_count=4"}, "f16"},
+		// Over the shipped vqvae's codes (prior.vqvae empty).
+		{"vqvae-prior", []string{"prior.channels=8", "prior.layers=2", "train.sample_count=4"}, "f32"},
 	}
 	var files []string
 	for i, r := range runs {

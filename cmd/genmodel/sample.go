@@ -33,9 +33,11 @@ grid, latent_dim 2 only). Flows: prior (at --temperature) or temperatures
 class per column, or --class k), analogies (--n rows, each one z from the
 prior drawn with y = 0..9) or style (--n test digits, each followed by its
 inferred z drawn with y = 0..9). The VQ-VAE: prior (decoded 7x7 grids of
-codes, each drawn independently from the codebook's usage in training until
-a PixelCNN prior exists) or recon (--n test digits, each beside its
-reconstruction).
+codes: with vqvae.prior pixelcnn drawn by the vqvae-prior of --code-prior,
+else each code drawn independently from the codebook's usage in training)
+or recon (--n test digits, each beside its reconstruction). Its
+vqvae-prior: samples, or codes (each drawn grid of codes, as gray levels,
+beside its digit).
 
 Diffusion models: prior (samples), trajectory (x_t along --n reverse
 chains at about ten timesteps, from noise to sample) or forward (q(x_t | x_0)

@@ -296,3 +296,68 @@ func (s *PixelCNNGraph) SetClasses(ys []int) {
 		s.Y[i*k+c] = 1
 	}
 }
+
+// RowGraphs are what drawing grids in raster order runs: for each row r, the
+// network on the grid's first r+1 rows (BuildRows), compiled for its logits.
+type RowGraphs struct {
+	Graphs   []*PixelCNNGraph
+	Programs []*graphs.Program
+}
+
+// CompileRows builds and compiles the row graphs for batches of batch grids.
+func (m *PixelCNN) CompileRows(batch int) (*RowGraphs, error) {
+	h := m.Config.Height
+	rg := &RowGraphs{Graphs: make([]*PixelCNNGraph, h), Programs: make([]*graphs.Program, h)}
+	for r := range h {
+		s, err := m.BuildRows(batch, r+1)
+		if err != nil {
+			rg.Close()
+			return nil, err
+		}
+		p, err := graphs.Compile(s.Bound, nil, graphs.Outputs{s.Logits})
+		if err != nil {
+			rg.Close()
+			return nil, err
+		}
+		rg.Graphs[r], rg.Programs[r] = s, p
+	}
+	return rg, nil
+}
+
+// Close releases the compiled programs.
+func (rg *RowGraphs) Close() {
+	for _, p := range rg.Programs {
+		if p != nil {
+			p.Close()
+		}
+	}
+}
+
+// MeanNLL is the mean negative log-likelihood, in nats per grid, of n grids
+// scored in batches of at most batch: fill sets the inputs of grids
+// [lo, lo+rows) into s (rows may be short of s.Batch in the last batch;
+// the rest of the batch is not counted).
+func (m *PixelCNN) MeanNLL(n, batch int, fill func(s *PixelCNNGraph, lo, rows int)) (float64, error) {
+	bs := max(1, min(batch, n))
+	s, err := m.Build(bs)
+	if err != nil {
+		return 0, err
+	}
+	prog, err := graphs.Compile(s.Bound, nil, graphs.Outputs{s.NLL})
+	if err != nil {
+		return 0, err
+	}
+	defer prog.Close()
+	var sum float64
+	for lo := 0; lo < n; lo += bs {
+		rows := min(bs, n-lo)
+		fill(s, lo, rows)
+		if err := prog.Run(); err != nil {
+			return 0, err
+		}
+		for _, v := range prog.Value(s.NLL)[:rows] {
+			sum += float64(v)
+		}
+	}
+	return sum / float64(n), nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/genmodel/genmodel/internal/checkpoint"
@@ -20,6 +21,9 @@ type ExportOptions struct {
 	// DType stores the large tensors (LargeTensor values or more) as F16
 	// or BF16 instead of F32; small ones (biases, normalizations) stay F32.
 	DType string
+	// Overrides change keys of the config the file carries: settings of
+	// sampling (vqvae.prior, say), since the tensors must still fit.
+	Overrides []config.Override
 }
 
 // LargeTensor is the size from which export --dtype stores a tensor in 16
@@ -57,7 +61,7 @@ func Export(o ExportOptions, stdout io.Writer) error {
 			byName[p.Name] = p.Data
 		}
 	}
-	var overrides []config.Override
+	overrides := slices.Clone(o.Overrides)
 	if len(averaged) > 0 {
 		overrides = append(overrides, config.Override{Key: t.name + ".ema_decay", Value: "0", Source: "export"})
 	}

@@ -133,6 +133,24 @@ func TestExport(t *testing.T) {
 			t.Fatalf("the F16 file does not load: %v", err)
 		}
 	})
+	t.Run("set", func(t *testing.T) {
+		run, out := freshCheckpoint(t, "vae"), filepath.Join(base, "vae-set.safetensors")
+		set := func(k, v string) []config.Override { return []config.Override{{Key: k, Value: v, Source: "--set"}} }
+		if err := Export(ExportOptions{Checkpoint: run, Out: out, Overrides: set("vae.kl_warmup_steps", "7")}, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		m, err := loadTrained("vae", out, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.cfg.Int("vae.kl_warmup_steps"); got != 7 {
+			t.Errorf("the exported config has vae.kl_warmup_steps %d, want the --set 7", got)
+		}
+		err = Export(ExportOptions{Checkpoint: run, Out: filepath.Join(base, "vae-wide.safetensors"), Overrides: set("vae.latent_dim", "3")}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "shape") {
+			t.Errorf("--set of a key that changes the tensors: %v", err)
+		}
+	})
 	if err := Export(ExportOptions{Checkpoint: ddpmRun, Out: filepath.Join(base, "x.safetensors"), DType: "f8"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--dtype") {
 		t.Errorf("export --dtype f8: %v", err)
 	}

@@ -154,6 +154,15 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			testResume(t, c.model, c.limit, c.extra)
 		})
 	}
+	// The prior over the codes of a VQ-VAE that its config key names: the
+	// code norms it binds to travel in the checkpoint.
+	t.Run("vqvae-prior", func(t *testing.T) {
+		set := func(k, v string) config.Override { return config.Override{Key: k, Value: v, Source: "test"} }
+		ae := freshCheckpoint(t, "vqvae", set("vqvae.channels", "8"), set("vqvae.res_channels", "4"), set("vqvae.res_blocks", "1"),
+			set("vqvae.embedding_dim", "4"), set("vqvae.codebook_size", "16"))
+		testResume(t, "vqvae-prior", 512, []config.Override{set("prior.vqvae", ae), set("prior.codebook_size", "16"),
+			set("prior.channels", "8"), set("prior.layers", "2"), set("prior.head", "8")})
+	})
 }
 
 func testResume(t *testing.T, model string, limit int, extra []config.Override) {

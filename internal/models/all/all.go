@@ -39,8 +39,10 @@ var entries = []models.Entry{
 		Summary: "semi-supervised VAE, Kingma et al. 2014's M2: q(y|x), q(z|x,y), p(x|y,z) MLPs (784-500-z50), 100 labels; test error of q(y|x), class-conditional samples, analogies"},
 	{Name: "vae", Build: vae.New,
 		Summary: "variational autoencoder, the seed's 784-256-128-z20 MLP (Gaussian or Bernoulli decoder, beta, KL warm-up, free bits)"},
-	{Name: "vqvae", Build: vqvae.New,
-		Summary: "VQ-VAE: conv encoder to a 7x7 grid of codes (K=128, D=16), EMA codebook with dead-code restarts, commitment beta 0.25; test MSE, perplexity, codes used; samples draw each code independently from the codebook's training usage (no PixelCNN prior yet)"},
+	{Name: "vqvae", Build: vqvae.New, Needs: []models.Dependency{vqvae.CodePriorDependency},
+		Summary: "VQ-VAE: conv encoder to a 7x7 grid of codes (K=128, D=16), EMA codebook with dead-code restarts, commitment beta 0.25; test MSE, perplexity, codes used; samples decode codes drawn from its vqvae-prior, or independently per position"},
+	{Name: "vqvae-prior", Build: vqvae.NewPrior, Needs: []models.Dependency{vqvae.AutoencoderDependency},
+		Summary: "the VQ-VAE's second stage: a gated PixelCNN over its 7x7 grids of codes (a softmax over 128 codes a position); exact test NLL of the codes, new digits drawn code by code and decoded"},
 }
 
 func init() {

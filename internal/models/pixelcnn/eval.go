@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/genmodel/genmodel/data"
-	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/train"
 )
@@ -46,38 +47,23 @@ func (m *PixelCNN) TestMetrics(test *data.Dataset, _ *rand.Rand) ([]train.Metric
 	if m.cfg.Conditional && test.Labels == nil {
 		return nil, fmt.Errorf("a conditional pixelcnn's evaluation needs labelled test images")
 	}
-	bs := max(1, min(m.common.Eval.BatchSize, test.N))
-	s, err := m.Net.Build(bs)
-	if err != nil {
-		return nil, err
-	}
-	prog, err := graphs.Compile(s.Bound, nil, graphs.Outputs{s.NLL})
-	if err != nil {
-		return nil, err
-	}
-	defer prog.Close()
 	bin := m.binaryTest(test)
-	ys := make([]int, bs)
-	var sum float64
-	for lo := 0; lo < test.N; lo += bs {
-		rows := min(bs, test.N-lo)
+	var ys []int
+	nll, err := m.Net.MeanNLL(test.N, m.common.Eval.BatchSize, func(s *nets.PixelCNNGraph, lo, rows int) {
 		clear(s.X)
 		copy(s.X, bin[lo*d:(lo+rows)*d])
 		s.SetBinary(s.X)
 		if s.Y != nil {
+			ys = slices.Grow(ys[:0], s.Batch)[:s.Batch]
 			clear(ys)
 			for i := range rows {
 				ys[i] = int(test.Labels[lo+i])
 			}
 			s.SetClasses(ys)
 		}
-		if err := prog.Run(); err != nil {
-			return nil, err
-		}
-		for _, v := range prog.Value(s.NLL)[:rows] {
-			sum += float64(v)
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	nll := sum / float64(test.N)
 	return []train.Metric{{Name: "nll", Value: nll}, {Name: "bits_per_dim", Value: nll / (float64(d) * math.Ln2)}}, nil
 }

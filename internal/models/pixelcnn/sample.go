@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/genmodel/genmodel/graphs"
-	"github.com/genmodel/genmodel/graphs/nets"
 	"github.com/genmodel/genmodel/internal/sample"
 )
 
@@ -61,26 +59,11 @@ func (m *PixelCNN) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, err
 func (m *PixelCNN) draw(n, k int, rng *rand.Rand) (sample.Images, error) {
 	side := m.side
 	chunk := min(n, sample.ChunkSize)
-	gs := make([]*nets.PixelCNNGraph, side)
-	progs := make([]*graphs.Program, side)
-	defer func() {
-		for _, p := range progs {
-			if p != nil {
-				p.Close()
-			}
-		}
-	}()
-	for r := range side {
-		s, err := m.Net.BuildRows(chunk, r+1)
-		if err != nil {
-			return sample.Images{}, err
-		}
-		p, err := graphs.Compile(s.Bound, nil, graphs.Outputs{s.Logits})
-		if err != nil {
-			return sample.Images{}, err
-		}
-		gs[r], progs[r] = s, p
+	rg, err := m.Net.CompileRows(chunk)
+	if err != nil {
+		return sample.Images{}, err
 	}
+	defer rg.Close()
 	d := side * side
 	ys := make([]int, chunk)
 	return sample.Fill(n, side, side, func(dst []float32, lo, rows int) error {
@@ -92,7 +75,7 @@ func (m *PixelCNN) draw(n, k int, rng *rand.Rand) (sample.Images, error) {
 			}
 		}
 		for r := range side {
-			s, prog := gs[r], progs[r]
+			s, prog := rg.Graphs[r], rg.Programs[r]
 			if s.Y != nil {
 				s.SetClasses(ys)
 			}

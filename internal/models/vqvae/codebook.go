@@ -159,6 +159,9 @@ func (m *VQVAE) configuredPrior() CodePrior {
 		}
 		return w
 	}
+	if m.cfg.Prior == PixelCNNPrior {
+		return &trainedPrior{ae: m}
+	}
 	if m.cfg.Prior == UniformPrior {
 		return independentPrior{what: "each code of the latent grid drawn uniformly from the codebook, independently (no trained prior)", weights: uniform}
 	}

@@ -3,8 +3,9 @@
 // latents, each replaced by its nearest code of a learned codebook, and a
 // mirror decoder. The codebook follows the encoder's outputs by exponential
 // moving averages, and codes left unused are restarted at encoder outputs.
-// Until a prior over the codes is trained, samples decode codes drawn
-// independently per position (CodePrior).
+// Samples decode grids of codes drawn by a CodePrior: the PixelCNN of the
+// model vqvae-prior (prior.go), trained on the VQ-VAE's codes, or each
+// position independently.
 package vqvae
 
 import (
@@ -25,7 +26,18 @@ const (
 	HistogramPrior = "histogram"
 	// UniformPrior draws each position's code uniformly.
 	UniformPrior = "uniform"
+	// PixelCNNPrior draws whole grids from a trained vqvae-prior: the one
+	// --code-prior or vqvae.code_prior names, else the shipped one.
+	PixelCNNPrior = "pixelcnn"
 )
+
+// CodePriorDependency is the trained prior of vqvae.prior: pixelcnn.
+var CodePriorDependency = models.Dependency{
+	Name:    "code-prior",
+	Key:     "vqvae.code_prior",
+	Model:   "vqvae-prior",
+	Purpose: "the PixelCNN prior over the VQ-VAE's codes (vqvae.prior: pixelcnn)",
+}
 
 // section is the `vqvae:` section of the configuration.
 type section struct {
@@ -39,6 +51,7 @@ type section struct {
 	EMAEpsilon   float64 `mapstructure:"ema_epsilon"`
 	DeadAfter    int     `mapstructure:"dead_after"`
 	Prior        string  `mapstructure:"prior"`
+	CodePrior    string  `mapstructure:"code_prior"`
 }
 
 // VQVAE trains, samples and evaluates nets.VQVAE.
@@ -50,6 +63,7 @@ type VQVAE struct {
 	Prior  CodePrior
 	cfg    section
 	common config.Common
+	deps   models.Loader
 
 	shown *data.Dataset // the training images of the epoch grids
 
@@ -60,13 +74,16 @@ type VQVAE struct {
 }
 
 // New builds the VQ-VAE.
-func New(cfg *config.Config, common config.Common, _ models.Loader) (models.Model, error) {
+func New(cfg *config.Config, common config.Common, deps models.Loader) (models.Model, error) {
 	var s section
 	if err := cfg.Decode("vqvae", &s); err != nil {
 		return nil, err
 	}
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if s.Prior != PixelCNNPrior && deps.Given(CodePriorDependency) {
+		return nil, fmt.Errorf("--code-prior is drawn from only with vqvae.prior pixelcnn (this model's is %s); add --set vqvae.prior=pixelcnn", s.Prior)
 	}
 	net, err := nets.NewVQVAE(nets.VQVAEConfig{
 		Side: common.Data.ImageSide(), Channels: s.Channels, ResChannels: s.ResChannels, ResBlocks: s.ResBlocks,
@@ -81,7 +98,7 @@ func New(cfg *config.Config, common config.Common, _ models.Loader) (models.Mode
 	for i := range net.Codebook.Unused.Data {
 		net.Codebook.Unused.Data[i] = float32(s.DeadAfter)
 	}
-	m := &VQVAE{Net: net, cfg: s, common: common}
+	m := &VQVAE{Net: net, cfg: s, common: common, deps: deps}
 	m.Prior = m.configuredPrior()
 	return m, nil
 }
@@ -97,8 +114,8 @@ func (s section) check() error {
 		return fmt.Errorf("vqvae.ema_epsilon must be positive, got %g", s.EMAEpsilon)
 	case s.DeadAfter <= 0:
 		return fmt.Errorf("vqvae.dead_after must be a positive number of steps, got %d", s.DeadAfter)
-	case s.Prior != HistogramPrior && s.Prior != UniformPrior:
-		return fmt.Errorf("vqvae.prior must be %q or %q, got %q", HistogramPrior, UniformPrior, s.Prior)
+	case s.Prior != HistogramPrior && s.Prior != UniformPrior && s.Prior != PixelCNNPrior:
+		return fmt.Errorf("vqvae.prior must be %q, %q or %q, got %q", PixelCNNPrior, HistogramPrior, UniformPrior, s.Prior)
 	}
 	return nil
 }

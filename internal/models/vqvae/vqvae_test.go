@@ -38,7 +38,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]config.Override{set("vqvae.ema_decay", "1")}, "vqvae.ema_decay must be in [0, 1)"},
 		{[]config.Override{set("vqvae.ema_epsilon", "0")}, "vqvae.ema_epsilon must be positive"},
 		{[]config.Override{set("vqvae.dead_after", "0")}, "vqvae.dead_after must be a positive number"},
-		{[]config.Override{set("vqvae.prior", "pixelcnn")}, `vqvae.prior must be "histogram" or "uniform"`},
+		{[]config.Override{set("vqvae.prior", "transformer")}, `vqvae.prior must be "pixelcnn", "histogram" or "uniform"`},
 		{[]config.Override{set("vqvae.codebook_size", "1")}, "codebook_size at least 2"},
 		{[]config.Override{set("data.dataset", "folder"), set("data.dir", "/nowhere"), set("data.image_size", "30")}, "multiple of 4"},
 	}
