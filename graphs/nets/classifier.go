@@ -103,7 +103,7 @@ func (c *Classifier) BuildEval(batch int) (*ClassifierEvalGraph, error) {
 		var x, logits *G.Node
 		x, e.X = graphs.Input(g, "x", batch, 1, c.Side, c.Side)
 		e.Features, logits = c.Forward(e.Bound, x, nil)
-		e.Probs = must(G.SoftMax(logits))
+		e.Probs = ops.Softmax(logits)
 	})
 	if err != nil {
 		return nil, err

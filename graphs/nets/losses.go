@@ -1,6 +1,10 @@
 package nets
 
-import G "gorgonia.org/gorgonia"
+import (
+	G "gorgonia.org/gorgonia"
+
+	"github.com/genmodel/genmodel/graphs/ops"
+)
 
 // BCEWithLogits is the elementwise binary cross-entropy of targets x under
 // logits l, in the form that cannot overflow or saturate:
@@ -20,6 +24,6 @@ func scalar(v float32) *G.Node { return G.NewConstant(v) }
 // for logits and targets y of shape (B, K).
 func SoftmaxCrossEntropy(logits, y *G.Node) *G.Node {
 	batch := logits.Shape()[0]
-	logp := must(G.LogSoftMax(logits))
+	logp := ops.LogSoftmax(logits)
 	return must(G.HadamardProd(must(G.Sum(must(G.HadamardProd(logp, y)))), scalar(-1/float32(batch))))
 }

@@ -90,7 +90,7 @@ func (c *NoisyClassifier) BuildGraph(batch int, wrtInput bool) (*NoisyClassifier
 		ts, ng.TSin = graphs.Input(g, "t_embedding", batch, NoisyClassifierTimeDim)
 		y, ng.OneHot = graphs.Input(g, "onehot", batch, 10)
 		ng.Logits = c.Forward(ng.Bound, x, ts)
-		ng.LogProb = must(G.Sum(must(G.HadamardProd(must(G.LogSoftMax(ng.Logits)), y))))
+		ng.LogProb = must(G.Sum(must(G.HadamardProd(ops.LogSoftmax(ng.Logits), y))))
 		ng.Loss = must(G.HadamardProd(ng.LogProb, scalar(-1/float32(batch))))
 	})
 	return ng, err

@@ -239,9 +239,9 @@ func (m *PixelCNN) BuildRows(batch, rows int) (*PixelCNNGraph, error) {
 		} else {
 			target, s.Target = graphs.Input(g, "target", batch*hw, k)
 			// (B, K, H, W) -> (B*H*W, K): the categories on the last axis,
-			// where LogSoftMax works.
+			// where ops.LogSoftmax works.
 			perPos := ops.Reshape(must(G.Transpose(s.Logits, 0, 2, 3, 1)), batch*hw, k)
-			picked := ops.Reshape(must(G.HadamardProd(must(G.LogSoftMax(perPos)), target)), batch, hw*k)
+			picked := ops.Reshape(must(G.HadamardProd(ops.LogSoftmax(perPos), target)), batch, hw*k)
 			s.NLL = must(G.Neg(must(G.Sum(picked, 1))))
 		}
 		s.Loss = must(G.HadamardProd(must(G.Sum(s.NLL)), scalar(1/float32(batch))))

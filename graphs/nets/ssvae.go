@@ -236,7 +236,7 @@ func (m *SSVAE) BuildLoss(unlabelled, labelled int, w SSVAELossWeights) (*SSVAET
 
 		// Unlabelled: sum_i [sum_k q_ik (-L(x_i, k)) + sum_k q_ik log q_ik].
 		t.LogitsU = m.Classify(b, xu)
-		logQ := must(G.LogSoftMax(t.LogitsU)) // (Bu, K)
+		logQ := ops.LogSoftmax(t.LogitsU) // (Bu, K)
 		q := must(G.Exp(logQ))
 		qByClass := ops.Reshape(must(G.Transpose(q)), k*unlabelled) // row k*Bu+i: q(k|x_i)
 		negL := m.negELBO(b, m.pre(b, e), e.oneHot, epsU, targetU)
@@ -247,7 +247,7 @@ func (m *SSVAE) BuildLoss(unlabelled, labelled int, w SSVAELossWeights) (*SSVAET
 		// Labelled: sum_j -L(x_j, y_j) and sum_j -log q(y_j|x_j).
 		t.LabelledLoss = must(G.Sum(m.negELBO(b, m.Encoder[0].Forward(b, xyl), yl, epsL, xl)))
 		t.LogitsL = m.Classify(b, xl)
-		t.ClassLoss = must(G.Neg(must(G.Sum(must(G.HadamardProd(must(G.LogSoftMax(t.LogitsL)), yl))))))
+		t.ClassLoss = must(G.Neg(must(G.Sum(must(G.HadamardProd(ops.LogSoftmax(t.LogitsL), yl))))))
 
 		t.Loss = must(G.Add(must(G.Add(
 			must(G.HadamardProd(t.UnlabelledLoss, scalar(float32(w.Unlabelled)))),
