@@ -10,7 +10,8 @@
 // quantizer with its straight-through gradient, and the stop gradient) or that
 // it gets wrong (Reshape, which aliases its input; GroupNorm, which logs
 // every backward call; BatchNorm, whose running statistics cannot be
-// checkpointed).
+// checkpointed; LogSoftMax, which shifts each row by the wrong maximum and
+// so returns -Inf for rows far from the matrix's first logit).
 //
 // The functions check shapes when the graph is built and abort the builder
 // through graphs.Fail: call them inside graphs.Build. The package also holds
