@@ -365,7 +365,7 @@ def build(model, cfg, state):
         if any(k.startswith("discriminator.") for k in state):
             dd = DCGANDiscriminator(sub.get("d_channels") or c, list(sub.get("d_hidden") or []), classes)
         return GAN(g, dd)
-    if model == "ddpm":
+    if model in ("ddpm", "ldm"):
         argv, sys.argv = sys.argv, sys.argv[:1]  # ddpm_ref reads its thread count from argv on import
         try:
             from ddpm_ref import UNet
@@ -376,6 +376,13 @@ def build(model, cfg, state):
         m = UNet(sub["channels"], sub["time_embed"])
         if sub.get("conditional"):
             m.class_emb = nn.Embedding(11, sub["time_embed"])  # 10 digits and "no class"
+        if model == "ldm":  # over C latent channels, with the latent scale and its VQ-VAE's code norms
+            c = sub["latent_channels"]
+            m.inc = nn.Conv2d(c, sub["channels"], 3, padding=1)
+            m.out[2] = nn.Conv2d(sub["channels"], c, 3, padding=1)
+            if "latent_scale" in state:  # not in the average's file, which holds the UNet alone
+                m.register_buffer("latent_scale", torch.zeros(1))
+                m.register_buffer("codebook_norms", torch.zeros(sub["codebook_size"]))
         return m
     if model == "realnvp":
         if sub.get("arch", "mlp") == "multiscale":

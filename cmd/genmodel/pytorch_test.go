@@ -47,6 +47,8 @@ func TestCheckpointsLoadInPyTorch(t *testing.T) {
 		{"pixelcnn", []string{"pixelcnn.conditional=true", "pixelcnn.channels=16", "pixelcnn.layers=2", "train.sample_count=4"}, "f16"},
 		// Over the shipped vqvae's codes (prior.vqvae empty).
 		{"vqvae-prior", []string{"prior.channels=8", "prior.layers=2", "train.sample_count=4"}, "f32"},
+		// Over the shipped vqvae's latents (ldm.vqvae empty), conditional.
+		{"ldm", []string{"ldm.channels=16", "ldm.conditional=true", "train.sample_count=4"}, "f16"},
 	}
 	var files []string
 	for i, r := range runs {

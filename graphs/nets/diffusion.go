@@ -14,8 +14,8 @@ import (
 type NoiseGraph struct {
 	Bound            *graphs.Bound
 	XT, TSin, OneHot []float32
-	Target, Weight   []float32 // training only, (B, 1, Side, Side) each
-	Pred             *G.Node   // the network's output, (B, 1, Side, Side)
+	Target, Weight   []float32 // training only, (B, In, Side, Side) each
+	Pred             *G.Node   // the network's output, (B, In, Side, Side)
 	Loss             *G.Node   // training only: mean(weight (target - pred)^2)
 }
 
@@ -31,7 +31,7 @@ func BuildNoiseGraph(m *UNet, batch int, train bool) (*NoiseGraph, error) {
 		g := G.NewGraph()
 		ng.Bound = graphs.Bind(g)
 		var x, ts, oh *G.Node
-		x, ng.XT = graphs.Input(g, "x_t", batch, 1, m.Side, m.Side)
+		x, ng.XT = graphs.Input(g, "x_t", batch, m.In, m.Side, m.Side)
 		ts, ng.TSin = graphs.Input(g, "t_embedding", batch, m.Ch)
 		if m.Classes > 0 {
 			oh, ng.OneHot = graphs.Input(g, "class_onehot", batch, m.Classes+1)
@@ -39,8 +39,8 @@ func BuildNoiseGraph(m *UNet, batch int, train bool) (*NoiseGraph, error) {
 		ng.Pred = m.Forward(ng.Bound, x, ts, oh)
 		if train {
 			var target, weight *G.Node
-			target, ng.Target = graphs.Input(g, "target", batch, 1, m.Side, m.Side)
-			weight, ng.Weight = graphs.Input(g, "weight", batch, 1, m.Side, m.Side)
+			target, ng.Target = graphs.Input(g, "target", batch, m.In, m.Side, m.Side)
+			weight, ng.Weight = graphs.Input(g, "weight", batch, m.In, m.Side, m.Side)
 			sq := must(G.Square(must(G.Sub(ng.Pred, target))))
 			ng.Loss = must(G.Mean(must(G.HadamardProd(weight, sq))))
 		}

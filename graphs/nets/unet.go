@@ -51,6 +51,9 @@ type UNetConfig struct {
 	// Classes > 0 adds a class embedding (one row per class and one for "no
 	// class") to the time embedding, for classifier-free guidance.
 	Classes int
+	// In is the channel count of the input and of the prediction (0: the
+	// images' 1); latent diffusion runs over an autoencoder's channels.
+	In int
 }
 
 // ResBlock is the reference's residual block: h = c1(silu(n1(x))) + t(temb),
@@ -103,9 +106,14 @@ func NewUNet(cfg UNetConfig, rng *rand.Rand) (*UNet, error) {
 		return nil, fmt.Errorf("unet: negative class count")
 	case cfg.Side < 0 || cfg.Side%4 != 0:
 		return nil, fmt.Errorf("unet: image side %d is not a multiple of 4", cfg.Side)
+	case cfg.In < 0:
+		return nil, fmt.Errorf("unet: negative input channels")
 	}
 	if cfg.Side == 0 {
 		cfg.Side = 28
+	}
+	if cfg.In == 0 {
+		cfg.In = 1
 	}
 	ps := graphs.NewParamSet()
 	m := &UNet{UNetConfig: cfg, Params: ps}
@@ -116,7 +124,7 @@ func NewUNet(cfg UNetConfig, rng *rand.Rand) (*UNet, error) {
 		m.ClassEmbed = ps.Add("class_emb.weight", cfg.Classes+1, te)
 		layers.NormalInit(m.ClassEmbed, 1, rng)
 	}
-	m.Inc = layers.NewConv2d(ps, "inc", 1, c, 3, 1, 1, rng)
+	m.Inc = layers.NewConv2d(ps, "inc", cfg.In, c, 3, 1, 1, rng)
 	m.D1 = newResBlock(ps, "d1", c, c, te, g, rng)
 	m.Down1 = layers.NewConv2d(ps, "down1", c, c, 3, 2, 1, rng)
 	m.D2 = newResBlock(ps, "d2", c, 2*c, te, g, rng)
@@ -128,11 +136,11 @@ func NewUNet(cfg UNetConfig, rng *rand.Rand) (*UNet, error) {
 	m.Up1 = layers.NewConv2d(ps, "up1", 2*c, c, 3, 1, 1, rng)
 	m.U1 = newResBlock(ps, "u1", 2*c, c, te, g, rng)
 	m.OutNorm = layers.NewGroupNorm(ps, "out.0", g, c)
-	m.OutConv = layers.NewConv2d(ps, "out.2", c, 1, 3, 1, 1, rng)
+	m.OutConv = layers.NewConv2d(ps, "out.2", c, cfg.In, 3, 1, 1, rng)
 	return m, nil
 }
 
-// Forward predicts the noise in x (B, 1, 28, 28) given tsin (B, Ch), the
+// Forward predicts the noise in x (B, In, Side, Side) given tsin (B, Ch), the
 // sinusoidal embedding of each image's timestep (TimestepEmbedding), and,
 // for a conditional network, classOneHot (B, Classes+1) selecting a row of
 // the class embedding (the last row: no class).

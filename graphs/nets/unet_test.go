@@ -42,18 +42,31 @@ func TestUNetParamsMatchReference(t *testing.T) {
 }
 
 // TestUNetGradients checks the whole network's gradients, conditional and
-// not, against finite differences on a small instance.
+// not, on images and on a latent grid of several channels, against finite
+// differences on a small instance.
 func TestUNetGradients(t *testing.T) {
-	for _, classes := range []int{0, 3} {
-		t.Run(fmt.Sprintf("classes=%d", classes), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(5, uint64(classes)))
-			m, err := NewUNet(UNetConfig{Ch: 4, TEmb: 8, Groups: 2, Classes: classes}, rng)
+	tests := []struct {
+		name string
+		cfg  UNetConfig
+	}{
+		{"images", UNetConfig{Ch: 4, TEmb: 8, Groups: 2}},
+		{"conditional", UNetConfig{Ch: 4, TEmb: 8, Groups: 2, Classes: 3}},
+		{"latents 3x8x8", UNetConfig{Ch: 4, TEmb: 8, Groups: 2, Classes: 3, In: 3, Side: 8}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(5, uint64(i)))
+			classes := tt.cfg.Classes
+			m, err := NewUNet(tt.cfg, rng)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ng, err := BuildNoiseGraph(m, 2, true)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if want := 2 * max(1, tt.cfg.In) * m.Side * m.Side; len(ng.XT) != want {
+				t.Fatalf("x_t holds %d values, want %d", len(ng.XT), want)
 			}
 			for i := range ng.XT {
 				ng.XT[i] = float32(rng.NormFloat64())

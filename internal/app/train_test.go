@@ -156,12 +156,18 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	}
 	// The prior over the codes of a VQ-VAE that its config key names: the
 	// code norms it binds to travel in the checkpoint.
-	t.Run("vqvae-prior", func(t *testing.T) {
+	t.Run("vqvae-prior and ldm", func(t *testing.T) {
 		set := func(k, v string) config.Override { return config.Override{Key: k, Value: v, Source: "test"} }
 		ae := freshCheckpoint(t, "vqvae", set("vqvae.channels", "8"), set("vqvae.res_channels", "4"), set("vqvae.res_blocks", "1"),
 			set("vqvae.embedding_dim", "4"), set("vqvae.codebook_size", "16"))
 		testResume(t, "vqvae-prior", 512, []config.Override{set("prior.vqvae", ae), set("prior.codebook_size", "16"),
 			set("prior.channels", "8"), set("prior.layers", "2"), set("prior.head", "8")})
+		// Latent diffusion over the same VQ-VAE's latents, conditional:
+		// the latent scale and code norms travel in the checkpoint, the
+		// average in its own file.
+		testResume(t, "ldm", 512, []config.Override{set("ldm.vqvae", ae), set("ldm.latent_channels", "4"), set("ldm.codebook_size", "16"),
+			set("ldm.channels", "8"), set("ldm.time_embed", "16"), set("ldm.groups", "2"), set("ldm.timesteps", "50"),
+			set("ldm.grid_steps", "2"), set("ldm.sample_steps", "2"), set("ldm.conditional", "true"), set("train.warmup_steps", "5")})
 	})
 }
 

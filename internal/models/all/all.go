@@ -29,6 +29,8 @@ var entries = []models.Entry{
 		Summary: "the seed's MLP GAN (G 100-256-512-1024-784, D 784-512-256-1); bce, minimax, wgan or hinge loss, spectral norm, label smoothing, instance noise, conditional"},
 	{Name: "glow", Build: flow.NewGlow,
 		Summary: "Glow: 2 levels of ActNorm, LU 1x1 convolution and conv affine coupling, split with a learned prior; exact bits/dim"},
+	{Name: "ldm", Build: ddpm.NewLatent, Needs: []models.Dependency{ddpm.LatentAutoencoderDependency},
+		Summary: "latent diffusion (Rombach et al. 2022): the ddpm's diffusion, samplers and classifier-free guidance over a trained VQ-VAE's 16x7x7 latents, scaled to unit variance and decoded through its codebook"},
 	{Name: "noisy-classifier", Build: classifiers.NewNoisy,
 		Summary: "p(y | x_t, t) on noised MNIST digits, the classifier of ddpm's classifier guidance"},
 	{Name: "pixelcnn", Build: pixelcnn.New,

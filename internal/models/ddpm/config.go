@@ -3,8 +3,9 @@
 // the sampling options and guidance (pipeline.go) over the compiled reverse
 // process (reverse.go) and the samplers of internal/diffusion, what
 // `genmodel sample` draws (sample.go), the pictures of the forward and
-// reverse processes (pictures.go) and the variational bound (nll.go). The
-// networks are in graphs/nets; the schedules and samplers, pure math, in
+// reverse processes (pictures.go), the variational bound (nll.go), and
+// latent diffusion, the model ldm: the same diffusion over a trained
+// VQ-VAE's latents (ldm.go). The networks are in graphs/nets; the schedules and samplers, pure math, in
 // internal/diffusion.
 package ddpm
 
@@ -65,7 +66,9 @@ type DDPM struct {
 	Pred   diffusion.Prediction // what Net outputs
 	cfg    section
 	common config.Common
-	side   int // of the square images
+	in     int          // channels of the samples diffused: 1 for images
+	side   int          // of the square samples diffused
+	latent *latentSpace // the autoencoder of an ldm; nil for pixels
 	deps   models.Loader
 
 	trainG  *nets.NoiseGraph
@@ -78,19 +81,25 @@ type DDPM struct {
 
 // New builds the ddpm.
 func New(cfg *config.Config, common config.Common, deps models.Loader) (models.Model, error) {
+	if side := common.Data.ImageSide(); side != 28 {
+		return nil, fmt.Errorf("config: UNet-S is built for 28x28 images; set data.image_size to 28")
+	}
 	var s section
 	if err := cfg.Decode("ddpm", &s); err != nil {
 		return nil, err
 	}
-	side := common.Data.ImageSide()
-	if side != 28 {
-		return nil, fmt.Errorf("config: UNet-S is built for 28x28 images; set data.image_size to 28")
-	}
+	return build(s, "ddpm", common, deps, 1, 28, nil)
+}
+
+// build builds a diffusion model from the config section s (named name in
+// errors) over samples of in channels on a side x side grid: the images
+// themselves (latent nil) or an autoencoder's latents.
+func build(s section, name string, common config.Common, deps models.Loader, in, side int, latent *latentSpace) (*DDPM, error) {
 	if s.EMADecay < 0 || s.EMADecay >= 1 {
-		return nil, fmt.Errorf("config: ddpm.ema_decay must be in [0, 1), got %g", s.EMADecay)
+		return nil, fmt.Errorf("config: %s.ema_decay must be in [0, 1), got %g", name, s.EMADecay)
 	}
 	if s.GridSteps < 1 || s.GridSteps > s.Timesteps {
-		return nil, fmt.Errorf("config: ddpm.grid_steps must be between 1 and ddpm.timesteps (%d), got %d", s.Timesteps, s.GridSteps)
+		return nil, fmt.Errorf("config: %s.grid_steps must be between 1 and %s.timesteps (%d), got %d", name, name, s.Timesteps, s.GridSteps)
 	}
 	sched, err := s.Build()
 	if err != nil {
@@ -98,24 +107,24 @@ func New(cfg *config.Config, common config.Common, deps models.Loader) (models.M
 	}
 	pred, err := diffusion.ParsePrediction(s.Prediction)
 	if err != nil {
-		return nil, fmt.Errorf("config: ddpm.%w", err)
+		return nil, fmt.Errorf("config: %s.%w", name, err)
 	}
 	switch s.LossWeighting {
 	case WeightingSimple:
 	case WeightingMinSNR:
 		if !(s.MinSNRGamma > 0) {
-			return nil, fmt.Errorf("config: ddpm.min_snr_gamma must be positive, got %g", s.MinSNRGamma)
+			return nil, fmt.Errorf("config: %s.min_snr_gamma must be positive, got %g", name, s.MinSNRGamma)
 		}
 	default:
-		return nil, fmt.Errorf("config: ddpm.loss_weighting %q is not %s or %s", s.LossWeighting, WeightingSimple, WeightingMinSNR)
+		return nil, fmt.Errorf("config: %s.loss_weighting %q is not %s or %s", name, s.LossWeighting, WeightingSimple, WeightingMinSNR)
 	}
 	if s.ClassDropout < 0 || s.ClassDropout >= 1 {
-		return nil, fmt.Errorf("config: ddpm.class_dropout must be in [0, 1), got %g", s.ClassDropout)
+		return nil, fmt.Errorf("config: %s.class_dropout must be in [0, 1), got %g", name, s.ClassDropout)
 	}
-	ucfg := nets.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups, Side: side}
+	ucfg := nets.UNetConfig{Ch: s.Channels, TEmb: s.TimeEmbed, Groups: s.Groups, Side: side, In: in}
 	if s.Conditional {
 		if common.Data.Dataset != "mnist" {
-			return nil, fmt.Errorf("config: ddpm.conditional needs labelled data (data.dataset mnist)")
+			return nil, fmt.Errorf("config: %s.conditional needs labelled data (data.dataset mnist)", name)
 		}
 		ucfg.Classes = 10
 	}
@@ -123,9 +132,9 @@ func New(cfg *config.Config, common config.Common, deps models.Loader) (models.M
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	m := &DDPM{Net: net, Sched: sched, Pred: pred, cfg: s, common: common, side: side, deps: deps}
+	m := &DDPM{Net: net, Sched: sched, Pred: pred, cfg: s, common: common, in: in, side: side, latent: latent, deps: deps}
 	if _, err := m.resolve(m.configured()); err != nil {
-		return nil, fmt.Errorf("config: ddpm.%w", err)
+		return nil, fmt.Errorf("config: %s.%w", name, err)
 	}
 	if s.EMADecay > 0 {
 		m.EMA, _ = nets.NewUNet(ucfg, models.InitRNG(common.Seed))
@@ -134,5 +143,6 @@ func New(cfg *config.Config, common config.Common, deps models.Loader) (models.M
 	return m, nil
 }
 
-// pixels is the number of pixels of one image.
-func (m *DDPM) pixels() int { return m.side * m.side }
+// pixels is the number of values of one sample in the space diffused:
+// an image's pixels, or an ldm's padded latent.
+func (m *DDPM) pixels() int { return m.in * m.side * m.side }

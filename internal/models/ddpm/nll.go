@@ -25,6 +25,9 @@ import (
 // so a bound over the whole test set costs timesteps+1 evaluations per
 // image instead of T. Each x_t is one draw of q(x_t | x_0).
 func (m *DDPM) NLLBitsPerDim(test *data.Dataset, n, timesteps int, rng *rand.Rand) (models.Bound, error) {
+	if m.latent != nil {
+		return models.Bound{}, fmt.Errorf("the ldm has no likelihood bound in pixel space (its decoder is deterministic); score its samples")
+	}
 	d := m.pixels()
 	if test.H*test.W != d {
 		return models.Bound{}, fmt.Errorf("the ddpm models %dx%d images, the test images are %dx%d", m.side, m.side, test.H, test.W)
@@ -139,5 +142,9 @@ func meanAndStdErr(xs []float64) (mean, se float64) {
 // Evaluate implements models.Model: a DDPM's figures are the evaluator's,
 // of its samples.
 func (m *DDPM) Evaluate(*data.Dataset, *rand.Rand) (models.Report, error) {
-	return models.Report{Model: "ddpm", Notes: []string{"see the evaluator's figures of its samples"}}, nil
+	name := "ddpm"
+	if m.latent != nil {
+		name = "ldm"
+	}
+	return models.Report{Model: name, Notes: []string{"see the evaluator's figures of its samples"}}, nil
 }

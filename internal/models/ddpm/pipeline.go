@@ -74,6 +74,9 @@ func (m *DDPM) resolve(o sampling) (sampling, error) {
 	case "", "none":
 		o.Guidance = ""
 	case GuidanceClassifier:
+		if m.latent != nil {
+			return o, fmt.Errorf("guidance classifier needs a noisy classifier of latents, which does not exist; guide an ldm with cfg")
+		}
 	case GuidanceCFG:
 		if m.Net.Classes == 0 {
 			return o, fmt.Errorf("guidance cfg needs a ddpm trained with conditional: true")
@@ -122,7 +125,11 @@ func (m *DDPM) generate(n, k int, opt sampling, rng *rand.Rand) (sample.Images, 
 		opt.Guidance = "" // nothing to steer toward: skip CFG's second pass
 	}
 	var rev *ReverseProcess
-	return sample.Fill(n, m.side, m.side, func(dst []float32, _, rows int) error {
+	side := m.side
+	if m.latent != nil {
+		side = imageSide
+	}
+	return sample.Fill(n, side, side, func(dst []float32, _, rows int) error {
 		if rev == nil || rev.Batch != rows {
 			var err error
 			if rev, err = m.newReverseProcess(rows, opt); err != nil {
@@ -133,6 +140,9 @@ func (m *DDPM) generate(n, k int, opt sampling, rng *rand.Rand) (sample.Images, 
 		x, err := rev.Run(rng)
 		if err != nil {
 			return err
+		}
+		if m.latent != nil {
+			return m.latent.decode(dst, x, rows)
 		}
 		for i, v := range x {
 			dst[i] = min(1, max(0, (v+1)/2))

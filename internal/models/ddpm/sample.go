@@ -17,6 +17,9 @@ func (m *DDPM) Samples(n int, rng *rand.Rand) (sample.Images, error) {
 // reverse process as rows of x_t from noise to sample, and the forward
 // process q(x_t | x_0) of test digits.
 func (m *DDPM) Kinds() []sample.Kind {
+	if m.latent != nil { // the pictures of x_t would show latents, not digits
+		return []sample.Kind{{Name: "prior", Takes: sample.TakesClass | sample.TakesDiffusion}}
+	}
 	return []sample.Kind{
 		{Name: "prior", Takes: sample.TakesClass | sample.TakesDiffusion},
 		{Name: "trajectory", Takes: sample.TakesDiffusion, Grid: true, DefaultN: trajectoryRows},
@@ -41,6 +44,9 @@ const trajectoryRows, trajectoryColumns = 8, 10
 // Draw implements models.Model. The prior's facts name the sampler and its
 // steps; for the trajectory and forward pictures, N is the number of rows.
 func (m *DDPM) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) {
+	if m.latent != nil && req.Kind != "prior" {
+		return sample.Drawing{}, fmt.Errorf("the ldm has no %q picture", req.Kind)
+	}
 	if req.Kind == "forward" {
 		imgs, grid, err := m.ForwardProcess(req.Test, req.N, trajectoryColumns, rng)
 		return sample.Drawing{Images: imgs, Grid: grid}, err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/genmodel/genmodel/data"
 	"github.com/genmodel/genmodel/graphs"
 	"github.com/genmodel/genmodel/graphs/layers"
 	"github.com/genmodel/genmodel/graphs/nets"
@@ -12,13 +13,27 @@ import (
 	"github.com/genmodel/genmodel/internal/train"
 )
 
-// Params implements train.Trainable: the network's state_dict, then the EMA's.
+// Params implements train.Trainable: the network's state_dict, then the
+// EMA's, then an ldm's latent scale and code norms.
 func (m *DDPM) Params() []*graphs.Param {
 	ps := m.Net.Params.List()
 	if m.EMA != nil {
 		ps = append(ps, m.EMA.Params.List()...)
 	}
+	if m.latent != nil {
+		ps = append(ps, m.latent.Scale, m.latent.CodeNorms)
+	}
 	return ps
+}
+
+// UseTrainingSet implements train.TrainingSetUser: an ldm trains on the
+// latents of the training images, encoded once by its VQ-VAE (binding the
+// ldm to it); a ddpm on the images.
+func (m *DDPM) UseTrainingSet(ds *data.Dataset) (*data.Dataset, error) {
+	if m.latent == nil {
+		return ds, nil
+	}
+	return m.latent.encodeSet(ds)
 }
 
 // Optimizers implements train.Trainable.
@@ -33,6 +48,14 @@ func (m *DDPM) Optimizers() []checkpoint.Named {
 // one Adam step on the squared error of the configured prediction with the
 // configured weighting, then the EMA update.
 func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Metric, error) {
+	if b.H*b.W != m.pixels() || len(b.X) != b.Size*m.pixels() {
+		return nil, fmt.Errorf("batches of %d samples of %dx%d, want %d values each", b.Size, b.H, b.W, m.pixels())
+	}
+	if m.latent != nil {
+		if _, err := m.latent.autoencoder(); err != nil { // a resumed ldm must still match
+			return nil, err
+		}
+	}
 	if m.prog == nil {
 		ng, err := nets.BuildNoiseGraph(m.Net, b.Size, true)
 		if err != nil {
@@ -49,8 +72,12 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 	for i := range m.ts {
 		m.ts[i] = rng.IntN(m.Sched.T())
 	}
-	for i, v := range b.X {
-		m.x0[i] = 2*v - 1
+	if m.latent != nil {
+		copy(m.x0, b.X) // latents, scaled to unit variance already
+	} else {
+		for i, v := range b.X {
+			m.x0[i] = 2*v - 1
+		}
 	}
 	models.FillNormal(m.eps, rng)
 	m.Sched.QSample(ng.XT, m.x0, m.eps, m.ts, b.H*b.W)

@@ -119,22 +119,8 @@ func (p *Prior) Matches(ae *VQVAE) error {
 		return fmt.Errorf("the prior models %dx%d grids of %d codes, the VQ-VAE has %dx%d grids of %d; set prior.codebook_size and data.image_size to match",
 			p.side, p.side, p.cfg.CodebookSize, ae.Net.Config.LatentSide(), ae.Net.Config.LatentSide(), cb.K)
 	}
-	want := codeNorms(cb)
-	bound := false
-	for _, v := range p.CodeNorms.Data {
-		if v != 0 {
-			bound = true
-			break
-		}
-	}
-	if !bound {
-		copy(p.CodeNorms.Data, want)
-		return nil
-	}
-	for k, v := range want {
-		if p.CodeNorms.Data[k] != v {
-			return fmt.Errorf("the prior was trained on the codes of another VQ-VAE (code %d's norm is %g there, %g here); train a prior on this one: genmodel train --model vqvae-prior --set prior.vqvae=CHECKPOINT", k, p.CodeNorms.Data[k], v)
-		}
+	if err := ae.BindCodeNorms(p.CodeNorms.Data); err != nil {
+		return fmt.Errorf("the prior was trained on the codes of %w; train a prior on this one: genmodel train --model vqvae-prior --set prior.vqvae=CHECKPOINT", err)
 	}
 	return nil
 }
