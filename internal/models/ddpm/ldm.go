@@ -43,14 +43,16 @@ type ldmSection struct {
 	VQVAE          string `mapstructure:"vqvae"` // read by the dependency loader
 	LatentChannels int    `mapstructure:"latent_channels"`
 	CodebookSize   int    `mapstructure:"codebook_size"`
+	Quantize       bool   `mapstructure:"quantize"`
 }
 
 // latentSpace is an ldm's autoencoder and the two buffers that bind the
 // ldm to it.
 type latentSpace struct {
 	deps     models.Loader
-	channels int // of the latents
-	side     int // of the latent grid, before padding to the UNet's
+	channels int  // of the latents
+	side     int  // of the latent grid, before padding to the UNet's
+	quantize bool // decode the nearest codes, not the latents themselves
 	// Scale is the latent scale factor (latent_scale), 0 until the ldm is
 	// bound to its VQ-VAE.
 	Scale *graphs.Param
@@ -77,7 +79,7 @@ func NewLatent(cfg *config.Config, common config.Common, deps models.Loader) (mo
 		return nil, fmt.Errorf("config: ldm.codebook_size must be at least 2 (the VQ-VAE's vqvae.codebook_size), got %d", l.CodebookSize)
 	}
 	const latentSide = imageSide / 4 // the VQ-VAE's two stride-2 convolutions
-	ls := &latentSpace{deps: deps, channels: l.LatentChannels, side: latentSide}
+	ls := &latentSpace{deps: deps, channels: l.LatentChannels, side: latentSide, quantize: l.Quantize}
 	ps := graphs.NewParamSet()
 	ls.Scale = ps.Add("latent_scale", 1)
 	ls.CodeNorms = ps.Add("codebook_norms", l.CodebookSize)
@@ -217,7 +219,7 @@ func (l *latentSpace) decode(dst, x []float32, n int) error {
 	if err != nil {
 		return err
 	}
-	imgs, err := ae.DecodeLatents(l.crop(x, n), n)
+	imgs, err := ae.DecodeLatents(l.crop(x, n), n, l.quantize)
 	if err != nil {
 		return err
 	}

@@ -116,11 +116,21 @@ func (m *VQVAE) NearestCodes(z []float32, n int) ([]int32, error) {
 }
 
 // DecodeLatents decodes n latents z (as EncodeLatents returns them) to
-// images clamped to [0, 1], each vector moved to its nearest code first.
-func (m *VQVAE) DecodeLatents(z []float32, n int) (sample.Images, error) {
-	codes, err := m.NearestCodes(z, n)
-	if err != nil {
-		return sample.Images{}, err
+// images clamped to [0, 1]: with quantize, each vector moved to its
+// nearest code first, as the VQ-VAE decodes its own; without, the decoder
+// takes the vectors as they are.
+func (m *VQVAE) DecodeLatents(z []float32, n int, quantize bool) (sample.Images, error) {
+	if quantize {
+		codes, err := m.NearestCodes(z, n)
+		if err != nil {
+			return sample.Images{}, err
+		}
+		return m.DecodeCodes(codes)
 	}
-	return m.DecodeCodes(codes)
+	c, l := m.LatentShape()
+	p := c * l * l
+	if len(z) != n*p {
+		return sample.Images{}, fmt.Errorf("%d values are not %d latents of %dx%dx%d", len(z), n, c, l, l)
+	}
+	return m.decode(n, func(q []float32, lo, rows int) { copy(q, z[lo*p:(lo+rows)*p]) })
 }

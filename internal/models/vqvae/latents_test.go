@@ -36,7 +36,7 @@ func TestLatentsRoundTrip(t *testing.T) {
 	if !slices.Equal(near, codes) {
 		t.Error("the nearest codes of the latents are not the quantizer's codes")
 	}
-	dec, err := m.DecodeLatents(z, n)
+	dec, err := m.DecodeLatents(z, n, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,21 @@ func TestLatentsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(dec.Pix, rec.Pix) {
-		t.Error("decoding the latents does not give the reconstructions")
+		t.Error("decoding the quantized latents does not give the reconstructions")
+	}
+	// Unquantized, the decoder takes the latents themselves: the codes'
+	// own vectors decode as the codes do.
+	q := make([]float32, len(z))
+	m.Net.Codebook.Lookup(codes, l*l, q)
+	direct, err := m.DecodeLatents(q, n, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(direct.Pix, rec.Pix) {
+		t.Error("decoding the codes' vectors unquantized does not give the reconstructions")
+	}
+	if _, err := m.DecodeLatents(q[1:], n, false); err == nil {
+		t.Error("a short latent decoded")
 	}
 	for _, bad := range []struct {
 		values, n int

@@ -90,6 +90,15 @@ func (m *VQVAE) prior(n int, rng *rand.Rand) (sample.Images, error) {
 func (m *VQVAE) DecodeCodes(codes []int32) (sample.Images, error) {
 	l := m.Net.Config.LatentSide()
 	p := l * l
+	return m.decode(len(codes)/p, func(q []float32, lo, rows int) {
+		m.Net.Codebook.Lookup(codes[lo*p:(lo+rows)*p], p, q)
+	})
+}
+
+// decode runs the decoder over n latents in chunks, fill writing the
+// vectors of latents lo to lo+rows into q (zeroed), and returns the images
+// clamped to [0, 1].
+func (m *VQVAE) decode(n int, fill func(q []float32, lo, rows int)) (sample.Images, error) {
 	g, err := m.Net.BuildDecoder(sample.ChunkSize)
 	if err != nil {
 		return sample.Images{}, err
@@ -100,9 +109,9 @@ func (m *VQVAE) DecodeCodes(codes []int32) (sample.Images, error) {
 	}
 	defer prog.Close()
 	s := m.Net.Config.Side
-	return sample.Fill(len(codes)/p, s, s, func(dst []float32, lo, rows int) error {
+	return sample.Fill(n, s, s, func(dst []float32, lo, rows int) error {
 		clear(g.Q)
-		m.Net.Codebook.Lookup(codes[lo*p:(lo+rows)*p], p, g.Q)
+		fill(g.Q, lo, rows)
 		if err := prog.Run(); err != nil {
 			return err
 		}
