@@ -103,13 +103,9 @@ func (l *latentSpace) autoencoder() (*vqvae.VQVAE, error) {
 	if l.ae != nil {
 		return l.ae, nil
 	}
-	dep, err := l.deps.Load(LatentAutoencoderDependency)
+	ae, err := vqvae.LoadDependency(l.deps, LatentAutoencoderDependency)
 	if err != nil {
 		return nil, err
-	}
-	ae, ok := dep.(*vqvae.VQVAE)
-	if !ok {
-		return nil, fmt.Errorf("the ldm's VQ-VAE dependency is a %T, not a vqvae", dep)
 	}
 	if err := l.matches(ae); err != nil {
 		return nil, err
@@ -126,8 +122,8 @@ func (l *latentSpace) matches(ae *vqvae.VQVAE) error {
 		return fmt.Errorf("the ldm diffuses %dx%dx%d latents, the VQ-VAE's are %dx%dx%d; set ldm.latent_channels to its vqvae.embedding_dim",
 			l.channels, l.side, l.side, c, side, side)
 	}
-	if len(l.CodeNorms.Data) != len(ae.CodeNorms()) {
-		return fmt.Errorf("the ldm is built for a VQ-VAE of %d codes, this one has %d; set ldm.codebook_size to its vqvae.codebook_size", len(l.CodeNorms.Data), len(ae.CodeNorms()))
+	if k := ae.Net.Codebook.K; len(l.CodeNorms.Data) != k {
+		return fmt.Errorf("the ldm is built for a VQ-VAE of %d codes, this one has %d; set ldm.codebook_size to its vqvae.codebook_size", len(l.CodeNorms.Data), k)
 	}
 	if err := ae.BindCodeNorms(l.CodeNorms.Data); err != nil {
 		return fmt.Errorf("the ldm was trained on the latents of %w; train an ldm on this one: genmodel train --model ldm --set ldm.vqvae=CHECKPOINT", err)

@@ -2,10 +2,11 @@ package vqvae
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/genmodel/genmodel/graphs"
+	"github.com/genmodel/genmodel/graphs/ops"
+	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
 )
 
@@ -15,6 +16,20 @@ import (
 // moving each vector to its nearest code first (Stable Diffusion's
 // VQ-regularized autoencoders put the quantizer in the decoder the same
 // way), so the decoder only ever sees the inputs it was trained on.
+
+// LoadDependency loads the VQ-VAE that dependency d names (a second-stage
+// model's autoencoder).
+func LoadDependency(deps models.Loader, d models.Dependency) (*VQVAE, error) {
+	m, err := deps.Load(d)
+	if err != nil {
+		return nil, err
+	}
+	ae, ok := m.(*VQVAE)
+	if !ok {
+		return nil, fmt.Errorf("--%s: %s is a %T, not a vqvae", d.Name, d.Purpose, m)
+	}
+	return ae, nil
+}
 
 // LatentShape is the shape of one image's latents: D channels on a
 // side x side grid.
@@ -81,9 +96,10 @@ func (m *VQVAE) EncodeLatents(x []float32, n int) ([]float32, error) {
 	return out, err
 }
 
-// NearestCodes returns the index of the nearest code (in Euclidean
-// distance) of each vector of n latents z, laid out as EncodeLatents
-// returns them: [n, S/4, S/4] row-major, what DecodeCodes takes.
+// NearestCodes returns the index of the nearest code of each vector of n
+// latents z, laid out as EncodeLatents returns them, by the quantizer's own
+// search (ops.NearestCodes): [n, S/4, S/4] row-major, what DecodeCodes
+// takes.
 func (m *VQVAE) NearestCodes(z []float32, n int) ([]int32, error) {
 	c, l := m.LatentShape()
 	p := l * l
@@ -92,26 +108,7 @@ func (m *VQVAE) NearestCodes(z []float32, n int) ([]int32, error) {
 	}
 	cb := m.Net.Codebook
 	codes := make([]int32, n*p)
-	v := make([]float32, c)
-	for i := range n {
-		for q := range p {
-			for ch := range c {
-				v[ch] = z[(i*c+ch)*p+q]
-			}
-			best, bestD := int32(0), math.Inf(1)
-			for k := range cb.K {
-				var dist float64
-				for ch, e := range cb.Embed.Data[k*c : (k+1)*c] {
-					diff := float64(v[ch] - e)
-					dist += diff * diff
-				}
-				if dist < bestD {
-					best, bestD = int32(k), dist
-				}
-			}
-			codes[i*p+q] = best
-		}
-	}
+	ops.NearestCodes(z, cb.Embed.Data, n, c, p, cb.K, codes)
 	return codes, nil
 }
 

@@ -131,13 +131,9 @@ func (p *Prior) autoencoder() (*VQVAE, error) {
 	if p.ae != nil {
 		return p.ae, nil
 	}
-	m, err := p.deps.Load(AutoencoderDependency)
+	ae, err := LoadDependency(p.deps, AutoencoderDependency)
 	if err != nil {
 		return nil, err
-	}
-	ae, ok := m.(*VQVAE)
-	if !ok {
-		return nil, fmt.Errorf("the prior's VQ-VAE dependency is a %T, not a vqvae", m)
 	}
 	if err := p.Matches(ae); err != nil {
 		return nil, err
