@@ -273,29 +273,32 @@ class InvConvLU(nn.Module):  # Glow's 1x1 convolution, W = P L (U + diag(sign_s 
 
 
 class GlowStep(nn.Module):
-    def __init__(self, c, hidden):
+    def __init__(self, c, hidden, additive):
         super().__init__()
         self.actnorm = ActNorm(c)
         self.invconv = InvConvLU(c)
         self.coupling = nn.Module()
+        out = c // 2 if additive else c  # the shift, or the shift and the raw scale
         self.coupling.net = nn.Sequential(nn.Conv2d(c // 2, hidden, 3, padding=1), nn.ReLU(),
                                           nn.Conv2d(hidden, hidden, 1), nn.ReLU(),
-                                          nn.Conv2d(hidden, c, 3, padding=1))
+                                          nn.Conv2d(hidden, out, 3, padding=1))
 
 
 class Glow(nn.Module):
-    def __init__(self, levels, steps, hidden):
+    def __init__(self, levels, steps, hidden, additive=False, learn_top=False):
         super().__init__()
         self.levels = nn.ModuleList()
         c = 1
         for i in range(levels):
             c *= 4
             lv = nn.Module()
-            lv.steps = nn.ModuleList(GlowStep(c, hidden) for _ in range(steps))
+            lv.steps = nn.ModuleList(GlowStep(c, hidden, additive) for _ in range(steps))
             if i < levels - 1:
                 lv.prior = nn.Conv2d(c // 2, c, 3, padding=1)
                 c //= 2
             self.levels.append(lv)
+        if learn_top:  # [mean, log-sd] of each top channel
+            self.top_prior = nn.Parameter(torch.zeros(2 * c))
 
 
 class ResNetST(nn.Module):  # a multi-scale RealNVP coupling's s,t network
@@ -393,7 +396,8 @@ def build(model, cfg, state):
             m.layers = nn.ModuleList(Coupling(l.mask, sub["hidden"]) for l in m.layers)
         return m
     if model == "glow":
-        return Glow(sub["levels"], sub["steps"], sub["hidden"])
+        return Glow(sub["levels"], sub["steps"], sub["hidden"],
+                    sub.get("coupling", "affine") == "additive", sub.get("learn_top", False))
     if model == "classifier":
         return Classifier()
     if model == "noisy-classifier":

@@ -11,14 +11,28 @@ import (
 	"github.com/genmodel/genmodel/graphs/layers"
 )
 
+// glowVariants are the couplings and top priors every Glow test covers.
+var glowVariants = []struct {
+	name               string
+	additive, learnTop bool
+}{
+	{"affine", false, false},
+	{"additive", true, false},
+	{"affine learned top", false, true},
+	{"additive learned top", true, true},
+}
+
 // smallGlow is a Glow on side x side images with its zero-initialized
 // layers and ActNorms set to random values, so that every layer acts.
-func smallGlow(t *testing.T, levels, side int) *Glow {
+func smallGlow(t *testing.T, levels, side int, additive, learnTop bool) *Glow {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(11, uint64(levels)))
-	m, err := NewGlow(GlowConfig{Levels: levels, Steps: 2, Hidden: 6, Side: side}, rng)
+	m, err := NewGlow(GlowConfig{Levels: levels, Steps: 2, Hidden: 6, Side: side, Additive: additive, LearnTop: learnTop}, rng)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if m.TopPrior != nil {
+		layers.NormalInit(m.TopPrior, 0.3, rng)
 	}
 	for _, lv := range m.Levels {
 		for _, st := range lv.Steps {
@@ -55,7 +69,12 @@ func glowForward(t *testing.T, m *Glow, x []float32) (nll float64, top []float32
 // TestGlowInverts checks x -> latents -> x within 1e-4 through two levels
 // (squeeze, ActNorm, 1x1 convolution, coupling, split and their inverses).
 func TestGlowInverts(t *testing.T) {
-	m := smallGlow(t, 2, 8)
+	for _, v := range glowVariants {
+		t.Run(v.name, func(t *testing.T) { testGlowInverts(t, smallGlow(t, 2, 8, v.additive, v.learnTop)) })
+	}
+}
+
+func testGlowInverts(t *testing.T, m *Glow) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	x := make([]float32, 3*m.Dims())
 	gradcheck.FillNormal(rng, x)
@@ -76,11 +95,20 @@ func TestGlowInverts(t *testing.T) {
 	}
 }
 
-// TestGlowLogDet compares the flow's log-determinant (one level: no
-// prior terms, so it is 0.5|z|^2 + 0.5 D log 2 pi - NLL) with log|det J| of
-// the Jacobian of x -> z by central differences, for single inputs.
+// TestGlowLogDet compares the flow's log-determinant (one level under
+// N(0, I): no prior terms, so it is 0.5|z|^2 + 0.5 D log 2 pi - NLL) with
+// log|det J| of the Jacobian of x -> z by central differences, for single
+// inputs.
 func TestGlowLogDet(t *testing.T) {
-	m := smallGlow(t, 1, 4)
+	for _, v := range glowVariants {
+		if v.learnTop {
+			continue // the top prior's terms would mix into the difference
+		}
+		t.Run(v.name, func(t *testing.T) { testGlowLogDet(t, smallGlow(t, 1, 4, v.additive, false)) })
+	}
+}
+
+func testGlowLogDet(t *testing.T, m *Glow) {
 	d := m.Dims()
 	rng := rand.New(rand.NewPCG(13, 13))
 	for trial := range 3 {
@@ -104,7 +132,12 @@ func TestGlowLogDet(t *testing.T) {
 
 // TestGlowGradients checks the NLL's gradients against finite differences.
 func TestGlowGradients(t *testing.T) {
-	m := smallGlow(t, 2, 4)
+	for _, v := range glowVariants {
+		t.Run(v.name, func(t *testing.T) { testGlowGradients(t, smallGlow(t, 2, 4, v.additive, v.learnTop)) })
+	}
+}
+
+func testGlowGradients(t *testing.T, m *Glow) {
 	gg, err := m.BuildNLL(2, false)
 	if err != nil {
 		t.Fatal(err)

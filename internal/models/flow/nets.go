@@ -163,13 +163,19 @@ func NewGlow(cfg *config.Config, common config.Common, _ models.Loader) (models.
 		Levels      int     `mapstructure:"levels"`
 		Steps       int     `mapstructure:"steps"`
 		Hidden      int     `mapstructure:"hidden"`
+		Coupling    string  `mapstructure:"coupling"`
+		LearnTop    bool    `mapstructure:"learn_top"`
 		Alpha       float64 `mapstructure:"alpha"`
 		Temperature float64 `mapstructure:"temperature"`
 	}
 	if err := cfg.Decode("glow", &s); err != nil {
 		return nil, err
 	}
-	net, err := nets.NewGlow(nets.GlowConfig{Levels: s.Levels, Steps: s.Steps, Hidden: s.Hidden, Side: common.Data.ImageSide()}, models.InitRNG(common.Seed))
+	if s.Coupling != "affine" && s.Coupling != "additive" {
+		return nil, fmt.Errorf("config: glow.coupling must be affine or additive, got %q", s.Coupling)
+	}
+	net, err := nets.NewGlow(nets.GlowConfig{Levels: s.Levels, Steps: s.Steps, Hidden: s.Hidden, Side: common.Data.ImageSide(),
+		Additive: s.Coupling == "additive", LearnTop: s.LearnTop}, models.InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
