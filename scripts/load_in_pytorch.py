@@ -384,7 +384,10 @@ def build(model, cfg, state):
             m.inc = nn.Conv2d(c, sub["channels"], 3, padding=1)
             m.out[2] = nn.Conv2d(sub["channels"], c, 3, padding=1)
             if "latent_scale" in state:  # not in the average's file, which holds the UNet alone
-                m.register_buffer("latent_scale", torch.zeros(1))
+                per_channel = sub.get("standardize", "global") == "channel"
+                m.register_buffer("latent_scale", torch.zeros(c if per_channel else 1))
+                if per_channel:
+                    m.register_buffer("latent_shift", torch.zeros(c))
                 m.register_buffer("codebook_norms", torch.zeros(sub["codebook_size"]))
         return m
     if model == "realnvp":

@@ -104,6 +104,10 @@ var changedDefaults = map[string][]Override{
 	"realnvp": {
 		{Key: "realnvp.arch", Value: "mlp", Source: "the architecture before realnvp.arch existed"},
 	},
+	// One scale for all latents was all there was before the key.
+	"ldm": {
+		{Key: "ldm.standardize", Value: "global", Source: "the latent scaling before ldm.standardize existed"},
+	},
 }
 
 // LoadSaved is LoadFrom for a configuration genmodel saved (every key

@@ -16,7 +16,9 @@ import (
 // guidance) over a trained VQ-VAE's continuous latents z_e instead of
 // pixels. A 28x28 digit becomes a 16x7x7 latent, scaled to unit variance
 // over the training set as Stable Diffusion scales its latents (a factor
-// 1/std, no centring), and zero-padded to 8x8 because UNet-S halves its
+// 1/std, no centring; or, with ldm.standardize channel, each channel
+// centred and scaled by its own mean and std, since the VQ-VAE's channels
+// differ in spread several-fold), and zero-padded to 8x8 because UNet-S halves its
 // grid twice; the pad is data like any other, always zero, which the
 // network learns at once, and is cropped before decoding. A drawn latent
 // is decoded by the VQ-VAE, each vector moved to its nearest code first.
@@ -44,6 +46,7 @@ type ldmSection struct {
 	LatentChannels int    `mapstructure:"latent_channels"`
 	CodebookSize   int    `mapstructure:"codebook_size"`
 	Quantize       bool   `mapstructure:"quantize"`
+	Standardize    string `mapstructure:"standardize"`
 }
 
 // latentSpace is an ldm's autoencoder and the two buffers that bind the
@@ -53,9 +56,12 @@ type latentSpace struct {
 	channels int  // of the latents
 	side     int  // of the latent grid, before padding to the UNet's
 	quantize bool // decode the nearest codes, not the latents themselves
-	// Scale is the latent scale factor (latent_scale), 0 until the ldm is
-	// bound to its VQ-VAE.
+	// Scale is the latent scale factor (latent_scale): one for all the
+	// latents, or one per channel; 0 until the ldm is bound to its VQ-VAE.
 	Scale *graphs.Param
+	// Shift is each channel's mean (latent_shift), subtracted before
+	// scaling; nil with one scale for all.
+	Shift *graphs.Param
 	// CodeNorms is the norm of each of the VQ-VAE's codes (codebook_norms),
 	// all zeros until bound.
 	CodeNorms *graphs.Param
@@ -81,7 +87,15 @@ func NewLatent(cfg *config.Config, common config.Common, deps models.Loader) (mo
 	const latentSide = imageSide / 4 // the VQ-VAE's two stride-2 convolutions
 	ls := &latentSpace{deps: deps, channels: l.LatentChannels, side: latentSide, quantize: l.Quantize}
 	ps := graphs.NewParamSet()
-	ls.Scale = ps.Add("latent_scale", 1)
+	switch l.Standardize {
+	case "global":
+		ls.Scale = ps.Add("latent_scale", 1)
+	case "channel":
+		ls.Scale = ps.Add("latent_scale", l.LatentChannels)
+		ls.Shift = ps.Add("latent_shift", l.LatentChannels)
+	default:
+		return nil, fmt.Errorf("config: ldm.standardize must be global or channel, got %q", l.Standardize)
+	}
 	ls.CodeNorms = ps.Add("codebook_norms", l.CodebookSize)
 	m, err := build(l.section, "ldm", common, deps, l.LatentChannels, paddedSide(latentSide), ls)
 	if err != nil {
@@ -153,7 +167,7 @@ func (l *latentSpace) encodeSet(ds *data.Dataset) (*data.Dataset, error) {
 		return nil, err
 	}
 	if l.Scale.Data[0] == 0 {
-		l.Scale.Data[0] = float32(1 / stdOf(z))
+		l.standardizeBy(z)
 	}
 	p := paddedSide(l.side)
 	out := &data.Dataset{Name: ds.Name + " (vqvae latents)", N: ds.N, H: l.channels * p, W: p,
@@ -162,31 +176,66 @@ func (l *latentSpace) encodeSet(ds *data.Dataset) (*data.Dataset, error) {
 	return out, nil
 }
 
-// stdOf is the standard deviation of xs, in float64.
-func stdOf(xs []float32) float64 {
-	var sum, sq float64
+// standardizeBy sets the scale (and shift) from the latents z of the
+// training set: 1/std of all values, or each channel's mean and 1/std.
+func (l *latentSpace) standardizeBy(z []float32) {
+	if l.Shift == nil {
+		l.Scale.Data[0] = float32(1 / stdOf(z))
+		return
+	}
+	hw := l.side * l.side
+	n := len(z) / (l.channels * hw)
+	plane := make([]float32, 0, n*hw)
+	for c := range l.channels {
+		plane = plane[:0]
+		for i := range n {
+			plane = append(plane, z[(i*l.channels+c)*hw:(i*l.channels+c+1)*hw]...)
+		}
+		l.Shift.Data[c] = float32(meanOf(plane))
+		l.Scale.Data[c] = float32(1 / stdOf(plane))
+	}
+}
+
+// affine is the map of latent channel c into diffusion space: x = (z -
+// shift) * scale.
+func (l *latentSpace) affine(c int) (shift, scale float32) {
+	if l.Shift == nil {
+		return 0, l.Scale.Data[0]
+	}
+	return l.Shift.Data[c], l.Scale.Data[c]
+}
+
+// meanOf is the mean of xs, in float64.
+func meanOf(xs []float32) float64 {
+	var sum float64
 	for _, v := range xs {
 		sum += float64(v)
 	}
-	mean := sum / float64(len(xs))
+	return sum / float64(len(xs))
+}
+
+// stdOf is the standard deviation of xs, in float64.
+func stdOf(xs []float32) float64 {
+	var sq float64
+	mean := meanOf(xs)
 	for _, v := range xs {
 		sq += (float64(v) - mean) * (float64(v) - mean)
 	}
 	return math.Sqrt(sq / float64(len(xs)))
 }
 
-// pad writes n latents z (channels x side x side each), scaled, into dst
-// (channels x 8 x 8 each), zeros in the pad.
+// pad writes n latents z (channels x side x side each), standardized,
+// into dst (channels x 8 x 8 each), zeros in the pad.
 func (l *latentSpace) pad(dst, z []float32, n int) {
 	s, p := l.side, paddedSide(l.side)
-	k := l.Scale.Data[0]
 	clear(dst[:n*l.dims()])
 	for i := range n * l.channels {
+		shift, k := l.affine(i % l.channels)
 		for y := range s {
 			src := z[(i*s+y)*s : (i*s+y+1)*s]
 			row := dst[(i*p+y)*p : (i*p+y)*p+s]
 			for x, v := range src {
-				row[x] = k * v
+				row[x] = k * (v - shift)
 			}
 		}
 	}
@@ -195,14 +244,15 @@ func (l *latentSpace) pad(dst, z []float32, n int) {
 // crop is pad's inverse: n padded, scaled latents x back to the VQ-VAE's.
 func (l *latentSpace) crop(x []float32, n int) []float32 {
 	s, p := l.side, paddedSide(l.side)
-	inv := 1 / l.Scale.Data[0]
 	z := make([]float32, n*l.channels*s*s)
 	for i := range n * l.channels {
+		shift, k := l.affine(i % l.channels)
+		inv := 1 / k
 		for y := range s {
 			src := x[(i*p+y)*p : (i*p+y)*p+s]
 			row := z[(i*s+y)*s : (i*s+y+1)*s]
 			for xx, v := range src {
-				row[xx] = v * inv
+				row[xx] = v*inv + shift
 			}
 		}
 	}

@@ -56,6 +56,7 @@ func TestLDMConfigErrors(t *testing.T) {
 		{[]config.Override{set("data.dataset", "folder"), set("data.dir", "/nowhere"), set("data.image_size", "32")}, "set data.image_size to 28"},
 		{[]config.Override{set("ldm.ema_decay", "1")}, "ldm.ema_decay must be in [0, 1)"},
 		{[]config.Override{set("ldm.grid_steps", "0")}, "ldm.grid_steps must be between 1 and ldm.timesteps"},
+		{[]config.Override{set("ldm.standardize", "pixel")}, "ldm.standardize must be global or channel"},
 	}
 	for _, c := range cases {
 		cfg, err := config.Load("ldm", "", c.set)
@@ -79,11 +80,19 @@ func TestLDMConfigErrors(t *testing.T) {
 }
 
 // TestLDMLatents checks the training set an ldm sees: the VQ-VAE's
-// latents, scaled to unit variance, padded with zeros to 8x8, and the
-// padding undone exactly before decoding.
+// latents, standardized, padded with zeros to 8x8, and the padding and
+// standardization undone before decoding.
 func TestLDMLatents(t *testing.T) {
 	ae := smallAE(t, "0")
-	m := smallLDM(t, ae)
+	t.Run("global", func(t *testing.T) { testLDMLatents(t, ae, "global") })
+	t.Run("channel", func(t *testing.T) { testLDMLatents(t, ae, "channel") })
+}
+
+// testLDMLatents checks one ldm.standardize: global scales every value by
+// 1/std of all the latents; channel makes each channel's values of mean 0
+// and std 1 over the training set.
+func testLDMLatents(t *testing.T, ae *vqvae.VQVAE, standardize string) {
+	m := smallLDM(t, ae, set("ldm.standardize", standardize))
 	tr, _ := modeltest.MNIST(t, 1, false)
 	tr = tr.Limit(300)
 	latents, err := m.UseTrainingSet(tr)
@@ -97,11 +106,16 @@ func TestLDMLatents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := float64(m.latent.Scale.Data[0])
-	if want := 1 / stdOf(z); math.Abs(k-want) > 1e-6*want {
-		t.Errorf("latent scale %g, want 1/std = %g", k, want)
+	if standardize == "global" {
+		k := float64(m.latent.Scale.Data[0])
+		if want := 1 / stdOf(z); len(m.latent.Scale.Data) != 1 || m.latent.Shift != nil || math.Abs(k-want) > 1e-6*want {
+			t.Errorf("latent scale %v (shift %v), want one 1/std = %g", m.latent.Scale.Data, m.latent.Shift, want)
+		}
+	} else if len(m.latent.Scale.Data) != 4 || m.latent.Shift == nil || len(m.latent.Shift.Data) != 4 {
+		t.Fatalf("latent scale %v, shift %v: want one of each per channel", m.latent.Scale.Data, m.latent.Shift)
 	}
-	var sq, inPad float64
+	var sum, sq [4]float64
+	var inPad float64
 	for i := range latents.N * 4 {
 		for y := range 8 {
 			for x := range 8 {
@@ -109,12 +123,23 @@ func TestLDMLatents(t *testing.T) {
 				if y == 7 || x == 7 {
 					inPad += math.Abs(v)
 				} else {
-					sq += v * v
+					sum[i%4] += v
+					sq[i%4] += v * v
 				}
 			}
 		}
 	}
-	if rms := math.Sqrt(sq / float64(len(z))); math.Abs(rms-1) > 0.5 {
+	perChannel := float64(len(z) / 4)
+	var all float64
+	for c := range 4 {
+		all += sq[c]
+		mean := sum[c] / perChannel
+		std := math.Sqrt(sq[c]/perChannel - mean*mean)
+		if standardize == "channel" && (math.Abs(mean) > 1e-4 || math.Abs(std-1) > 1e-4) {
+			t.Errorf("channel %d: mean %g, std %g after standardizing, want 0 and 1", c, mean, std)
+		}
+	}
+	if rms := math.Sqrt(all / float64(len(z))); math.Abs(rms-1) > 0.5 {
 		t.Errorf("scaled latents have an rms of %g, want near 1", rms)
 	}
 	if inPad != 0 {

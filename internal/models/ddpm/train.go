@@ -14,14 +14,18 @@ import (
 )
 
 // Params implements train.Trainable: the network's state_dict, then the
-// EMA's, then an ldm's latent scale and code norms.
+// EMA's, then an ldm's latent scale (and shift) and code norms.
 func (m *DDPM) Params() []*graphs.Param {
 	ps := m.Net.Params.List()
 	if m.EMA != nil {
 		ps = append(ps, m.EMA.Params.List()...)
 	}
 	if m.latent != nil {
-		ps = append(ps, m.latent.Scale, m.latent.CodeNorms)
+		ps = append(ps, m.latent.Scale)
+		if m.latent.Shift != nil {
+			ps = append(ps, m.latent.Shift)
+		}
+		ps = append(ps, m.latent.CodeNorms)
 	}
 	return ps
 }
