@@ -57,15 +57,18 @@ train cddpm --model ddpm --set ddpm.conditional=true "${DIFF[@]}"
 samp --checkpoint cddpm --n 8 --steps 8 --sampler ddim --guidance cfg --class 3 --scale 3 --out cddpm-cfg.png
 samp --checkpoint cddpm --n 8 --steps 8 --sampler ddim --class 5 --out cddpm-5.png
 
-train realnvp --model realnvp --set realnvp.hidden=64
+train realnvp --model realnvp --set realnvp.arch=mlp --set realnvp.hidden=64
 samp --checkpoint realnvp --n 16 --temperature 0.7 --out realnvp.png
+
+train realnvp-ms --model realnvp --set realnvp.channels=8 --set realnvp.blocks=1
+samp --checkpoint realnvp-ms --n 16 --temperature 0.7 --out realnvp-ms.png
 
 train glow --model glow --set glow.steps=2 --set glow.hidden=16
 samp --checkpoint glow --n 16 --out glow.png
 samp --checkpoint glow --kind temperatures --n 12 --out glow-temps.png
 
 # Figures as well as files: eval's JSON less its timings.
-for run in vae gan dcgan ddpm realnvp glow; do
+for run in vae gan dcgan ddpm realnvp realnvp-ms glow; do
   extra=(); [ "$run" = ddpm ] && extra=(--steps 5 --sampler ddim)
   "$BIN" eval --checkpoint "$run" --n 50 --seed 1 --json "${extra[@]}" |
     python3 -c 'import json,sys; d=json.load(sys.stdin); [d.pop(k,None) for k in list(d) if "per_s" in k or "second" in k or k.endswith("_s")]; print(json.dumps(d, sort_keys=True))' > "eval-$run.json"

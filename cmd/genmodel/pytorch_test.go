@@ -39,8 +39,8 @@ func TestCheckpointsLoadInPyTorch(t *testing.T) {
 		{"ddpm", []string{"ddpm.conditional=true"}, ""},
 		{"noisy-classifier", nil, ""},
 		{"classifier", nil, ""},
-		{"realnvp", []string{"realnvp.hidden=64"}, "f16"},
-		{"realnvp", []string{"realnvp.arch=multiscale"}, ""},
+		{"realnvp", []string{"realnvp.arch=mlp", "realnvp.hidden=64"}, "f16"},
+		{"realnvp", nil, ""},
 		{"glow", nil, "f32"},
 		{"ssvae", []string{"data.limit=1000"}, ""},
 		{"vqvae", nil, "f16"},
@@ -49,6 +49,7 @@ func TestCheckpointsLoadInPyTorch(t *testing.T) {
 		{"vqvae-prior", []string{"prior.channels=8", "prior.layers=2", "train.sample_count=4"}, "f32"},
 		// Over the shipped vqvae's latents (ldm.vqvae empty), conditional.
 		{"ldm", []string{"ldm.channels=16", "ldm.conditional=true", "train.sample_count=4"}, "f16"},
+		{"ldm", []string{"ldm.channels=16", "ldm.standardize=channel", "train.sample_count=4"}, ""},
 	}
 	var files []string
 	for i, r := range runs {

@@ -256,17 +256,19 @@ func BenchmarkUNetSampleStep(b *testing.B) {
 	reportThroughput(b, 64, flops)
 }
 
-// BenchmarkRealNVPTrainStep is one RealNVP training step at batch 128
-// (flow_ref.py's unit).
-func BenchmarkRealNVPTrainStep(b *testing.B) { benchmarkTrainStep(b, "realnvp", 128) }
+// BenchmarkRealNVPTrainStep is one training step of the seed's MLP RealNVP
+// (realnvp.arch mlp) at batch 128 (flow_ref.py's unit).
+func BenchmarkRealNVPTrainStep(b *testing.B) {
+	benchmarkTrainStep(b, "realnvp", 128, modeltest.Set("realnvp.arch", "mlp"))
+}
 
 // BenchmarkGlowTrainStep is one Glow training step of configs/glow.yaml at
 // its batch size (64).
 func BenchmarkGlowTrainStep(b *testing.B) { benchmarkTrainStep(b, "glow", configBatch(b, "glow")) }
 
 // BenchmarkRealNVPMultiscaleTrainStep is one training step of the
-// multi-scale RealNVP (realnvp.arch multiscale, its default size) at batch
-// 64, Glow's.
+// multi-scale RealNVP (realnvp.arch multiscale, the default) at batch 64,
+// Glow's.
 func BenchmarkRealNVPMultiscaleTrainStep(b *testing.B) {
 	benchmarkTrainStep(b, "realnvp", 64, modeltest.Set("realnvp.arch", "multiscale"))
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/genmodel/genmodel/internal/safetensors"
 )
 
-// TestRealNVPMatchesPyTorch loads the default RealNVP's state_dict into
+// TestRealNVPMatchesPyTorch loads the MLP RealNVP's state_dict into
 // flow_ref.py's RealNVP (strict=True) and compares log p(y) of a batch.
 func TestRealNVPMatchesPyTorch(t *testing.T) {
-	m := modeltest.New(t, "realnvp", NewRealNVP, nil).(*Flow).net.(realnvpNet)
+	m := modeltest.New(t, "realnvp", NewRealNVP, nil, modeltest.Set("realnvp.arch", "mlp")).(*Flow).net.(realnvpNet)
 	const batch = 4
 	g, err := m.BuildNLL(1)
 	if err != nil {

@@ -47,12 +47,12 @@ func TestRealNVPConfigErrors(t *testing.T) {
 	}
 }
 
-// TestRealNVPDefaultIsTheMLP checks that the default configuration, an
-// explicit arch mlp and a checkpoint's configuration saved before
-// realnvp.arch existed all build flow_ref.py's MLP flow with the same
-// weights as nets.NewRealNVP from the seed (the multiscale keys change
-// nothing there).
-func TestRealNVPDefaultIsTheMLP(t *testing.T) {
+// TestRealNVPArchMLP checks that arch mlp and a checkpoint's configuration
+// saved before realnvp.arch existed (when the MLP was the only flow) both
+// build flow_ref.py's MLP flow with the same weights as nets.NewRealNVP
+// from the seed (the multiscale keys change nothing there), and that the
+// default is the multi-scale flow.
+func TestRealNVPArchMLP(t *testing.T) {
 	want, err := nets.NewRealNVP(784, 1024, 8, models.InitRNG(0))
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +73,9 @@ func TestRealNVPDefaultIsTheMLP(t *testing.T) {
 			}
 		}
 	}
-	check("default", modeltest.New(t, "realnvp", NewRealNVP, nil))
+	if net := modeltest.New(t, "realnvp", NewRealNVP, nil).(*Flow).net; !isMultiscale(net) {
+		t.Fatalf("the default network is a %T, want the multi-scale flow", net)
+	}
 	check("arch mlp", modeltest.New(t, "realnvp", NewRealNVP, nil, modeltest.Set("realnvp.arch", "mlp"),
 		modeltest.Set("realnvp.channels", "3"), modeltest.Set("realnvp.blocks", "5"), modeltest.Set("realnvp.scales", "1")))
 
@@ -99,6 +101,11 @@ func TestRealNVPDefaultIsTheMLP(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("saved before realnvp.arch", m)
+}
+
+func isMultiscale(n flowNet) bool {
+	_, ok := n.(multiscaleNet)
+	return ok
 }
 
 // rampBatch is n copies of a horizontal ramp: structure a flow learns fast.
@@ -184,7 +191,7 @@ func TestRealNVPMultiscaleEvalBatch(t *testing.T) {
 			t.Errorf("channels %s, blocks %s: eval batch %d of %d, want %d", c.channels, c.blocks, got, c.configured, c.want)
 		}
 	}
-	if got := modeltest.New(t, "realnvp", NewRealNVP, nil).(*Flow).net.evalBatch(1000); got != 1000 {
+	if got := modeltest.New(t, "realnvp", NewRealNVP, nil, modeltest.Set("realnvp.arch", "mlp")).(*Flow).net.evalBatch(1000); got != 1000 {
 		t.Errorf("the mlp's eval batch is %d, want eval.batch_size", got)
 	}
 }
