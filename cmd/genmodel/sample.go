@@ -44,7 +44,7 @@ chains at about ten timesteps, from noise to sample) or forward (q(x_t | x_0)
 of --n test digits). --steps 1000 (T) runs the DDPM ancestral sampler over
 the full chain; fewer steps run DPM-Solver++(2M), or the --sampler named:
 ddim (with --eta, 0 deterministic to 1), dpm++2m, euler or heun (Karras et
-al.'s spacing; heun evaluates the network twice a step). --guidance steers samples of --class k: classifier guidance
+al.'s spacing; heun evaluates the network twice a step). --guidance steers samples toward --class k (without it, toward each class in turn, a row of each): classifier guidance
 (eps - s sqrt(1-abar_t) grad log p(k | x_t), with --guidance-classifier, a
 noisy-classifier checkpoint, else the shipped one) or classifier-free guidance ((1+w) eps(x_t, k)
 - w eps(x_t), a ddpm trained conditional).`,

@@ -60,7 +60,18 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	if o.Progress != nil {
 		req.Progress = progressBar(o.Progress)
 	}
-	d, err := models.Draw(m, m.name, req, sample.NewRand(o.Seed))
+	var d sample.Drawing
+	if classes := m.Classes(req); req.Diffusion.Guidance != "" && req.Class < 0 && kind.Name == "prior" && classes > 0 {
+		// Guidance without --class steers toward each class in turn, a row
+		// of each when N allows, as eval draws them; the unguided null
+		// branch is what leaving out --guidance gives.
+		d, _, err = drawBalanced(m, req, sample.NewRand(o.Seed))
+		if n%classes == 0 {
+			d.Grid.NRow = n / classes
+		}
+	} else {
+		d, err = models.Draw(m, m.name, req, sample.NewRand(o.Seed))
+	}
 	if err != nil {
 		return err
 	}
