@@ -59,6 +59,16 @@ func NewAdam(cfg AdamConfig, params []*graphs.Param) *Adam {
 // Params returns the parameters this optimizer updates.
 func (a *Adam) Params() []*graphs.Param { return a.params }
 
+// AppendGradNorm appends grad_norm, the last update's global gradient norm
+// before clipping, to metrics when clipping is on (only then is the norm
+// computed).
+func (a *Adam) AppendGradNorm(metrics []Metric) []Metric {
+	if a.Config.GradClip > 0 {
+		metrics = append(metrics, Metric{Name: "grad_norm", Value: a.LastGradNorm})
+	}
+	return metrics
+}
+
 // Update applies one Adam step; grads[i] is the gradient of params[i], which
 // may be listed in any order (a graph reports them in the order it used
 // them). Parameters not listed are left alone, and their moments too.

@@ -180,7 +180,8 @@ func (l *latentSpace) encodeSet(ds *data.Dataset) (*data.Dataset, error) {
 // training set: 1/std of all values, or each channel's mean and 1/std.
 func (l *latentSpace) standardizeBy(z []float32) {
 	if l.Shift == nil {
-		l.Scale.Data[0] = float32(1 / stdOf(z))
+		_, std := meanStd(z)
+		l.Scale.Data[0] = float32(1 / std)
 		return
 	}
 	hw := l.side * l.side
@@ -191,8 +192,8 @@ func (l *latentSpace) standardizeBy(z []float32) {
 		for i := range n {
 			plane = append(plane, z[(i*l.channels+c)*hw:(i*l.channels+c+1)*hw]...)
 		}
-		l.Shift.Data[c] = float32(meanOf(plane))
-		l.Scale.Data[c] = float32(1 / stdOf(plane))
+		mean, std := meanStd(plane)
+		l.Shift.Data[c], l.Scale.Data[c] = float32(mean), float32(1/std)
 	}
 }
 
@@ -205,23 +206,17 @@ func (l *latentSpace) affine(c int) (shift, scale float32) {
 	return l.Shift.Data[c], l.Scale.Data[c]
 }
 
-// meanOf is the mean of xs, in float64.
-func meanOf(xs []float32) float64 {
-	var sum float64
+// meanStd is the mean and the standard deviation of xs, in float64.
+func meanStd(xs []float32) (mean, std float64) {
 	for _, v := range xs {
-		sum += float64(v)
+		mean += float64(v)
 	}
-	return sum / float64(len(xs))
-}
-
-// stdOf is the standard deviation of xs, in float64.
-func stdOf(xs []float32) float64 {
+	mean /= float64(len(xs))
 	var sq float64
-	mean := meanOf(xs)
 	for _, v := range xs {
 		sq += (float64(v) - mean) * (float64(v) - mean)
 	}
-	return math.Sqrt(sq / float64(len(xs)))
+	return mean, math.Sqrt(sq / float64(len(xs)))
 }
 
 // pad writes n latents z (channels x side x side each), standardized,

@@ -112,9 +112,7 @@ func (m *DDPM) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 	}
 	m.updateEMA()
 	m.metrics = append(m.metrics[:0], train.Metric{Name: "loss", Value: m.prog.Scalar(ng.Loss)})
-	if m.opt.Config.GradClip > 0 {
-		m.metrics = append(m.metrics, train.Metric{Name: "grad_norm", Value: m.opt.LastGradNorm})
-	}
+	m.metrics = m.opt.AppendGradNorm(m.metrics)
 	return m.metrics, nil
 }
 

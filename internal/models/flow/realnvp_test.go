@@ -73,7 +73,8 @@ func TestRealNVPArchMLP(t *testing.T) {
 			}
 		}
 	}
-	if net := modeltest.New(t, "realnvp", NewRealNVP, nil).(*Flow).net; !isMultiscale(net) {
+	net := modeltest.New(t, "realnvp", NewRealNVP, nil).(*Flow).net
+	if _, ok := net.(multiscaleNet); !ok {
 		t.Fatalf("the default network is a %T, want the multi-scale flow", net)
 	}
 	check("arch mlp", modeltest.New(t, "realnvp", NewRealNVP, nil, modeltest.Set("realnvp.arch", "mlp"),
@@ -101,11 +102,6 @@ func TestRealNVPArchMLP(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("saved before realnvp.arch", m)
-}
-
-func isMultiscale(n flowNet) bool {
-	_, ok := n.(multiscaleNet)
-	return ok
 }
 
 // rampBatch is n copies of a horizontal ramp: structure a flow learns fast.

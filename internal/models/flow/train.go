@@ -47,8 +47,6 @@ func (m *Flow) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Met
 	}
 	nll := m.prog.Scalar(m.loss) - ld/float64(b.Size)
 	m.metrics = append(m.metrics[:0], train.Metric{Name: "bits_per_dim", Value: bitsPerDim(nll, m.net.dims())})
-	if m.opt.Config.GradClip > 0 { // the norm is only computed for clipping
-		m.metrics = append(m.metrics, train.Metric{Name: "grad_norm", Value: m.opt.LastGradNorm})
-	}
+	m.metrics = m.opt.AppendGradNorm(m.metrics)
 	return m.metrics, nil
 }
