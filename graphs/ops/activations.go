@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -67,33 +66,18 @@ func (op leakyOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out, y := overwrittenOutputOf(op) // every element is written
 	y = y[:len(x)]
-	// factor[i] is 1 where x > 0 and the slope elsewhere (PyTorch's
-	// gradient at 0), chosen by the sign and zero-ness of x's bits rather
-	// than a branch: activations' signs are random, and a mispredicted
-	// branch per element made this op a tenth of a DCGAN step.
-	factor := [2]float32{1, op.slope}
+	// The factor is 1 where x > 0 and the slope elsewhere (PyTorch's
+	// gradient at 0), chosen without a branch (vec32.LeakyReLU).
 	if op.grad {
 		dy, err := float32Data(vals[1])
 		if err != nil {
 			return nil, fmt.Errorf("leaky relu gradient: %w", err)
 		}
-		dy = dy[:len(x)]
-		for i, v := range x {
-			y[i] = dy[i] * factor[notPositive(v)]
-		}
+		vec32.LeakyReLUGrad(x, dy, y, op.slope)
 		return out, nil
 	}
-	for i, v := range x {
-		y[i] = v * factor[notPositive(v)]
-	}
+	vec32.LeakyReLU(x, y, op.slope)
 	return out, nil
-}
-
-// notPositive is 0 when v > 0 and 1 otherwise (zero, negative or -0), with
-// no branch: the sign bit, or the borrow of bits-1 when all bits are 0.
-func notPositive(v float32) int {
-	bits := math.Float32bits(v)
-	return int((bits>>31)|((bits-1)>>31)) & 1
 }
 
 func (op leakyOp) WriteHash(h hash.Hash) {

@@ -56,22 +56,6 @@ func TestLeakyReLUMatchesGorgonia(t *testing.T) {
 	}
 }
 
-func TestNotPositive(t *testing.T) {
-	negZero := float32(math.Copysign(0, -1))
-	cases := []struct {
-		v    float32
-		want int
-	}{
-		{1, 0}, {math.SmallestNonzeroFloat32, 0}, {math.MaxFloat32, 0}, {float32(math.Inf(1)), 0},
-		{0, 1}, {negZero, 1}, {-math.SmallestNonzeroFloat32, 1}, {-2.5, 1}, {float32(math.Inf(-1)), 1},
-	}
-	for _, c := range cases {
-		if got := notPositive(c.v); got != c.want {
-			t.Errorf("notPositive(%v) = %d, want %d", c.v, got, c.want)
-		}
-	}
-}
-
 // TestSiLUWithoutBackward checks the sampling path, which keeps no
 // sigmoid(x) and works through a small scratch buffer: over a tensor longer
 // than that buffer and not a multiple of it, its values equal the training

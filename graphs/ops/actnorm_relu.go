@@ -100,16 +100,10 @@ func (op actNormReLUOp) Do(vals ...G.Value) (G.Value, error) {
 				s := float32(math.Exp(float64(logs[ch])))
 				y := dst[row : row+hw]
 				if op.kind == anrForward {
-					vec32.Affine(in[0][row:row+hw], y, s, in[1][ch]*s)
-					for j, v := range y {
-						y[j] = relu(v)
-					}
+					vec32.AffineReLU(in[0][row:row+hw], y, s, in[1][ch]*s)
 					continue
 				}
-				dy := in[2][row : row+hw]
-				for j, v := range in[0][row : row+hw] {
-					y[j] = math.Float32frombits(math.Float32bits(dy[j]*s) & activeMask(v))
-				}
+				vec32.ReLUGrad(in[0][row:row+hw], in[2][row:row+hw], y, s)
 			}
 		})
 	case anrDBias, anrDLogs:
@@ -127,7 +121,7 @@ func (op actNormReLUOp) Do(vals ...G.Value) (G.Value, error) {
 					}
 					dy := in[2][row : row+hw]
 					for j, v := range in[0][row : row+hw] {
-						sum += float64(math.Float32frombits(math.Float32bits(dy[j]) & activeMask(v)))
+						sum += float64(math.Float32frombits(math.Float32bits(dy[j]) & vec32.ActiveMask(v)))
 					}
 				}
 				if op.kind == anrDBias {
@@ -138,19 +132,6 @@ func (op actNormReLUOp) Do(vals ...G.Value) (G.Value, error) {
 		})
 	}
 	return out, nil
-}
-
-// relu is max(v, 0) by the sign bit (-0 and negative numbers give +0): no
-// branch to mispredict on activations of random sign.
-func relu(v float32) float32 {
-	bits := math.Float32bits(v)
-	return math.Float32frombits(bits &^ uint32(int32(bits)>>31))
-}
-
-// activeMask is all ones where a ReLU output y (+0 or positive) is
-// positive, else 0: the mask of the units that pass a gradient.
-func activeMask(y float32) uint32 {
-	return uint32(int32(-math.Float32bits(y)) >> 31)
 }
 
 func (op actNormReLUOp) WriteHash(h hash.Hash) {

@@ -93,3 +93,27 @@ func winogradOutputGradAVX2(m *float32, stride int, dy *float32, w, h, tx, ends 
 func im2colStride2AVX2(dst, plane *float32, h, w, ho, wo, iy0, off int, from, first, out *int32) {
 	panic("vec32: no assembly on this architecture")
 }
+
+func leakyAVX2(x, in, out *float32, n int, slope float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func leakyAVX512(x, in, out *float32, n int, slope float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func affineReLUAVX2(x, y *float32, n int, a, b float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func affineReLUAVX512(x, y *float32, n int, a, b float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func reluGradAVX2(y, dy, dx *float32, n int, s float32) {
+	panic("vec32: no assembly on this architecture")
+}
+
+func reluGradAVX512(y, dy, dx *float32, n int, s float32) {
+	panic("vec32: no assembly on this architecture")
+}
