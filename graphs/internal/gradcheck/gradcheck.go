@@ -14,7 +14,7 @@ import (
 // Check compares the analytic gradient of every parameter (from
 // prog.Grads after one run) with central finite differences of loss, at up to
 // perParam coordinates of each parameter. The tolerances suit float32.
-func Check(t *testing.T, prog *graphs.Program, loss func() float64, perParam int) {
+func Check(t testing.TB, prog *graphs.Program, loss func() float64, perParam int) {
 	t.Helper()
 	CheckWith(t, prog, loss, perParam, 0.05)
 }
@@ -25,7 +25,7 @@ func Check(t *testing.T, prog *graphs.Program, loss func() float64, perParam int
 // network of many ReLUs, where one of them often switches for a small
 // share of the slope, needs kink at or below the tolerance (0.02) where
 // Check's 0.05 lets such coordinates through to fail.
-func CheckWith(t *testing.T, prog *graphs.Program, loss func() float64, perParam int, kink float64) {
+func CheckWith(t testing.TB, prog *graphs.Program, loss func() float64, perParam int, kink float64) {
 	t.Helper()
 	if err := prog.Run(); err != nil {
 		t.Fatal(err)
