@@ -22,6 +22,7 @@ type Train struct {
 	Eps             float64 `mapstructure:"eps"`
 	GradClip        float64 `mapstructure:"grad_clip"`
 	WarmupSteps     int     `mapstructure:"warmup_steps"`
+	LRSchedule      string  `mapstructure:"lr_schedule"`
 	LogEvery        int     `mapstructure:"log_every"`
 	KeepCheckpoints int     `mapstructure:"keep_checkpoints"`
 	SampleCount     int     `mapstructure:"sample_count"`

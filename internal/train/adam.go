@@ -21,15 +21,47 @@ type AdamConfig struct {
 	// PyTorch's LinearLR does. The ramp reads the checkpointed step count,
 	// so a resumed run continues it.
 	WarmupSteps int
+	// Schedule is what follows the warm-up: ScheduleConstant (or "") keeps
+	// LR; ScheduleCosine decays it along half a cosine to 0 at update
+	// TotalSteps, as PyTorch's CosineAnnealingLR with eta_min 0 and
+	// diffusers' cosine schedule with warm-up. Long runs end better with
+	// it: the last epochs average out the noise a constant rate keeps.
+	Schedule string
+	// TotalSteps is the run's last update (epochs times batches), which the
+	// training loop fills in; a cosine schedule holds 0 after it.
+	TotalSteps int64
+}
+
+// The learning-rate schedules of AdamConfig.Schedule (train.lr_schedule).
+const (
+	ScheduleConstant = "constant"
+	ScheduleCosine   = "cosine"
+)
+
+// CheckSchedule refuses a train.lr_schedule other than the known ones.
+func CheckSchedule(s string) error {
+	switch s {
+	case "", ScheduleConstant, ScheduleCosine:
+		return nil
+	}
+	return fmt.Errorf("train.lr_schedule must be %s or %s, got %q", ScheduleConstant, ScheduleCosine, s)
 }
 
 // rate is the learning rate of update number step (from 1).
 func (c AdamConfig) rate(step int64) float64 {
-	if w := int64(c.WarmupSteps); w > 0 && step < w {
+	w := int64(c.WarmupSteps)
+	if w > 0 && step < w {
 		return c.LR * float64(step) / float64(w)
+	}
+	if c.Schedule == ScheduleCosine && c.TotalSteps > w {
+		progress := min(1, float64(step-w)/float64(c.TotalSteps-w))
+		return c.LR * 0.5 * (1 + math.Cos(math.Pi*progress))
 	}
 	return c.LR
 }
+
+// Rate is the learning rate of the next update.
+func (a *Adam) Rate() float64 { return a.Config.rate(a.Steps + 1) }
 
 // Adam is the optimizer. Unlike Gorgonia's AdamSolver, its moments are ours,
 // so they are checkpointed and a resumed run continues bit for bit; and the
@@ -58,6 +90,15 @@ func NewAdam(cfg AdamConfig, params []*graphs.Param) *Adam {
 
 // Params returns the parameters this optimizer updates.
 func (a *Adam) Params() []*graphs.Param { return a.params }
+
+// AppendLR appends lr, the learning rate of the last update, when a schedule
+// decays it (a constant or warm-up-only rate is the configured one).
+func (a *Adam) AppendLR(metrics []Metric) []Metric {
+	if a.Config.Schedule == ScheduleCosine && a.Steps > 0 {
+		metrics = append(metrics, Metric{Name: "lr", Value: a.Config.rate(a.Steps)})
+	}
+	return metrics
+}
 
 // AppendGradNorm appends grad_norm, the last update's global gradient norm
 // before clipping, to metrics when clipping is on (only then is the norm

@@ -72,6 +72,44 @@ func TestAdamWarmup(t *testing.T) {
 	}
 }
 
+// TestAdamCosine checks the cosine decay after a warm-up, the same way: each
+// step moves w by its learning rate, LR/2 (1 + cos(pi (step-w)/(total-w))),
+// and 0 past the run's last update.
+func TestAdamCosine(t *testing.T) {
+	ps := graphs.NewParamSet()
+	p := ps.Add("w", 1)
+	a := NewAdam(AdamConfig{LR: 1, WarmupSteps: 2, Schedule: ScheduleCosine, TotalSteps: 6}, ps.List())
+	var moves []float64
+	for range 7 {
+		before := p.Data[0]
+		if err := a.Update(ps.List(), [][]float32{{1}}); err != nil {
+			t.Fatal(err)
+		}
+		moves = append(moves, float64(before-p.Data[0]))
+	}
+	s := math.Sqrt(2) / 2
+	want := []float64{0.5, 1, (1 + s) / 2, 0.5, (1 - s) / 2, 0, 0}
+	for i := range want {
+		if math.Abs(moves[i]-want[i]) > 1e-6 {
+			t.Fatalf("steps moved w by %v, want %v", moves, want)
+		}
+	}
+	if got := a.AppendLR(nil); len(got) != 1 || got[0].Name != "lr" || got[0].Value != 0 {
+		t.Errorf("AppendLR = %v, want lr 0", got)
+	}
+}
+
+func TestCheckSchedule(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{{"", true}, {"constant", true}, {"cosine", true}, {"linear", false}, {"Cosine", false}} {
+		if err := CheckSchedule(c.name); (err == nil) != c.ok {
+			t.Errorf("CheckSchedule(%q) = %v", c.name, err)
+		}
+	}
+}
+
 func TestAdamGradClipping(t *testing.T) {
 	ps := graphs.NewParamSet()
 	p := ps.Add("w", 2)

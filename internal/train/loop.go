@@ -130,9 +130,19 @@ func newRun(m Trainable, ds *data.Dataset, opt Options) (*run, error) {
 	if tc.WarmupSteps < 0 {
 		return nil, fmt.Errorf("train.warmup_steps must not be negative, got %d", tc.WarmupSteps)
 	}
+	if err := CheckSchedule(tc.LRSchedule); err != nil {
+		return nil, err
+	}
 	nb := data.NumBatches(ds.N, tc.BatchSize)
 	if nb == 0 {
 		return nil, fmt.Errorf("the dataset has %d images, fewer than one batch of %d; lower train.batch_size or raise data.limit", ds.N, tc.BatchSize)
+	}
+	// A schedule's horizon is the whole run, which only the loop knows; a
+	// run resumed with more epochs stretches the rest of its decay.
+	for _, o := range m.Optimizers() {
+		if a, ok := o.Optimizer.(*Adam); ok {
+			a.Config.TotalSteps = int64(tc.Epochs) * int64(nb)
+		}
 	}
 	r := &run{m: m, ds: ds, opt: opt, nb: nb, ckDir: filepath.Join(opt.OutDir, "checkpoints"), res: &Result{}}
 	r.batch = Batch{X: make([]float32, tc.BatchSize*ds.H*ds.W), Size: tc.BatchSize, H: ds.H, W: ds.W}
@@ -209,6 +219,14 @@ func (r *run) step(e *epochState) error {
 // the last record.
 func (r *run) logStep(e *epochState, ms []Metric) error {
 	ips := float64(e.windowSteps*r.batch.Size) / time.Since(e.windowStart).Seconds()
+	// A decaying rate is logged (once: a model's optimizers share the
+	// schedule), as diffusers' scripts log lr.
+	for _, o := range r.m.Optimizers() {
+		if a, ok := o.Optimizer.(*Adam); ok {
+			ms = a.AppendLR(ms)
+			break
+		}
+	}
 	if err := r.metrics.write("step", r.pos.step, r.pos.epoch+1, ms, ips, r.elapsed()); err != nil {
 		return err
 	}
