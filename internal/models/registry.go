@@ -84,15 +84,21 @@ func (e Entry) New(cfg *config.Config, deps Loader) (Model, error) {
 func Summary(name string) string { return registry[name].Summary }
 
 // Dependencies lists every dependency some registered model declares, by
-// name, each once: the flags `sample` and `eval` offer.
+// name, each once: the flags `sample` and `eval` offer. Models that share a
+// dependency's name (ldm and vqvae-prior both take --vqvae) share its entry,
+// whose Purpose then joins theirs with "; or ".
 func Dependencies() []Dependency {
 	var out []Dependency
-	seen := map[string]bool{}
+	at := map[string]int{}
 	for _, name := range Names() {
 		for _, d := range registry[name].Needs {
-			if !seen[d.Name] {
-				seen[d.Name] = true
+			i, seen := at[d.Name]
+			switch {
+			case !seen:
+				at[d.Name] = len(out)
 				out = append(out, d)
+			case !strings.Contains(out[i].Purpose, d.Purpose):
+				out[i].Purpose += "; or " + d.Purpose
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package all
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/genmodel/genmodel/internal/config"
@@ -56,5 +57,26 @@ func TestEveryModelBuildsAndDescribesItself(t *testing.T) {
 	}
 	if _, err := models.Lookup("vqvae-not-yet"); err == nil {
 		t.Error("an unknown model was found")
+	}
+}
+
+// TestSharedDependencyFlagNamesEveryPurpose checks that a flag two models
+// share (--vqvae: the ldm's autoencoder, the prior's too) says what it is
+// for each of them, and that every dependency is listed once.
+func TestSharedDependencyFlagNamesEveryPurpose(t *testing.T) {
+	seen := map[string]models.Dependency{}
+	for _, d := range models.Dependencies() {
+		if _, twice := seen[d.Name]; twice {
+			t.Errorf("--%s listed twice", d.Name)
+		}
+		seen[d.Name] = d
+	}
+	for _, name := range models.Names() {
+		e, _ := models.Lookup(name)
+		for _, d := range e.Needs {
+			if !strings.Contains(seen[d.Name].Purpose, d.Purpose) {
+				t.Errorf("--%s says %q, without %s's %q", d.Name, seen[d.Name].Purpose, name, d.Purpose)
+			}
+		}
 	}
 }
