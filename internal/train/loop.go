@@ -182,11 +182,13 @@ func (r *run) resume() error {
 // openMetrics opens metrics.jsonl, after resume has found the step to cut it
 // back to, and starts the clock of its records.
 func (r *run) openMetrics() error {
-	l, err := openMetrics(filepath.Join(r.opt.OutDir, "metrics.jsonl"), r.pos.step, r.opt.Resume)
+	l, seconds, err := openMetrics(filepath.Join(r.opt.OutDir, "metrics.jsonl"), r.pos.step, r.opt.Resume)
 	if err != nil {
 		return err
 	}
-	r.metrics, r.start = l, time.Now()
+	// A resumed run's clock goes on from the interrupted one's, so the
+	// records' seconds are the training time of the whole run.
+	r.metrics, r.start = l, time.Now().Add(-time.Duration(seconds*float64(time.Second)))
 	return nil
 }
 
@@ -265,8 +267,8 @@ func (r *run) saveCheckpoint() error {
 	return nil
 }
 
-// elapsed is the seconds since this process started training, for the
-// metrics records.
+// elapsed is the seconds of training so far, this process's and, in a
+// resumed run, the interrupted ones', for the metrics records.
 func (r *run) elapsed() float64 { return time.Since(r.start).Seconds() }
 
 // nonFinite names the first metric that is NaN or infinite, or returns "".

@@ -19,50 +19,57 @@ type metricsLog struct {
 
 // openMetrics opens the log for appending. When resuming at step, lines of
 // steps after it (written by the interrupted run past its checkpoint) are
-// dropped first, so the log reads as one unbroken run.
-func openMetrics(path string, step int64, resume bool) (*metricsLog, error) {
+// dropped first, so the log reads as one unbroken run; seconds is then the
+// training time its last kept line records, from which the resumed run's
+// clock goes on (the time between that line and the interruption is lost:
+// at most one log_every's worth).
+func openMetrics(path string, step int64, resume bool) (l *metricsLog, seconds float64, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating run folder: %w", err)
+		return nil, 0, fmt.Errorf("creating run folder: %w", err)
 	}
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if resume {
-		if err := truncateAfter(path, step); err != nil {
-			return nil, err
+		if seconds, err = truncateAfter(path, step); err != nil {
+			return nil, 0, err
 		}
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 	}
 	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("opening metrics log: %w", err)
+		return nil, 0, fmt.Errorf("opening metrics log: %w", err)
 	}
-	return &metricsLog{f: f, path: path}, nil
+	return &metricsLog{f: f, path: path}, seconds, nil
 }
 
-func truncateAfter(path string, step int64) error {
+// truncateAfter drops the log's lines of steps after step and returns the
+// largest training time the kept lines record.
+func truncateAfter(path string, step int64) (seconds float64, err error) {
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading metrics log: %w", err)
+		return 0, fmt.Errorf("reading metrics log: %w", err)
 	}
 	var kept bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
 		var line struct {
-			Step int64 `json:"step"`
+			Step    int64   `json:"step"`
+			Seconds float64 `json:"seconds"`
 		}
 		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Step > step {
 			continue
 		}
+		seconds = max(seconds, line.Seconds)
 		kept.Write(sc.Bytes())
 		kept.WriteByte('\n')
 	}
 	if err := os.WriteFile(path, kept.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("rewriting metrics log: %w", err)
+		return 0, fmt.Errorf("rewriting metrics log: %w", err)
 	}
-	return nil
+	return seconds, nil
 }
 
 // write appends one record. Keys are written in a fixed order by hand: the
