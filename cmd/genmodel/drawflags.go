@@ -31,7 +31,7 @@ func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, seedHelp, setExample strin
 	f.IntVar(&r.Diffusion.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DPM-Solver++(2M) (default: ddpm.sample_steps)")
 	f.Float64Var(&b.eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
 	f.StringVar(&r.Diffusion.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (with --guidance-classifier, else the shipped noisy-classifier) or cfg (a conditional ddpm)")
-	f.Float64Var(&r.Diffusion.Scale, "scale", 1, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); classifier: s)")
+	f.Float64Var(&r.Diffusion.Scale, "scale", 0, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); classifier: s) (default: ddpm.cfg_scale, 3, or ddpm.classifier_scale, 40)")
 	for _, dep := range models.Dependencies() {
 		b.deps[dep.Name] = f.String(dep.Name, "", dep.Purpose+": a "+dep.Model+" checkpoint or run folder (default: the shipped "+dep.Model+" weights, if any)")
 	}

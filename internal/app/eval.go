@@ -171,7 +171,7 @@ func evalModel(o EvalOptions, res *evalResult) error {
 	}
 	switch {
 	case guided:
-		res.notes = append(res.notes, fmt.Sprintf("guided: the %d samples are asked for classes 0 to %d in turn, each guided by %s at scale %g", o.N, m.Classes(req)-1, req.Diffusion.Guidance, req.Diffusion.Scale))
+		res.notes = append(res.notes, fmt.Sprintf("guided: the %d samples are asked for classes 0 to %d in turn, each guided by %s (guidance_scale)", o.N, m.Classes(req)-1, req.Diffusion.Guidance))
 		addClassMatchOf(features, asked, m.Classes(req), res)
 	case m.Classes(req) > 0:
 		return addClassMatch(o, net, m, req, res)

@@ -54,6 +54,8 @@ type section struct {
 	Sampler                  string  `mapstructure:"sampler"`
 	Steps                    int     `mapstructure:"sample_steps"`
 	Eta                      float64 `mapstructure:"eta"`
+	CFGScale                 float64 `mapstructure:"cfg_scale"`
+	ClassifierScale          float64 `mapstructure:"classifier_scale"`    // pixels only: the ldm has no noisy classifier
 	GuidanceClassifier       string  `mapstructure:"guidance_classifier"` // read by the dependency loader
 }
 

@@ -98,6 +98,27 @@ func TestSamplingOptions(t *testing.T) {
 	}
 }
 
+// TestGuidanceScaleDefaults checks that a guided request without a scale
+// takes its guidance's configured one, and that a given scale wins.
+func TestGuidanceScaleDefaults(t *testing.T) {
+	m := smallDDPM(t, set("ddpm.conditional", "true"), set("ddpm.cfg_scale", "2.5"), set("ddpm.classifier_scale", "7"))
+	for _, c := range []struct {
+		in   sample.Diffusion
+		want float64
+	}{
+		{sample.Diffusion{Guidance: GuidanceCFG}, 2.5},
+		{sample.Diffusion{Guidance: GuidanceClassifier}, 7},
+		{sample.Diffusion{Guidance: GuidanceCFG, Scale: 1}, 1},
+		{sample.Diffusion{Guidance: GuidanceClassifier, Scale: 0.5}, 0.5},
+		{sample.Diffusion{}, 0}, // unguided
+	} {
+		got, err := m.options(c.in)
+		if err != nil || got.Scale != c.want {
+			t.Errorf("%+v: scale %v (error %v), want %v", c.in, got.Scale, err, c.want)
+		}
+	}
+}
+
 // TestTrajectoryPictures checks the shapes of the two diagrams and that
 // the reverse chain starts as noise and ends in the sampler's range.
 func TestTrajectoryPictures(t *testing.T) {

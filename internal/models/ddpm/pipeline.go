@@ -70,6 +70,8 @@ func (m *DDPM) resolve(o sampling) (sampling, error) {
 	if o.Scale < 0 {
 		return o, fmt.Errorf("the guidance scale must not be negative, got %g", o.Scale)
 	}
+	// Scale 0 (no --scale) is the guidance's configured default: guiding
+	// at strength 0 would be no guidance at all.
 	switch o.Guidance {
 	case "", "none":
 		o.Guidance = ""
@@ -77,9 +79,15 @@ func (m *DDPM) resolve(o sampling) (sampling, error) {
 		if m.latent != nil {
 			return o, fmt.Errorf("guidance classifier needs a noisy classifier of latents, which does not exist; guide an ldm with cfg")
 		}
+		if o.Scale == 0 {
+			o.Scale = m.cfg.ClassifierScale
+		}
 	case GuidanceCFG:
 		if m.Net.Classes == 0 {
 			return o, fmt.Errorf("guidance cfg needs a ddpm trained with conditional: true")
+		}
+		if o.Scale == 0 {
+			o.Scale = m.cfg.CFGScale
 		}
 	default:
 		return o, fmt.Errorf("guidance %q is not %s or %s", o.Guidance, GuidanceClassifier, GuidanceCFG)

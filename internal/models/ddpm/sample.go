@@ -70,8 +70,11 @@ func (m *DDPM) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) 
 		return sample.Drawing{Images: imgs, Grid: grid}, err
 	case "prior":
 		imgs, err := m.generate(req.N, req.Class, opt, rng)
-		return sample.Drawing{Images: imgs, Grid: sample.DefaultGridOptions(), Facts: []sample.Fact{
-			{Name: "sampler", Value: opt.Sampler}, {Name: "sample_steps", Value: opt.Steps}}}, err
+		facts := []sample.Fact{{Name: "sampler", Value: opt.Sampler}, {Name: "sample_steps", Value: opt.Steps}}
+		if opt.Guidance != "" {
+			facts = append(facts, sample.Fact{Name: "guidance_scale", Value: opt.Scale})
+		}
+		return sample.Drawing{Images: imgs, Grid: sample.DefaultGridOptions(), Facts: facts}, err
 	}
 	return sample.Drawing{}, fmt.Errorf("the ddpm has no %q picture", req.Kind)
 }
