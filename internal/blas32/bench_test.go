@@ -21,6 +21,10 @@ var benchShapes = []struct {
 	{"square_NN_512x512x512", blas.NoTrans, blas.NoTrans, 512, 512, 512},
 	{"conv3x3_NT_12544x64x576", blas.NoTrans, blas.Trans, 12544, 64, 576},
 	{"conv1_NN_50176x32x9", blas.NoTrans, blas.NoTrans, 50176, 32, 9},
+	// Winograd's 16 products of a 3x3 convolution with 16 and 64 channels
+	// (RealNVP's couplings, UNet-S): O x tiles x C, 4 rows past 12-row tiles.
+	{"winograd_NN_16x512x16", blas.NoTrans, blas.NoTrans, 16, 512, 16},
+	{"winograd_NN_64x512x64", blas.NoTrans, blas.NoTrans, 64, 512, 64},
 }
 
 type sgemmFunc func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)

@@ -287,18 +287,23 @@ func TestAVX512MatchesAVX2(t *testing.T) {
 	}
 	defer func() { useAVX512 = true }()
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, s := range [][3]int{{300, 200, 150}, {37, 64, 1000}, {128, 33, 7}, {12, 16, 1}} {
+	// Row counts past the last whole 12-row tile of 1 to 11 run the
+	// short kernels (4 and 8 rows) or the 12-row one.
+	for _, s := range [][3]int{{300, 200, 150}, {37, 64, 1000}, {128, 33, 7}, {12, 16, 1},
+		{16, 48, 9}, {64, 40, 3}, {7, 20, 33}, {5, 17, 2}, {2, 16, 64}, {23, 31, 5}, {4, 1, 1}, {20, 100, 300}} {
 		m, n, k := s[0], s[1], s[2]
 		a, b := randSlice(r, m*k), randSlice(r, k*n)
-		wide, narrow := randSlice(r, m*n), make([]float32, m*n)
-		copy(narrow, wide)
-		useAVX512 = true
-		Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 0.7, a, k, b, n, 0.3, wide, n)
-		useAVX512 = false
-		Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 0.7, a, k, b, n, 0.3, narrow, n)
-		for i := range wide {
-			if wide[i] != narrow[i] {
-				t.Fatalf("m%d n%d k%d: element %d is %v with AVX-512, %v with AVX2", m, n, k, i, wide[i], narrow[i])
+		for _, beta := range []float32{0.3, 0} {
+			wide, narrow := randSlice(r, m*n), make([]float32, m*n)
+			copy(narrow, wide)
+			useAVX512 = true
+			Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 0.7, a, k, b, n, beta, wide, n)
+			useAVX512 = false
+			Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 0.7, a, k, b, n, beta, narrow, n)
+			for i := range wide {
+				if wide[i] != narrow[i] {
+					t.Fatalf("m%d n%d k%d beta %v: element %d is %v with AVX-512, %v with AVX2", m, n, k, beta, i, wide[i], narrow[i])
+				}
 			}
 		}
 	}

@@ -26,6 +26,15 @@ func kern6x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *fl
 //go:noescape
 func kern12x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt, rows, unfused, cols int)
 
+// kern4x16 and kern8x16 are kern12x16 for one tile (nt = 1) of at most 4 or
+// 8 rows: the same bits for the rows stored, computing no others.
+//
+//go:noescape
+func kern4x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt, rows, unfused, cols int)
+
+//go:noescape
+func kern8x16(kc int, a *float32, rsa, csa, astep int, b *float32, bs int, c *float32, ldc int, alpha, beta float32, nt, rows, unfused, cols int)
+
 // readsBInPlace reports whether the kernel takes B's rows at any stride, so
 // that full column panels of an untransposed B need no packing. Both
 // assembly kernels do: packing them cost the AVX2 path about a tenth of a
@@ -46,7 +55,17 @@ func kernelEdge(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c
 		panic("blas32: internal error: no edge kernel without AVX-512")
 	}
 	checkKernelArgs(kc, a, rsa, csa, astep, b, bs, c, ldc, nt, rows, cols)
-	kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
+	// A ragged last row tile of a few rows (16 output channels are a
+	// 12-row tile and a 4-row one) runs a kernel of that many rows instead
+	// of computing 12 and storing few.
+	switch {
+	case nt == 1 && rows <= 4:
+		kern4x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
+	case nt == 1 && rows <= 8:
+		kern8x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
+	default:
+		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
+	}
 }
 
 func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt int) {
