@@ -286,7 +286,7 @@ func macroKernel(ws *workspace, aT bool, a []float32, lda, ic, pc, mcb, kcb, ncb
 			if edges {
 				kernelEdge(kcb, aRem, remRS, remCS, 0, bPanel, bs, c[full*mr*ldc+jr:], ldc, alpha, beta, 1, rem, nrb)
 			} else {
-				kernel(kcb, aRem, remRS, remCS, 0, bPanel, bs, ws.tile[:], nr, 1, 0, 1)
+				kernelTop(kcb, aRem, remRS, remCS, bPanel, bs, ws.tile[:], nr, rem)
 				mergeTile(&ws.tile, rem, nrb, c[full*mr*ldc+jr:], ldc, alpha, beta)
 			}
 		}

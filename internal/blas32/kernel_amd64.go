@@ -84,6 +84,19 @@ func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []f
 	kernelGo(kc, a, rsa, csa, astep, b, bs, c, ldc, alpha, beta, nt)
 }
 
+// kernelTop is kernel for one tile (alpha 1, beta 0) whose first rows rows
+// are all that will be read: the AVX2 kernel, whose 12-row tiles are two
+// 6-row ones, then computes only the first of the two when rows <= 6, the
+// same bits for those rows.
+func kernelTop(kc int, a []float32, rsa, csa int, b []float32, bs int, c []float32, ldc, rows int) {
+	if !useAVX512 && useAsm && rows <= 6 {
+		checkKernelArgs(kc, a, rsa, csa, 0, b, bs, c, ldc, 1, rows, nr)
+		kern6x16(kc, &a[0], rsa, csa, 6*rsa, &b[0], bs, &c[0], ldc, 1, 0, 1)
+		return
+	}
+	kernel(kc, a, rsa, csa, 0, b, bs, c, ldc, 1, 0, 1)
+}
+
 // packBT16 is the assembly part of packBTrans16: groups blocks of 8 values
 // of p, each done as two in-register 8×8 transposes.
 //

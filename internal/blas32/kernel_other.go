@@ -17,6 +17,12 @@ func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []f
 	kernelGo(kc, a, rsa, csa, astep, b, bs, c, ldc, alpha, beta, nt)
 }
 
+// kernelTop is kernel for one tile whose first rows rows are all that
+// will be read.
+func kernelTop(kc int, a []float32, rsa, csa int, b []float32, bs int, c []float32, ldc, rows int) {
+	kernel(kc, a, rsa, csa, 0, b, bs, c, ldc, 1, 0, 1)
+}
+
 func packBTrans16(dst, b []float32, ldb, kc int) { packBTrans16Go(dst, b, ldb, kc) }
 
 func setAsm(bool) {}
