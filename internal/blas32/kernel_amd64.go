@@ -58,14 +58,14 @@ func kernelEdge(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c
 	// A ragged last row tile of a few rows (16 output channels are a
 	// 12-row tile and a 4-row one) runs a kernel of that many rows instead
 	// of computing 12 and storing few.
+	kern := kern12x16
 	switch {
 	case nt == 1 && rows <= 4:
-		kern4x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
+		kern = kern4x16
 	case nt == 1 && rows <= 8:
-		kern8x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
-	default:
-		kern12x16(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
+		kern = kern8x16
 	}
+	kern(kc, &a[0], rsa, csa, astep, &b[0], bs, &c[0], ldc, alpha, beta, nt, rows, 1, 1<<cols-1)
 }
 
 func kernel(kc int, a []float32, rsa, csa, astep int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, nt int) {

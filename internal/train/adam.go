@@ -60,9 +60,6 @@ func (c AdamConfig) rate(step int64) float64 {
 	return c.LR
 }
 
-// Rate is the learning rate of the next update.
-func (a *Adam) Rate() float64 { return a.Config.rate(a.Steps + 1) }
-
 // Adam is the optimizer. Unlike Gorgonia's AdamSolver, its moments are ours,
 // so they are checkpointed and a resumed run continues bit for bit; and the
 // update is one tight loop over each parameter's float32 storage.

@@ -120,6 +120,8 @@ type run struct {
 	pcg   *rand.PCG
 	rng   *rand.Rand
 	start time.Time
+	// lrLog is the first Adam of the model, whose rate the log records.
+	lrLog *Adam
 }
 
 func newRun(m Trainable, ds *data.Dataset, opt Options) (*run, error) {
@@ -137,14 +139,17 @@ func newRun(m Trainable, ds *data.Dataset, opt Options) (*run, error) {
 	if nb == 0 {
 		return nil, fmt.Errorf("the dataset has %d images, fewer than one batch of %d; lower train.batch_size or raise data.limit", ds.N, tc.BatchSize)
 	}
+	r := &run{m: m, ds: ds, opt: opt, nb: nb, ckDir: filepath.Join(opt.OutDir, "checkpoints"), res: &Result{}}
 	// A schedule's horizon is the whole run, which only the loop knows; a
 	// run resumed with more epochs stretches the rest of its decay.
 	for _, o := range m.Optimizers() {
 		if a, ok := o.Optimizer.(*Adam); ok {
 			a.Config.TotalSteps = int64(tc.Epochs) * int64(nb)
+			if r.lrLog == nil {
+				r.lrLog = a
+			}
 		}
 	}
-	r := &run{m: m, ds: ds, opt: opt, nb: nb, ckDir: filepath.Join(opt.OutDir, "checkpoints"), res: &Result{}}
 	r.batch = Batch{X: make([]float32, tc.BatchSize*ds.H*ds.W), Size: tc.BatchSize, H: ds.H, W: ds.W}
 	if ds.Labels != nil {
 		r.batch.Labels = make([]uint8, tc.BatchSize)
@@ -223,11 +228,8 @@ func (r *run) logStep(e *epochState, ms []Metric) error {
 	ips := float64(e.windowSteps*r.batch.Size) / time.Since(e.windowStart).Seconds()
 	// A decaying rate is logged (once: a model's optimizers share the
 	// schedule), as diffusers' scripts log lr.
-	for _, o := range r.m.Optimizers() {
-		if a, ok := o.Optimizer.(*Adam); ok {
-			ms = a.AppendLR(ms)
-			break
-		}
+	if r.lrLog != nil {
+		ms = r.lrLog.AppendLR(ms)
 	}
 	if err := r.metrics.write("step", r.pos.step, r.pos.epoch+1, ms, ips, r.elapsed()); err != nil {
 		return err

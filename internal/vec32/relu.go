@@ -8,36 +8,26 @@ import "math"
 // choose the factor by a compare, give the Go loop's bits, for every x but
 // a NaN without the sign bit (the kernels take slope for every NaN, as
 // PyTorch's x > 0 test does; the Go loop reads the sign bit).
-func LeakyReLU(x, y []float32, slope float32) {
-	n := len(x)
-	y = y[:n]
-	done := 0
-	if useAVX512 && n >= 16 {
-		done = n &^ 15
-		leakyAVX512(&x[0], &x[0], &y[0], done, slope)
-	}
-	if k := (n - done) &^ 7; useAsm && k > 0 {
-		leakyAVX2(&x[done], &x[done], &y[done], k, slope)
-		done += k
-	}
-	leakyGo(x[done:], x[done:], y[done:], slope)
-}
+func LeakyReLU(x, y []float32, slope float32) { leaky(x, x, y, slope) }
 
 // LeakyReLUGrad writes dx = dy where x > 0 and slope*dy elsewhere, the
 // gradient of LeakyReLU at x.
-func LeakyReLUGrad(x, dy, dx []float32, slope float32) {
+func LeakyReLUGrad(x, dy, dx []float32, slope float32) { leaky(x, dy, dx, slope) }
+
+// leaky is leakyGo through the widest kernels the CPU has.
+func leaky(x, in, out []float32, slope float32) {
 	n := len(x)
-	dy, dx = dy[:n], dx[:n]
+	in, out = in[:n], out[:n]
 	done := 0
 	if useAVX512 && n >= 16 {
 		done = n &^ 15
-		leakyAVX512(&x[0], &dy[0], &dx[0], done, slope)
+		leakyAVX512(&x[0], &in[0], &out[0], done, slope)
 	}
 	if k := (n - done) &^ 7; useAsm && k > 0 {
-		leakyAVX2(&x[done], &dy[done], &dx[done], k, slope)
+		leakyAVX2(&x[done], &in[done], &out[done], k, slope)
 		done += k
 	}
-	leakyGo(x[done:], dy[done:], dx[done:], slope)
+	leakyGo(x[done:], in[done:], out[done:], slope)
 }
 
 // leakyGo writes out[i] = in[i] * (1 if x[i] > 0, else slope): LeakyReLU
