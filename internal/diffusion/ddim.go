@@ -9,11 +9,11 @@ import (
 const SamplerDDIM = "ddim"
 
 func init() {
-	register(SamplerDDIM, samplerSpec{takesEta: true, build: func(c Choice, s *Schedule) Sampler { return DDIM{Sched: s, Eta: c.Eta} }})
+	register(SamplerDDIM, samplerSpec{takesEta: true, build: func(c Choice, s *Schedule) Sampler { return DDIM{Sched: s, Eta: c.Eta, Clip: c.Clip} }})
 }
 
 // DDIM moves x from timestep t to timestep prev (-1: the clean image), in
-// place (Song et al. 2021, eq. 12): the predicted x0, clipped to [-1, 1],
+// place (Song et al. 2021, eq. 12): the predicted x0, clipped to [-Clip, Clip],
 // re-noised to abar_prev along the noise that the clipped x0 implies,
 // (x - sqrt(abar_t) x0) / sqrt(1 - abar_t), plus fresh noise of scale
 // sigma = eta sqrt((1-abar_prev)/(1-abar_t)) sqrt(1 - abar_t/abar_prev).
@@ -27,6 +27,7 @@ func init() {
 type DDIM struct {
 	Sched *Schedule
 	Eta   float64 // 0: deterministic; 1: the DDPM posterior's variance
+	Clip  float64 // x0's bound: 1 for pixels, 0 for none (see Choice.Clip)
 }
 
 // Name implements Sampler.
@@ -45,7 +46,7 @@ func (d DDIM) Step(x, eps []float32, t, prev int, _ Denoiser, rng *rand.Rand) er
 	sap := float32(math.Sqrt(ap))
 	for i := range x {
 		x0 := (float64(x[i]) - sb*float64(eps[i])) / sa
-		x0 = math.Max(-1, math.Min(1, x0))
+		x0 = clipTo(x0, d.Clip)
 		e := (float64(x[i]) - sa*x0) / sb // the noise that the clipped x0 implies
 		x[i] = sap*float32(x0) + float32(float64(dir)*e)
 		if sigma > 0 {

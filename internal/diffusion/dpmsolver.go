@@ -10,13 +10,13 @@ import (
 const SamplerDPM2M = "dpm++2m"
 
 func init() {
-	register(SamplerDPM2M, samplerSpec{build: func(_ Choice, s *Schedule) Sampler { return &DPMSolver2M{Sched: s} }})
+	register(SamplerDPM2M, samplerSpec{build: func(c Choice, s *Schedule) Sampler { return &DPMSolver2M{Sched: s, Clip: c.Clip} }})
 }
 
 // DPMSolver2M is DPM-Solver++(2M) (Lu et al. 2022, algorithm 2): a
 // multistep second-order solver of the diffusion ODE in the data
-// prediction D (the clean image the noise implies, clipped to [-1, 1] as
-// DDIM clips it). With alpha = sqrt(abar), sigma = sqrt(1 - abar), lambda =
+// prediction D (the clean image the noise implies, clipped as DDIM clips
+// it). With alpha = sqrt(abar), sigma = sqrt(1 - abar), lambda =
 // log(alpha/sigma) and h = lambda_prev - lambda_t, a step is
 //
 //	x_prev = (sigma_prev/sigma_t) x - alpha_prev (e^-h - 1) D'
@@ -32,6 +32,7 @@ func init() {
 // error grew from 10 to 40 steps).
 type DPMSolver2M struct {
 	Sched *Schedule
+	Clip  float64   // D's bound, as DDIM's (0: none)
 	d     []float32 // this step's data prediction
 	last  []float32 // the previous step's
 	hLast float64   // the previous step's h (0: no previous step)
@@ -113,7 +114,7 @@ func (p *DPMSolver2M) Step(x, eps []float32, t, prev int, _ Denoiser, _ *rand.Ra
 		p.d, p.last = make([]float32, len(x)), make([]float32, len(x))
 	}
 	at := p.Sched.ABar[t]
-	predictX0(p.d, x, eps, at)
+	predictX0(p.d, x, eps, at, p.Clip)
 	if prev < 0 {
 		copy(x, p.d)
 		return nil

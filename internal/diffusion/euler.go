@@ -10,17 +10,20 @@ import (
 const SamplerEuler = "euler"
 
 func init() {
-	register(SamplerEuler, samplerSpec{build: func(_ Choice, s *Schedule) Sampler { return Euler{s} }})
+	register(SamplerEuler, samplerSpec{build: func(c Choice, s *Schedule) Sampler { return Euler{Sched: s, Clip: c.Clip} }})
 }
 
 // Euler is the Euler method of Karras et al. 2022 on the probability flow
 // ODE in their variables, z = x/sqrt(abar) and sigma = sqrt((1-abar)/abar):
 // z_prev = z + (sigma_prev - sigma_t) (z - D)/sigma_t, D the clean image the
-// noise implies, clipped to [-1, 1]. In these variables that is DDIM's
+// noise implies, clipped as DDIM clips it. In these variables that is DDIM's
 // deterministic update exactly (their section 3), so Euler takes DDIM's
 // step; what it adds is their timestep spacing (KarrasTimesteps), which
 // spends the steps where the noise is small.
-type Euler struct{ Sched *Schedule }
+type Euler struct {
+	Sched *Schedule
+	Clip  float64 // D's bound, as DDIM's (0: none)
+}
 
 // Name implements Sampler.
 func (Euler) Name() string { return SamplerEuler }
@@ -30,7 +33,7 @@ func (e Euler) Timesteps(steps int) []int { return KarrasTimesteps(e.Sched, step
 
 // Step implements Sampler.
 func (e Euler) Step(x, eps []float32, t, prev int, denoise Denoiser, rng *rand.Rand) error {
-	return DDIM{Sched: e.Sched}.Step(x, eps, t, prev, denoise, rng)
+	return DDIM{Sched: e.Sched, Clip: e.Clip}.Step(x, eps, t, prev, denoise, rng)
 }
 
 // karrasRho is rho of Karras et al.'s spacing (their eq. 5): 7.

@@ -57,6 +57,12 @@ type Choice struct {
 	Sampler string
 	Steps   int
 	Eta     float64
+	// Clip bounds the clean sample that each step predicts to [-Clip,
+	// Clip], as diffusers' clip_sample_range does: 1 for pixels scaled to
+	// [-1, 1]. 0 clips nothing, for data of no fixed range such as an
+	// autoencoder's latents scaled to unit variance, where a bound of 1
+	// would flatten every value beyond one standard deviation.
+	Clip float64
 }
 
 // Resolve checks c against a schedule of T steps and fills in what it
@@ -107,11 +113,19 @@ func NewSampler(c Choice, s *Schedule) (Sampler, error) {
 }
 
 // predictX0 writes the clean image that eps implies for x at abar a,
-// clipped to the data's [-1, 1] as DDIM clips it: (x - sqrt(1-a) eps)/sqrt(a).
-func predictX0(dst, x, eps []float32, a float64) {
+// (x - sqrt(1-a) eps)/sqrt(a), clipped to [-clip, clip] as DDIM clips it
+// (clip 0: not clipped).
+func predictX0(dst, x, eps []float32, a, clip float64) {
 	sa, sb := math.Sqrt(a), math.Sqrt(1-a)
 	for i := range x {
-		v := (float64(x[i]) - sb*float64(eps[i])) / sa
-		dst[i] = float32(math.Max(-1, math.Min(1, v)))
+		dst[i] = float32(clipTo((float64(x[i])-sb*float64(eps[i]))/sa, clip))
 	}
+}
+
+// clipTo is v clipped to [-c, c], or v itself when c is 0.
+func clipTo(v, c float64) float64 {
+	if c <= 0 {
+		return v
+	}
+	return math.Max(-c, math.Min(c, v))
 }

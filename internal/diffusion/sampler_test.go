@@ -215,3 +215,42 @@ func TestSpacingsTakeTheStepsAsked(t *testing.T) {
 		}
 	}
 }
+
+// TestSamplersClipOnlyWhenAsked runs each deterministic sampler with the
+// exact denoiser of data that is one point beyond [-1, 1] (as scaled
+// latents are): with Clip 0 every sampler must land on the point itself,
+// with Clip 1 on the point clipped to [-1, 1].
+func TestSamplersClipOnlyWhenAsked(t *testing.T) {
+	sched, err := NewSchedule(Cosine, 1000, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	point := []float64{3, -2.5, 0.4}
+	denoise := func(x []float32, tt int) ([]float32, error) {
+		a := sched.ABar[tt]
+		eps := make([]float32, len(x))
+		for i, v := range x {
+			eps[i] = float32((float64(v) - math.Sqrt(a)*point[i]) / math.Sqrt(1-a))
+		}
+		return eps, nil
+	}
+	for _, name := range []string{SamplerDDIM, SamplerEuler, SamplerDPM2M, SamplerHeun} {
+		for _, clip := range []float64{0, 1} {
+			smp, err := NewSampler(Choice{Sampler: name, Clip: clip}, sched)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := []float32{0.3, -1.2, 0.8}
+			runSampler(t, smp, 10, x, denoise)
+			for i, v := range x {
+				want := point[i]
+				if clip > 0 {
+					want = math.Max(-clip, math.Min(clip, want))
+				}
+				if math.Abs(float64(v)-want) > 1e-3 {
+					t.Errorf("%s, clip %g: x0[%d] = %v, want %v", name, clip, i, v, want)
+				}
+			}
+		}
+	}
+}

@@ -89,7 +89,7 @@ func TestDDIMClipsConsistently(t *testing.T) {
 	x := make([]float32, len(x0))
 	s.QSample(x, x0, eps, []int{t0}, len(x0))
 	orig := append([]float32(nil), x...)
-	DDIM{Sched: s}.Step(x, eps, t0, prev, nil, nil)
+	DDIM{Sched: s, Clip: 1}.Step(x, eps, t0, prev, nil, nil)
 	sa, sb := math.Sqrt(s.ABar[t0]), math.Sqrt(1-s.ABar[t0])
 	for i, v := range x {
 		clipped := math.Max(-1, math.Min(1, float64(x0[i])))

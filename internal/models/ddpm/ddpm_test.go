@@ -93,6 +93,12 @@ func TestSamplingOptions(t *testing.T) {
 			t.Errorf("%+v resolved to %s/%d, want %s/%d", c.in, got.Sampler, got.Steps, c.sampler, c.steps)
 		}
 	}
+	if got, err := m.options(sample.Diffusion{}); err != nil || got.Clip != 1 {
+		t.Errorf("pixel samples clip their x0 predictions at %v (%v), want 1", got.Clip, err)
+	}
+	if got, err := smallLDM(t, nil).options(sample.Diffusion{}); err != nil || got.Clip != 0 {
+		t.Errorf("ldm latents clip their x0 predictions at %v (%v), want 0: scaled latents have no bound", got.Clip, err)
+	}
 	if _, err := (models.Entry{Name: "ddpm", Build: New}).New(modeltest.Config(t, "ddpm", set("ddpm.sample_steps", "5000")), nil); err == nil {
 		t.Error("ddpm.sample_steps 5000 accepted with T = 1000")
 	}

@@ -39,13 +39,24 @@ type sampling struct {
 
 // configured is the configuration's choice (ddpm.sampler, sample_steps, eta).
 func (m *DDPM) configured() sampling {
-	return sampling{Choice: diffusion.Choice{Sampler: m.cfg.Sampler, Steps: m.cfg.Steps, Eta: m.cfg.Eta}}
+	return sampling{Choice: diffusion.Choice{Sampler: m.cfg.Sampler, Steps: m.cfg.Steps, Eta: m.cfg.Eta, Clip: m.clip()}}
+}
+
+// clip is the bound of the data the samplers may clip their clean-sample
+// predictions to: pixels lie in [-1, 1]; an ldm's latents, scaled to unit
+// variance, have no bound (clipping them at 1 cut every value beyond one
+// standard deviation and drew rippled digits, FID 456.9).
+func (m *DDPM) clip() float64 {
+	if m.latent != nil {
+		return 0
+	}
+	return 1
 }
 
 // gridSampling is what the per-epoch grid draws with: DDIM (eta 0) in
 // ddpm.grid_steps steps, cheap enough to watch training.
 func (m *DDPM) gridSampling() sampling {
-	return sampling{Choice: diffusion.Choice{Sampler: diffusion.SamplerDDIM, Steps: m.cfg.GridSteps}}
+	return sampling{Choice: diffusion.Choice{Sampler: diffusion.SamplerDDIM, Steps: m.cfg.GridSteps, Clip: m.clip()}}
 }
 
 // options is the reverse process a request asks for: the configured one
