@@ -158,14 +158,16 @@ class NoisyClassifier(Classifier):  # the classifier with a time embedding added
         self.t2 = nn.Linear(temb, 64)
 
 
-class SSVAE(nn.Module):  # M2 of Kingma et al. 2014
-    def __init__(self, hidden, z, act):
+class SSVAE(nn.Module):  # M2 of Kingma et al. 2014, over d pixels or (M1+M2) d latents of an M1 VAE
+    def __init__(self, hidden, z, act, d=784, gaussian=False):
         super().__init__()
-        self.classifier = mlp([784] + hidden + [10], act)
-        self.encoder = nn.Sequential(*mlp([794] + hidden, act), act())
+        self.classifier = mlp([d] + hidden + [10], act)
+        self.encoder = nn.Sequential(*mlp([d + 10] + hidden, act), act())
         self.fc_mu = nn.Linear(hidden[-1], z)
         self.fc_var = nn.Linear(hidden[-1], z)
-        self.decoder = mlp([z + 10] + hidden[::-1] + [784], act)
+        self.decoder = mlp([z + 10] + hidden + [d], act)
+        if gaussian:  # p(z1|y,z2): the mean from decoder, the log-variance from this head on its last hidden layer
+            self.decoder_var = nn.Linear(hidden[-1], d)
 
 
 class VQResidual(nn.Module):  # the VQ-VAE paper's block: x + conv1x1(relu(conv3x3(relu(x))))
@@ -407,6 +409,8 @@ def build(model, cfg, state):
         return NoisyClassifier()
     if model == "ssvae":
         act = nn.Softplus if sub.get("activation", "softplus") == "softplus" else nn.ReLU
+        if sub.get("features", "pixels") == "m1":
+            return SSVAE(sub["hidden"], sub["latent_dim"], act, sub["m1_latent_dim"], gaussian=True)
         return SSVAE(sub["hidden"], sub["latent_dim"], act)
     if model == "vqvae":
         return VQVAE(sub["channels"], sub["res_channels"], sub["res_blocks"], sub["embedding_dim"], sub["codebook_size"])

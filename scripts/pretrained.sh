@@ -3,7 +3,7 @@
 # experiments/pretrained.yaml (run it again after an interruption: finished
 # runs are skipped, stopped ones resumed), then exports each run's latest
 # checkpoint, sampling weights only, into checkpoints/NAME.safetensors: the
-# large tensors of the GANs, the ssvae, the vqvae-prior and the ldm as F16
+# large tensors of the vae, the GANs, the ssvae, the vqvae-prior and the ldm as F16
 # (half the bytes; checkpoints/README.md shows that their figures do not
 # move), the others as F32; the vqvae set to draw its codes from the shipped
 # vqvae-prior.
@@ -17,7 +17,7 @@ for dir in experiments/pretrained/*/; do
   dtype=f32
   sets=()
   case "$name" in
-  gan | dcgan* | ssvae | vqvae-prior | ldm) dtype=f16 ;;
+  vae | gan | dcgan* | ssvae | vqvae-prior | ldm) dtype=f16 ;;
   vqvae) sets=(--set vqvae.prior=pixelcnn) ;; # sample with the shipped vqvae-prior
   esac
   "$BIN" export --checkpoint "$dir" --out "checkpoints/$name.safetensors" --dtype "$dtype" "${sets[@]}"

@@ -43,6 +43,8 @@ func TestCheckpointsLoadInPyTorch(t *testing.T) {
 		{"realnvp", nil, ""},
 		{"glow", nil, "f32"},
 		{"ssvae", []string{"data.limit=1000"}, ""},
+		// M1+M2 over the shipped vae's latents: a Gaussian head besides.
+		{"ssvae", []string{"data.limit=1000", "ssvae.features=m1", "ssvae.hidden=[32, 16]"}, "f16"},
 		{"vqvae", nil, "f16"},
 		{"pixelcnn", []string{"pixelcnn.conditional=true", "pixelcnn.channels=16", "pixelcnn.layers=2", "train.sample_count=4"}, "f16"},
 		// Over the shipped vqvae's codes (prior.vqvae empty).

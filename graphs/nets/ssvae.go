@@ -20,6 +20,16 @@ const (
 	ReLUActivation = "relu"
 )
 
+// Likelihoods of the SSVAE's decoder p(x|y,z).
+const (
+	// BernoulliLikelihood: x's values are probabilities of binary pixels,
+	// the decoder's outputs their logits (model M2 on pixels).
+	BernoulliLikelihood = "bernoulli"
+	// GaussianLikelihood: x is real-valued, the decoder gives a mean and a
+	// log-variance per value (model M2 over an M1 VAE's latents, M1+M2).
+	GaussianLikelihood = "gaussian"
+)
+
 // SSVAEConfig is the architecture of the semi-supervised VAE.
 type SSVAEConfig struct {
 	InputDim   int    // pixels per image (784 for MNIST)
@@ -27,7 +37,11 @@ type SSVAEConfig struct {
 	LatentDim  int    // size of z (paper: 50)
 	Hidden     []int  // hidden widths of each of the three MLPs (paper: 500)
 	Activation string // SoftplusActivation or ReLUActivation
+	Likelihood string // BernoulliLikelihood (when empty) or GaussianLikelihood
 }
+
+// gaussian reports whether p(x|y,z) is Gaussian.
+func (c SSVAEConfig) gaussian() bool { return c.Likelihood == GaussianLikelihood }
 
 // SSVAE is model M2 of Kingma et al. 2014, "Semi-Supervised Learning with
 // Deep Generative Models": p(y) uniform, p(z) = N(0, I), p(x|y,z) Bernoulli
@@ -38,7 +52,9 @@ type SSVAEConfig struct {
 // MLPs (Linear layers at the even indices, activations between) and two
 // heads: classifier.0, classifier.2 (784-500-10); encoder.0 (794-500, input
 // cat([x, y], 1)); fc_mu, fc_var (500-50); decoder.0, decoder.2 (60-500-784,
-// input cat([z, y], 1)).
+// input cat([z, y], 1)). A Gaussian p(x|y,z) takes its mean from decoder's
+// last layer and its log-variance from decoder_var, a second head on
+// decoder's last hidden layer.
 type SSVAE struct {
 	Config     SSVAEConfig
 	Params     *graphs.ParamSet
@@ -46,6 +62,9 @@ type SSVAE struct {
 	Encoder    []*layers.Linear
 	Mu, LogVar *layers.Linear
 	Decoder    []*layers.Linear
+	// DecoderLogVar is the Gaussian likelihood's log-variance head; nil
+	// for a Bernoulli one.
+	DecoderLogVar *layers.Linear
 }
 
 // NewSSVAE creates the model with PyTorch's default initialization drawn
@@ -61,6 +80,12 @@ func NewSSVAE(cfg SSVAEConfig, rng *rand.Rand) (*SSVAE, error) {
 	}
 	if cfg.Activation != SoftplusActivation && cfg.Activation != ReLUActivation {
 		return nil, fmt.Errorf("ssvae: activation %q is not %q or %q", cfg.Activation, SoftplusActivation, ReLUActivation)
+	}
+	if cfg.Likelihood == "" {
+		cfg.Likelihood = BernoulliLikelihood
+	}
+	if cfg.Likelihood != BernoulliLikelihood && cfg.Likelihood != GaussianLikelihood {
+		return nil, fmt.Errorf("ssvae: likelihood %q is not %q or %q", cfg.Likelihood, BernoulliLikelihood, GaussianLikelihood)
 	}
 	m := &SSVAE{Config: cfg, Params: graphs.NewParamSet()}
 	mlp := func(name string, in int, out int) []*layers.Linear {
@@ -80,6 +105,9 @@ func NewSSVAE(cfg SSVAEConfig, rng *rand.Rand) (*SSVAE, error) {
 	m.Mu = layers.NewLinear(m.Params, "fc_mu", last, cfg.LatentDim, rng)
 	m.LogVar = layers.NewLinear(m.Params, "fc_var", last, cfg.LatentDim, rng)
 	m.Decoder = mlp("decoder", cfg.LatentDim+cfg.Classes, cfg.InputDim)
+	if cfg.gaussian() {
+		m.DecoderLogVar = layers.NewLinear(m.Params, "decoder_var", last, cfg.InputDim, rng)
+	}
 	return m, nil
 }
 
@@ -120,20 +148,40 @@ func (m *SSVAE) encodeFrom(b *graphs.Bound, pre *G.Node) (mu, logVar *G.Node) {
 	return m.Mu.Forward(b, h), m.LogVar.Forward(b, h)
 }
 
-// Decode returns the Bernoulli logits of p(x|y,z) for z (B, LatentDim) and
-// one-hot y (B, Classes).
-func (m *SSVAE) Decode(b *graphs.Bound, z, y *G.Node) *G.Node {
-	return m.mlp(b, must(G.Concat(1, z, y)), m.Decoder, false)
+// Decode returns p(x|y,z) for z (B, LatentDim) and one-hot y (B,
+// Classes): the Bernoulli logits, or the Gaussian mean and log-variance
+// (logVar nil for a Bernoulli likelihood).
+func (m *SSVAE) Decode(b *graphs.Bound, z, y *G.Node) (out, logVar *G.Node) {
+	h := m.mlp(b, must(G.Concat(1, z, y)), m.Decoder[:len(m.Decoder)-1], true)
+	out = m.Decoder[len(m.Decoder)-1].Forward(b, h)
+	if m.DecoderLogVar != nil {
+		logVar = m.DecoderLogVar.Forward(b, h)
+	}
+	return out, logVar
 }
 
-// negELBO returns -L(x, y) per row in nats: the Bernoulli reconstruction
-// loss of target under one posterior sample, KL(q(z|x,y) || N(0, I)) and
+// reconstruction returns -log p(target|y,z) per row in nats.
+func (m *SSVAE) reconstruction(b *graphs.Bound, z, y, target *G.Node) *G.Node {
+	out, logVar := m.Decode(b, z, y)
+	if logVar == nil {
+		return ops.BCEWithLogitsRows(out, target)
+	}
+	// 0.5 sum_j [log 2 pi + lv_j + (t_j - mu_j)^2 exp(-lv_j)].
+	sq := must(G.Square(must(G.Sub(target, out))))
+	terms := must(G.Add(logVar, must(G.HadamardProd(sq, must(G.Exp(must(G.Neg(logVar))))))))
+	perRow := must(G.Sum(terms, 1))
+	log2pi := float32(float64(m.Config.InputDim) * math.Log(2*math.Pi))
+	return must(G.HadamardProd(must(G.Add(perRow, scalar(log2pi))), scalar(0.5)))
+}
+
+// negELBO returns -L(x, y) per row in nats: the reconstruction loss of
+// target under one posterior sample, KL(q(z|x,y) || N(0, I)) and
 // -log p(y) = log(Classes), from the encoder's first pre-activation.
 func (m *SSVAE) negELBO(b *graphs.Bound, pre, y, eps, target *G.Node) *G.Node {
 	mu, logVar := m.encodeFrom(b, pre)
 	std := must(G.Exp(must(G.HadamardProd(logVar, scalar(0.5)))))
 	z := must(G.Add(mu, must(G.HadamardProd(std, eps))))
-	recon := ops.BCEWithLogitsRows(m.Decode(b, z, y), target)
+	recon := m.reconstruction(b, z, y, target)
 	kl := must(G.Sum(must(G.HadamardProd(klTerms(mu, logVar), scalar(-0.5))), 1))
 	return must(G.Add(must(G.Add(recon, kl)), scalar(float32(math.Log(float64(m.Config.Classes))))))
 }
@@ -350,7 +398,7 @@ func (s *SSVAEScoreGraph) SetImages(classify, x []float32) {
 type SSVAEDecodeGraph struct {
 	Bound *graphs.Bound
 	Z, Y  []float32 // (B, Z), one-hot (B, K)
-	Mean  *G.Node   // (B, D): the Bernoulli means sigmoid(logits)
+	Mean  *G.Node   // (B, D): the Bernoulli means sigmoid(logits), or the Gaussian means
 }
 
 // BuildDecoder builds p(x|y,z)'s mean for a batch size.
@@ -362,7 +410,11 @@ func (m *SSVAE) BuildDecoder(batch int) (*SSVAEDecodeGraph, error) {
 		var z, y *G.Node
 		z, s.Z = graphs.Input(g, "z", batch, m.Config.LatentDim)
 		y, s.Y = graphs.Input(g, "y", batch, m.Config.Classes)
-		s.Mean = must(G.Sigmoid(m.Decode(s.Bound, z, y)))
+		out, logVar := m.Decode(s.Bound, z, y)
+		s.Mean = out
+		if logVar == nil {
+			s.Mean = must(G.Sigmoid(out))
+		}
 	})
 	if err != nil {
 		return nil, err

@@ -13,7 +13,12 @@ import (
 
 func tinySSVAE(t *testing.T, activation string) *SSVAE {
 	t.Helper()
-	m, err := NewSSVAE(SSVAEConfig{InputDim: 6, Classes: 3, LatentDim: 2, Hidden: []int{5}, Activation: activation}, rand.New(rand.NewPCG(1, 2)))
+	return tinySSVAEOf(t, activation, BernoulliLikelihood)
+}
+
+func tinySSVAEOf(t *testing.T, activation, likelihood string) *SSVAE {
+	t.Helper()
+	m, err := NewSSVAE(SSVAEConfig{InputDim: 6, Classes: 3, LatentDim: 2, Hidden: []int{5}, Activation: activation, Likelihood: likelihood}, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +56,20 @@ func TestSSVAEParamNamesMatchPyTorch(t *testing.T) {
 	}
 }
 
+// TestSSVAEGaussianHead checks M1+M2's Gaussian decoder: one more head,
+// decoder_var, beside decoder's mean layer, both on its last hidden layer.
+func TestSSVAEGaussianHead(t *testing.T) {
+	m, err := NewSSVAE(SSVAEConfig{InputDim: 50, Classes: 10, LatentDim: 50, Hidden: []int{500}, Activation: SoftplusActivation, Likelihood: GaussianLikelihood}, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Params.List()
+	last := got[len(got)-2:]
+	if last[0].Name != "decoder_var.weight" || !slices.Equal(last[0].Shape, []int{50, 500}) || last[1].Name != "decoder_var.bias" {
+		t.Errorf("last parameters %s %v, %s; want decoder_var.weight [50 500], decoder_var.bias", last[0].Name, last[0].Shape, last[1].Name)
+	}
+}
+
 func TestSSVAEConfigErrors(t *testing.T) {
 	good := SSVAEConfig{InputDim: 6, Classes: 3, LatentDim: 2, Hidden: []int{5}, Activation: ReLUActivation}
 	for name, edit := range map[string]func(*SSVAEConfig){
@@ -59,6 +78,7 @@ func TestSSVAEConfigErrors(t *testing.T) {
 		"no hidden":      func(c *SSVAEConfig) { c.Hidden = nil },
 		"zero width":     func(c *SSVAEConfig) { c.Hidden = []int{5, 0} },
 		"bad activation": func(c *SSVAEConfig) { c.Activation = "tanh" },
+		"bad likelihood": func(c *SSVAEConfig) { c.Likelihood = "poisson" },
 	} {
 		c := good
 		edit(&c)
@@ -68,7 +88,8 @@ func TestSSVAEConfigErrors(t *testing.T) {
 	}
 }
 
-// ssvaeInputs fills a loss graph with binary images, labels and noise.
+// ssvaeInputs fills a loss graph with binary images (real values for a
+// Gaussian likelihood), labels and noise.
 func ssvaeInputs(t *SSVAETrainGraph, m *SSVAE, rng *rand.Rand) (xu, xl []float32, labels []uint8) {
 	d := m.Config.InputDim
 	xu = make([]float32, t.Unlabelled*d)
@@ -76,6 +97,9 @@ func ssvaeInputs(t *SSVAETrainGraph, m *SSVAE, rng *rand.Rand) (xu, xl []float32
 	for _, x := range [][]float32{xu, xl} {
 		for i := range x {
 			x[i] = float32(rng.IntN(2))
+			if m.Config.gaussian() {
+				x[i] = float32(rng.NormFloat64())
+			}
 		}
 	}
 	labels = make([]uint8, t.Labelled)
@@ -92,9 +116,13 @@ func ssvaeInputs(t *SSVAETrainGraph, m *SSVAE, rng *rand.Rand) (xu, xl []float32
 // TestSSVAELossMatchesDirectComputation checks the three terms of the loss
 // against the paper's formulas written out in float64.
 func TestSSVAELossMatchesDirectComputation(t *testing.T) {
-	for _, act := range []string{SoftplusActivation, ReLUActivation} {
-		t.Run(act, func(t *testing.T) {
-			m := tinySSVAE(t, act)
+	for _, c := range []struct{ act, likelihood string }{
+		{SoftplusActivation, BernoulliLikelihood},
+		{ReLUActivation, BernoulliLikelihood},
+		{SoftplusActivation, GaussianLikelihood},
+	} {
+		t.Run(c.act+" "+c.likelihood, func(t *testing.T) {
+			m := tinySSVAEOf(t, c.act, c.likelihood)
 			w := SSVAELossWeights{Unlabelled: 0.25, Labelled: 0.5, Classification: 3}
 			tg, err := m.BuildLoss(4, 3, w)
 			if err != nil {
@@ -269,9 +297,20 @@ func (r ssvaeReference) negELBO(x []float32, y int, eps []float32) float64 {
 		z[j] = mu[j] + math.Exp(0.5*lv[j])*float64(eps[j])
 		kl += -0.5 * (1 + lv[j] - mu[j]*mu[j] - math.Exp(lv[j]))
 	}
-	logits := r.mlp(r.m.Decoder, append(z, oneHot(y, k)...), false)
+	dec := r.m.Decoder
+	h = r.mlp(dec[:len(dec)-1], append(z, oneHot(y, k)...), true)
+	out := r.dense(dec[len(dec)-1], h, false)
 	var recon float64
-	for i, o := range logits {
+	if r.m.DecoderLogVar != nil {
+		// -log N(x; mean, exp(lv)), summed over the values.
+		lvx := r.dense(r.m.DecoderLogVar, h, false)
+		for i, mean := range out {
+			d := float64(x[i]) - mean
+			recon += 0.5 * (math.Log(2*math.Pi) + lvx[i] + d*d*math.Exp(-lvx[i]))
+		}
+		return recon + kl + math.Log(float64(k))
+	}
+	for i, o := range out {
 		xi := float64(x[i])
 		recon += math.Max(o, 0) - xi*o + math.Log1p(math.Exp(-math.Abs(o)))
 	}
@@ -281,19 +320,23 @@ func (r ssvaeReference) negELBO(x []float32, y int, eps []float32) float64 {
 // TestSSVAEGradients checks the gradient of the whole loss, and of its
 // unlabelled and labelled parts alone, against finite differences.
 func TestSSVAEGradients(t *testing.T) {
+	whole := SSVAELossWeights{Unlabelled: 0.25, Labelled: 0.5, Classification: 3}
 	cases := []struct {
-		name string
-		act  string
-		w    SSVAELossWeights
+		name       string
+		act        string
+		likelihood string
+		w          SSVAELossWeights
 	}{
-		{"whole loss", SoftplusActivation, SSVAELossWeights{Unlabelled: 0.25, Labelled: 0.5, Classification: 3}},
-		{"unlabelled term", SoftplusActivation, SSVAELossWeights{Unlabelled: 1}},
-		{"labelled terms", SoftplusActivation, SSVAELossWeights{Labelled: 1, Classification: 2}},
-		{"whole loss relu", ReLUActivation, SSVAELossWeights{Unlabelled: 0.25, Labelled: 0.5, Classification: 3}},
+		{"whole loss", SoftplusActivation, BernoulliLikelihood, whole},
+		{"unlabelled term", SoftplusActivation, BernoulliLikelihood, SSVAELossWeights{Unlabelled: 1}},
+		{"labelled terms", SoftplusActivation, BernoulliLikelihood, SSVAELossWeights{Labelled: 1, Classification: 2}},
+		{"whole loss relu", ReLUActivation, BernoulliLikelihood, whole},
+		{"whole loss gaussian", SoftplusActivation, GaussianLikelihood, whole},
+		{"unlabelled term gaussian", SoftplusActivation, GaussianLikelihood, SSVAELossWeights{Unlabelled: 1}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m := tinySSVAE(t, c.act)
+			m := tinySSVAEOf(t, c.act, c.likelihood)
 			tg, err := m.BuildLoss(4, 3, c.w)
 			if err != nil {
 				t.Fatal(err)

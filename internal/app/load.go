@@ -14,6 +14,11 @@ import (
 	_ "github.com/genmodel/genmodel/internal/models/all" // registers every model
 )
 
+// shippedWeights finds the weights of a model embedded in the binary. Tests
+// swap it to stand for a model whose weights do not ship, since every
+// model's do.
+var shippedWeights = checkpoints.Shipped
+
 // trained is a model rebuilt from a checkpoint.
 type trained struct {
 	models.Model
@@ -79,13 +84,13 @@ func loadDrawn(d DrawFlags) (*trained, error) {
 			t.origin = fmt.Sprintf("%s, the latest checkpoint of %s (--pretrained: the shipped weights)", file, run)
 			return t, nil
 		}
-		b, ok := checkpoints.Shipped(d.Model)
+		b, ok := shippedWeights(d.Model)
 		if !ok {
 			return nil, fmt.Errorf("%s holds no checkpoint and no weights of %s ship in this binary; run 'genmodel train --model %s' or pass --checkpoint", run, d.Model, d.Model)
 		}
 		return loadShipped(d, d.Model, b)
 	}
-	b, ok := checkpoints.Shipped(shipped)
+	b, ok := shippedWeights(shipped)
 	if !ok {
 		return nil, fmt.Errorf("no weights named %s ship in this binary (shipped: %s); train them with 'genmodel train' and drop --pretrained", shipped, strings.Join(checkpoints.Models(), ", "))
 	}
@@ -202,7 +207,7 @@ func (l *depLoader) Load(d models.Dependency) (models.Model, error) {
 	path, from := l.path(d)
 	var t *trained
 	if path == "" {
-		b, ok := checkpoints.Shipped(d.Model)
+		b, ok := shippedWeights(d.Model)
 		if !ok {
 			return nil, models.MissingDependency(d)
 		}

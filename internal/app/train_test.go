@@ -139,6 +139,10 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		// 100 of the 900 images labelled, 800 unlabelled: 8 batches of 100.
 		{"ssvae", 900, []config.Override{{Key: "ssvae.hidden", Value: "[32]", Source: "test"}, {Key: "ssvae.latent_dim", Value: "8", Source: "test"},
 			{Key: "ssvae.labelled_batch", Value: "20", Source: "test"}}},
+		// M1+M2 over the shipped vae's latents: z1 is drawn from the
+		// step's generator.
+		{"ssvae", 900, []config.Override{{Key: "ssvae.hidden", Value: "[32]", Source: "test"}, {Key: "ssvae.latent_dim", Value: "8", Source: "test"},
+			{Key: "ssvae.labelled_batch", Value: "20", Source: "test"}, {Key: "ssvae.features", Value: "m1", Source: "test"}}},
 		// The codebook's averages and dead-code counters travel in the
 		// checkpoint; restarts (every 3 unpicked steps) draw from the
 		// step's generator.

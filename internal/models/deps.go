@@ -57,3 +57,19 @@ func MissingDependency(d Dependency) error {
 	}
 	return fmt.Errorf("this needs %s, %s: a %s checkpoint (genmodel train --model %s)", how, d.Purpose, d.Model, d.Model)
 }
+
+// LoadAs loads d and returns its model as a T, the concrete type the
+// dependent model builds on, or an error naming the flag when the
+// checkpoint holds another model.
+func LoadAs[T Model](deps Loader, d Dependency) (T, error) {
+	var zero T
+	m, err := deps.Load(d)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := m.(T)
+	if !ok {
+		return zero, fmt.Errorf("--%s: %s is a %T, not a %s", d.Name, d.Purpose, m, d.Model)
+	}
+	return t, nil
+}

@@ -19,6 +19,14 @@ func (m *SSVAE) Evaluate(test *data.Dataset, rng *rand.Rand) (models.Report, err
 	if err != nil {
 		return models.Report{}, err
 	}
+	if m.m1 != nil {
+		return models.Report{Model: "ssvae", Images: test.N, Metrics: ms, Notes: []string{
+			"M1+M2: M2 sees z1, the mean of M1's q(z1|x) for each gray test image, in place of its pixels",
+			"error: share of test images whose most probable class under q(y|z1) is not their label",
+			"nelbo, nelbo_xy: the bounds on -log p(z1) and -log p(z1, y) in nats, of a density over z1, not of the pixels: not comparable with M2's",
+			"elbo_error: the same share for the class of the best bound L(z1, y)",
+		}}, nil
+	}
 	how := "the gray test images"
 	if m.cfg.DynamicBinarization {
 		how = "one Bernoulli draw of each test pixel"
@@ -41,7 +49,7 @@ func (m *SSVAE) TestMetrics(test *data.Dataset, rng *rand.Rand) ([]train.Metric,
 	if test.Labels == nil {
 		return nil, fmt.Errorf("the ssvae's evaluation needs labelled test images")
 	}
-	d, k := m.Net.Config.InputDim, classes
+	d, k := m.pixels(), classes
 	if test.H*test.W != d {
 		return nil, fmt.Errorf("test images are %dx%d, the model takes %d pixels", test.H, test.W, d)
 	}
@@ -56,14 +64,26 @@ func (m *SSVAE) TestMetrics(test *data.Dataset, rng *rand.Rand) ([]train.Metric,
 	}
 	defer prog.Close()
 	gray, bin := make([]float32, bs*d), make([]float32, bs*d)
+	var z1 []float32
+	if m.m1 != nil {
+		z1 = make([]float32, bs*m.Net.Config.InputDim)
+	}
 	var wrong, wrongELBO int
 	var nelbo, nelboXY float64
 	for lo := 0; lo < test.N; lo += bs {
 		rows := min(bs, test.N-lo)
 		clear(gray)
 		copy(gray, test.Pixels[lo*d:(lo+rows)*d])
-		m.binarize(bin, gray, rng)
-		s.SetImages(gray, bin)
+		if m.m1 != nil {
+			// M2 classifies and scores M1's posterior means.
+			if err := m.m1.features(z1, gray, nil); err != nil {
+				return nil, err
+			}
+			s.SetImages(z1, z1)
+		} else {
+			m.binarize(bin, gray, rng)
+			s.SetImages(gray, bin)
+		}
 		models.FillNormal(s.Eps, rng)
 		if err := prog.Run(); err != nil {
 			return nil, err

@@ -109,8 +109,8 @@ func classesInTurn(rows int) []int {
 func (m *SSVAE) style(req sample.Request, rows int) (sample.Images, error) {
 	test := req.Test
 	d, zd := test.H*test.W, m.Net.Config.LatentDim
-	if d != m.Net.Config.InputDim {
-		return sample.Images{}, fmt.Errorf("test images are %dx%d, the model takes %d pixels", test.H, test.W, m.Net.Config.InputDim)
+	if d != m.pixels() {
+		return sample.Images{}, fmt.Errorf("test images are %dx%d, the model takes %d pixels", test.H, test.W, m.pixels())
 	}
 	style, err := m.styles(test.Pixels[:rows*d], rows)
 	if err != nil {
@@ -129,8 +129,15 @@ func (m *SSVAE) style(req sample.Request, rows int) (sample.Images, error) {
 }
 
 // styles returns, for n images, the mean of q(z|x,y) at the most probable
-// class of q(y|x).
+// class of q(y|x) (with M1, of z1's mean in place of x).
 func (m *SSVAE) styles(x []float32, n int) ([]float32, error) {
+	if m.m1 != nil {
+		z1 := make([]float32, n*m.Net.Config.InputDim)
+		if err := m.m1.features(z1, x[:n*m.pixels()], nil); err != nil {
+			return nil, err
+		}
+		x = z1
+	}
 	d, zd := m.Net.Config.InputDim, m.Net.Config.LatentDim
 	e, err := m.Net.BuildEncoder(sample.ChunkSize)
 	if err != nil {
@@ -166,8 +173,21 @@ func (m *SSVAE) styles(x []float32, n int) ([]float32, error) {
 }
 
 // decode maps latent codes (len(ys) rows) and classes to the decoder's
-// Bernoulli means.
+// Bernoulli means, or with M1 to M1's decoding of the decoder's means.
 func (m *SSVAE) decode(z []float32, ys []int) (sample.Images, error) {
+	if m.m1 != nil {
+		means, err := m.decodeRows(z, ys, 1, m.Net.Config.InputDim)
+		if err != nil {
+			return sample.Images{}, err
+		}
+		return m.m1.decode(means.Pix)
+	}
+	side := m.common.Data.ImageSide()
+	return m.decodeRows(z, ys, side, side)
+}
+
+// decodeRows returns the means of p(x|y,z) as len(ys) images of h x w.
+func (m *SSVAE) decodeRows(z []float32, ys []int, h, w int) (sample.Images, error) {
 	zd := m.Net.Config.LatentDim
 	g, err := m.Net.BuildDecoder(sample.ChunkSize)
 	if err != nil {
@@ -178,8 +198,7 @@ func (m *SSVAE) decode(z []float32, ys []int) (sample.Images, error) {
 		return sample.Images{}, err
 	}
 	defer prog.Close()
-	side := m.common.Data.ImageSide()
-	return sample.Fill(len(ys), side, side, func(dst []float32, lo, rows int) error {
+	return sample.Fill(len(ys), h, w, func(dst []float32, lo, rows int) error {
 		clear(g.Z)
 		copy(g.Z, z[lo*zd:(lo+rows)*zd])
 		clear(g.Y)

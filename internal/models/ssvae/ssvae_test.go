@@ -11,6 +11,7 @@ import (
 	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/modeltest"
+	"github.com/genmodel/genmodel/internal/models/vae"
 	"github.com/genmodel/genmodel/internal/sample"
 	"github.com/genmodel/genmodel/internal/train"
 )
@@ -36,6 +37,8 @@ func TestConfigErrors(t *testing.T) {
 		{[]config.Override{set("ssvae.hidden", "[]")}, "hidden non-empty"},
 		{[]config.Override{set("ssvae.hidden", "[500, 0]")}, "hidden widths must be positive"},
 		{[]config.Override{set("ssvae.activation", "tanh")}, `activation "tanh"`},
+		{[]config.Override{set("ssvae.features", "pca")}, "ssvae.features must be pixels or m1"},
+		{[]config.Override{set("ssvae.features", "m1"), set("ssvae.m1_latent_dim", "0")}, "ssvae.m1_latent_dim must be the M1 VAE's vae.latent_dim"},
 		{[]config.Override{set("data.dataset", "folder"), set("data.dir", "/nowhere")}, "data.dataset must be mnist"},
 	}
 	for _, c := range cases {
@@ -207,5 +210,74 @@ func TestDrawKinds(t *testing.T) {
 func TestStepsNeedTheTrainingSet(t *testing.T) {
 	if _, err := load(t).TrainStep(modeltest.NoiseBatch(100), 0, rand.New(rand.NewPCG(1, 1))); err == nil {
 		t.Error("a step without labelled images ran")
+	}
+}
+
+// TestM1PlusM2 trains M1 and then M2 over its latents briefly on real
+// MNIST and checks the pieces M1 adds: the Gaussian head, q(y|z1) learning
+// the labels, samples decoded by M1 as images, and the errors of a
+// mismatched or misplaced M1.
+func TestM1PlusM2(t *testing.T) {
+	tr, te := modeltest.MNIST(t, 500, false)
+	m1 := modeltest.New(t, "vae", vae.New, nil, set("vae.latent_dim", "8")).(*vae.VAE)
+	rng := modeltest.RNG(7)
+	b := train.Batch{X: make([]float32, 100*784), Size: 100, H: 28, W: 28}
+	for s := 0; s < 100; s++ {
+		tr.FillBatch(b.X, nil, data.EpochOrder(2, s/5, tr.N), s%5, 100)
+		if _, err := m1.TrainStep(b, int64(s), rng); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deps := models.Trained{M1Dependency.Name: m1}
+	m := modeltest.New(t, "ssvae", New, deps, set("ssvae.features", "m1"), set("ssvae.m1_latent_dim", "8"),
+		set("ssvae.hidden", "[100]"), set("ssvae.labelled_batch", "50"), set("eval.batch_size", "250")).(*SSVAE)
+	if m.Net.DecoderLogVar == nil || m.Net.Config.InputDim != 8 {
+		t.Fatalf("M2 over 8 latents: input %d, Gaussian head %v", m.Net.Config.InputDim, m.Net.DecoderLogVar != nil)
+	}
+	rest, err := m.UseTrainingSet(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 0; s < 60; s++ {
+		order := data.EpochOrder(1, s/19, rest.N)
+		rest.FillBatch(b.X, nil, order, s%19, 100)
+		if _, err := m.TrainStep(b, int64(s), rng); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := m.TestMetrics(te, modeltest.RNG(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("after 60 steps: %v", ms)
+	if ms[0].Name != "error" || !(ms[0].Value < 0.8) {
+		t.Errorf("test error %v, want below 0.8 (chance: 0.9)", ms[0])
+	}
+	for _, x := range ms[1:3] {
+		if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+			t.Errorf("%s = %v, want a finite bound", x.Name, x.Value)
+		}
+	}
+	for _, req := range []sample.Request{
+		{Kind: "prior", N: 12, Class: -1, Code: -1},
+		{Kind: "style", N: 2, Class: -1, Code: -1, Test: te},
+	} {
+		d, err := models.Draw(m, "ssvae", req, rng)
+		if err != nil {
+			t.Fatalf("%s: %v", req.Kind, err)
+		}
+		if d.Images.H != 28 || d.Images.W != 28 || len(d.Images.Pix) != d.Images.N*784 {
+			t.Errorf("%s: %d images of %dx%d", req.Kind, d.Images.N, d.Images.H, d.Images.W)
+		}
+	}
+	// An M1 of another latent size is refused at its first use, naming the
+	// key to set; --m1 beside pixel features at once.
+	wrong := modeltest.New(t, "ssvae", New, deps, set("ssvae.features", "m1"), set("ssvae.m1_latent_dim", "5")).(*SSVAE)
+	if _, err := wrong.Samples(2, rng); err == nil || !strings.Contains(err.Error(), "ssvae.m1_latent_dim") {
+		t.Errorf("an M1 of 8 latents for 5: %v", err)
+	}
+	cfg := modeltest.Config(t, "ssvae")
+	if _, err := (models.Entry{Name: "ssvae", Build: New}).New(cfg, deps); err == nil || !strings.Contains(err.Error(), "--m1") {
+		t.Errorf("--m1 with pixel features: %v", err)
 	}
 }

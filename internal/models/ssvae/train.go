@@ -54,8 +54,19 @@ func (m *SSVAE) TrainStep(b train.Batch, step int64, rng *rand.Rand) ([]train.Me
 	}
 	m.fillLabelled(rng)
 	m.binarize(m.xu, b.X[:len(m.xu)], rng)
-	m.loss.SetUnlabelled(m.xu)
-	m.loss.SetLabelled(m.xl, m.ys)
+	if m.m1 != nil {
+		if err := m.m1.features(m.zu, m.xu, rng); err != nil {
+			return nil, err
+		}
+		if err := m.m1.features(m.zl, m.xl, rng); err != nil {
+			return nil, err
+		}
+		m.loss.SetUnlabelled(m.zu)
+		m.loss.SetLabelled(m.zl, m.ys)
+	} else {
+		m.loss.SetUnlabelled(m.xu)
+		m.loss.SetLabelled(m.xl, m.ys)
+	}
 	models.FillNormal(m.loss.EpsU, rng)
 	models.FillNormal(m.loss.EpsL, rng)
 	if err := m.prog.Run(); err != nil {
@@ -94,10 +105,10 @@ func (m *SSVAE) fillLabelled(rng *rand.Rand) {
 
 // binarize writes x as trained on into dst: with dynamic binarization each
 // pixel is drawn from Bernoulli(x), afresh every time an image is used (the
-// paper's code for MNIST); otherwise x itself, its gray values the
-// Bernoulli targets.
+// paper's code for MNIST); otherwise, and always for M1, which encodes gray
+// images, x itself, its gray values the Bernoulli targets.
 func (m *SSVAE) binarize(dst, x []float32, rng *rand.Rand) {
-	if !m.cfg.DynamicBinarization {
+	if !m.cfg.DynamicBinarization || m.m1 != nil {
 		copy(dst, x)
 		return
 	}
@@ -122,9 +133,13 @@ func (m *SSVAE) buildTrain(batch int) error {
 	if len(prog.Params()) != len(m.Params()) {
 		return fmt.Errorf("ssvae: the loss graph uses %d of %d parameters", len(prog.Params()), len(m.Params()))
 	}
-	d := m.Net.Config.InputDim
+	d := m.pixels()
 	m.loss, m.prog = lg, prog
 	m.xu, m.xl = make([]float32, batch*d), make([]float32, bl*d)
+	if m.m1 != nil {
+		z := m.Net.Config.InputDim
+		m.zu, m.zl = make([]float32, batch*z), make([]float32, bl*z)
+	}
 	m.ys, m.pick = make([]uint8, bl), make([]int, m.labelled.N)
 	return nil
 }

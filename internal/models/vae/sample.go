@@ -104,33 +104,14 @@ func decode(m *nets.VAE, z []float32) (sample.Images, error) {
 func encode(m *nets.VAE, x []float32) (mu, logVar []float32, err error) {
 	d, zd := m.Config.InputDim, m.Config.LatentDim
 	n := len(x) / d
-	var in, muN, lvN *G.Node
-	var inData []float32
-	var b *graphs.Bound
-	err = graphs.Build("vae encoder", func() {
-		g := G.NewGraph()
-		b = graphs.Bind(g)
-		in, inData = graphs.Input(g, "x", sample.ChunkSize, d)
-		muN, lvN = m.Encode(b, in)
-	})
+	e, err := (&VAE{Net: m}).NewEncoder(sample.ChunkSize)
 	if err != nil {
 		return nil, nil, err
 	}
-	prog, err := graphs.Compile(b, nil, graphs.Outputs{muN, lvN})
-	if err != nil {
-		return nil, nil, err
-	}
-	defer prog.Close()
+	defer e.Close()
 	mu, logVar = make([]float32, n*zd), make([]float32, n*zd)
 	err = sample.Chunks(n, sample.ChunkSize, func(lo, rows int) error {
-		clear(inData)
-		copy(inData, x[lo*d:(lo+rows)*d])
-		if err := prog.Run(); err != nil {
-			return err
-		}
-		copy(mu[lo*zd:(lo+rows)*zd], prog.Value(muN))
-		copy(logVar[lo*zd:(lo+rows)*zd], prog.Value(lvN))
-		return nil
+		return e.Encode(x[lo*d:(lo+rows)*d], mu[lo*zd:(lo+rows)*zd], logVar[lo*zd:(lo+rows)*zd])
 	})
 	return mu, logVar, err
 }

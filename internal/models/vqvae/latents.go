@@ -20,15 +20,7 @@ import (
 // LoadDependency loads the VQ-VAE that dependency d names (a second-stage
 // model's autoencoder).
 func LoadDependency(deps models.Loader, d models.Dependency) (*VQVAE, error) {
-	m, err := deps.Load(d)
-	if err != nil {
-		return nil, err
-	}
-	ae, ok := m.(*VQVAE)
-	if !ok {
-		return nil, fmt.Errorf("--%s: %s is a %T, not a vqvae", d.Name, d.Purpose, m)
-	}
-	return ae, nil
+	return models.LoadAs[*VQVAE](deps, d)
 }
 
 // LatentShape is the shape of one image's latents: D channels on a
