@@ -43,19 +43,17 @@ func (s *m1Stage) load() (*vae.VAE, error) {
 	return v, nil
 }
 
-// encoder returns M1's q(z1|x) for batches of at least rows images.
-func (s *m1Stage) encoder(rows int) (*vae.Encoder, error) {
-	if s.enc != nil && s.enc.Batch >= rows {
+// encoder returns M1's q(z1|x), compiled once for chunks of
+// sample.ChunkSize images.
+func (s *m1Stage) encoder() (*vae.Encoder, error) {
+	if s.enc != nil {
 		return s.enc, nil
 	}
 	v, err := s.load()
 	if err != nil {
 		return nil, err
 	}
-	if s.enc != nil {
-		s.enc.Close()
-	}
-	if s.enc, err = v.NewEncoder(max(rows, sample.ChunkSize)); err != nil {
+	if s.enc, err = v.NewEncoder(sample.ChunkSize); err != nil {
 		return nil, err
 	}
 	s.lv = make([]float32, s.enc.Batch*s.dim)
@@ -65,13 +63,11 @@ func (s *m1Stage) encoder(rows int) (*vae.Encoder, error) {
 // features writes z1 of the images x into z: a draw from q(z1|x) made with
 // rng, or its mean when rng is nil.
 func (s *m1Stage) features(z, x []float32, rng *rand.Rand) error {
-	n := len(x) / s.pixels
-	for lo := 0; lo < n; {
-		e, err := s.encoder(min(n, sample.ChunkSize))
-		if err != nil {
-			return err
-		}
-		rows := min(e.Batch, n-lo)
+	e, err := s.encoder()
+	if err != nil {
+		return err
+	}
+	return sample.Chunks(len(x)/s.pixels, e.Batch, func(lo, rows int) error {
 		dst := z[lo*s.dim : (lo+rows)*s.dim]
 		lv := s.lv[:rows*s.dim]
 		if err := e.Encode(x[lo*s.pixels:(lo+rows)*s.pixels], dst, lv); err != nil {
@@ -82,9 +78,8 @@ func (s *m1Stage) features(z, x []float32, rng *rand.Rand) error {
 				dst[i] += float32(math.Exp(0.5*float64(lv[i])) * rng.NormFloat64())
 			}
 		}
-		lo += rows
-	}
-	return nil
+		return nil
+	})
 }
 
 // decode maps z1 to M1's expected images.
