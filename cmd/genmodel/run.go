@@ -21,8 +21,9 @@ An experiment names a model, optional overrides for every run (set), and
 either a grid over config keys (every combination is a run) or a list of
 named variants; eval.n samples of each run are scored. Running the same
 command again skips finished runs and resumes stopped ones, so a sweep
-survives Ctrl-C or a reboot. Unknown keys, empty grids and run folders of
-another model are errors before anything trains.
+survives Ctrl-C or a reboot; --only trains some runs by name. Unknown keys,
+empty grids and run folders of another model are errors before anything
+trains.
 
   model: vae
   set: {train.epochs: 3}
@@ -42,6 +43,7 @@ the runs that are neither done nor queued. --status reports on the runs of
 either executor; --emit writes the batch script for sbatch by hand.`,
 		Example: `  genmodel run experiments/vae-sweep.yaml
   genmodel run experiments/vae-sweep.yaml --jobs 2
+  genmodel run experiments/pretrained.yaml --only glow
   genmodel run experiments/vae-sweep.yaml --executor slurm --partition cpu --time 2:00:00 --cpus-per-task 2
   genmodel run experiments/vae-sweep.yaml --executor slurm --sbatch-arg=--mem=8G --detach
   genmodel run experiments/vae-sweep.yaml --status
@@ -63,6 +65,7 @@ either executor; --emit writes the batch script for sbatch by hand.`,
 	f.DurationVar(&o.Poll, "poll", 10*time.Second, "how often to ask squeue while waiting")
 	f.StringVar(&o.Emit, "emit", "", "write the batch script of the unfinished runs to `FILE` instead of submitting it")
 	f.BoolVar(&o.Status, "status", false, "report where each run stands (done, running, pending, failed) and train nothing")
+	f.StringArrayVar(&o.Only, "only", nil, "train (or submit, or report on) only the run of this `NAME` (repeatable); the table keeps every run already in the folder")
 	f.StringVar(&o.SlurmTask, "slurm-task", "", "run the one run of this name (inside a Slurm array task)")
 	_ = f.MarkHidden("slurm-task")
 	return cmd

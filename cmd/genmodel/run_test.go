@@ -119,6 +119,55 @@ func lastCheckpoint(t *testing.T, run, suffix string) []byte {
 	return b
 }
 
+// TestRunOnly trains one run of a sweep with --only, then another: each
+// call trains only its run, and the table written after the second keeps
+// the first's row. An unknown name is a one-line error that lists the
+// runs and trains nothing.
+func TestRunOnly(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "only")
+	yaml := strings.Replace(sweepYAML, "train.epochs: 3", "train.epochs: 1", 1)
+	yaml = strings.Replace(yaml, "data.limit: 3840", "data.limit: 512", 1)
+	file := filepath.Join(dir, "only.yaml")
+	if err := os.WriteFile(file, []byte(strings.Replace(yaml, "OUT", out, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first, second := "vae.beta=4,vae.latent_dim=2", "vae.beta=0.5,vae.latent_dim=20"
+
+	msg, err := genmodel("run", file, "--only", "vae.beta=3,vae.latent_dim=2").CombinedOutput()
+	if err == nil || strings.Count(strings.TrimSpace(string(msg)), "\n") != 0 || !strings.Contains(string(msg), first) {
+		t.Errorf("--only with an unknown run: %v, %q; want a one-line error listing the runs", err, msg)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("an unknown --only name made the experiment's folder")
+	}
+
+	for i, name := range []string{first, second} {
+		if msg, err := genmodel("run", file, "--only", name).CombinedOutput(); err != nil {
+			t.Fatalf("--only %s: %v\n%s", name, err, msg)
+		}
+		entries, _ := os.ReadDir(out)
+		var runs []string
+		for _, e := range entries {
+			if e.IsDir() {
+				runs = append(runs, e.Name())
+			}
+		}
+		if len(runs) != i+1 {
+			t.Fatalf("after --only %s the folder holds runs %v, want %d", name, runs, i+1)
+		}
+		table, err := os.ReadFile(filepath.Join(out, "compare.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{first, second}[:i+1] {
+			if !strings.Contains(string(table), want) {
+				t.Errorf("compare.md after --only %s lacks %s:\n%s", name, want, table)
+			}
+		}
+	}
+}
+
 // TestRunRejectsBadExperiments: errors before anything trains.
 func TestRunRejectsBadExperiments(t *testing.T) {
 	dir := t.TempDir()

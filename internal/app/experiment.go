@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/genmodel/genmodel/internal/atomicfile"
@@ -33,6 +34,10 @@ type RunOptions struct {
 	Status bool
 	// SlurmTask runs the one run of this name, as a Slurm array task.
 	SlurmTask string
+	// Only limits training (or submitting, or the status report) to the
+	// runs of these names; the comparison table still covers every run of
+	// the experiment that has a folder.
+	Only []string
 	// Command runs genmodel as a child (nil: this executable); tests set it.
 	Command func(args ...string) (*exec.Cmd, error)
 	// Binary is the genmodel that Slurm tasks run (default: this one).
@@ -63,6 +68,12 @@ func RunExperiment(ctx context.Context, o RunOptions, stdout io.Writer) error {
 			}
 		}
 	}
+	all := runs
+	if o.SlurmTask == "" {
+		if runs, err = onlyRuns(o.File, runs, o.Only); err != nil {
+			return err
+		}
+	}
 	switch {
 	case o.Status:
 		return printStatus(ctx, o, spec, runs, stdout)
@@ -80,11 +91,45 @@ func RunExperiment(ctx context.Context, o RunOptions, stdout io.Writer) error {
 	if err := rn.Run(ctx, spec, runs); err != nil {
 		return err
 	}
-	dirs := make([]string, len(runs))
-	for i, r := range runs {
-		dirs[i] = r.Dir
+	// The table covers what the folder holds, so that training some runs
+	// with --only does not drop the others' rows from compare.md.
+	var dirs []string
+	for _, r := range all {
+		if _, err := os.Stat(r.Dir); err == nil {
+			dirs = append(dirs, r.Dir)
+		}
 	}
 	return Compare(dirs, spec.Out, stdout)
+}
+
+// onlyRuns returns the runs named in only (all of them when only is
+// empty), in the experiment's order; a name the experiment does not have
+// is an error that lists the names it has.
+func onlyRuns(file string, runs []experiment.Run, only []string) ([]experiment.Run, error) {
+	if len(only) == 0 {
+		return runs, nil
+	}
+	want := map[string]bool{}
+	for _, name := range only {
+		want[name] = true
+	}
+	var out []experiment.Run
+	for _, r := range runs {
+		if want[r.Name] {
+			out = append(out, r)
+			delete(want, r.Name)
+		}
+	}
+	for _, name := range only {
+		if want[name] {
+			names := make([]string, len(runs))
+			for i, r := range runs {
+				names[i] = r.Name
+			}
+			return nil, fmt.Errorf("--only %s: %s has no run of that name; its runs are %s", name, file, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
 }
 
 // Compare prints the comparison table of runs (or experiment folders) as

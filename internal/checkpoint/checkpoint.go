@@ -248,7 +248,19 @@ func Resolve(path string) (string, error) {
 	if name == "" || strings.ContainsAny(name, `/\`) {
 		return "", fmt.Errorf("%s: latest names %q, not a checkpoint file", filepath.Join(dir, "latest"), name)
 	}
-	return filepath.Join(dir, name), nil
+	file := filepath.Join(dir, name)
+	if _, err := os.Stat(file); err != nil {
+		// A folder copied or committed without its newest file (a clone of
+		// a run whose latest was not added with it): say which one is
+		// there to take instead, rather than fail on the read.
+		latest := filepath.Join(dir, "latest")
+		if have := List(dir); len(have) > 0 {
+			newest := filepath.Base(have[len(have)-1])
+			return "", fmt.Errorf("%s names %s, which is missing; the newest checkpoint there is %s: run 'echo %s > %s' to continue from it", latest, name, newest, newest, latest)
+		}
+		return "", fmt.Errorf("%s names %s, which is missing, and the folder holds no other checkpoint", latest, name)
+	}
+	return file, nil
 }
 
 // Checkpoint is a weights file, and the average beside it if there is one,

@@ -94,6 +94,28 @@ func TestResolveRunFolder(t *testing.T) {
 	}
 }
 
+// TestResolveMissingLatest: a checkpoints/latest naming a file that is not
+// there (a run folder committed without its newest checkpoint) is an error
+// that names the newest file present and how to take it.
+func TestResolveMissingLatest(t *testing.T) {
+	dir := t.TempDir()
+	older, err := Save(dir, params(), nil, Meta{Model: "vae", Step: 3}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "latest"), []byte(FileName(9)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Resolve(dir)
+	if err == nil || !strings.Contains(err.Error(), FileName(9)+", which is missing") || !strings.Contains(err.Error(), "echo "+filepath.Base(older)) {
+		t.Errorf("Resolve with a dangling latest: %v", err)
+	}
+	os.Remove(older)
+	if _, err := Resolve(dir); err == nil || !strings.Contains(err.Error(), "holds no other checkpoint") {
+		t.Errorf("Resolve with a dangling latest and no checkpoint: %v", err)
+	}
+}
+
 func TestKeepLastK(t *testing.T) {
 	dir := t.TempDir()
 	for step := int64(1); step <= 5; step++ {
