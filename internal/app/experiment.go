@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,7 +83,7 @@ func RunExperiment(ctx context.Context, o RunOptions, stdout io.Writer) error {
 	case o.Emit != "":
 		return emitScript(o, spec, runs, stdout)
 	case o.Executor == "slurm":
-		return runOnSlurm(ctx, o, spec, runs, stdout)
+		return runOnSlurm(ctx, o, spec, runs, all, stdout)
 	case o.Executor != "" && o.Executor != "local":
 		return fmt.Errorf("--executor %q: choose local or slurm", o.Executor)
 	}
@@ -91,10 +92,15 @@ func RunExperiment(ctx context.Context, o RunOptions, stdout io.Writer) error {
 	if err := rn.Run(ctx, spec, runs); err != nil {
 		return err
 	}
-	// The table covers what the folder holds, so that training some runs
-	// with --only does not drop the others' rows from compare.md.
+	return compareExperiment(spec, all, stdout)
+}
+
+// compareExperiment writes the comparison table of the experiment's runs
+// that have a folder: what the folder holds, so that training some runs
+// with --only does not drop the others' rows from compare.md.
+func compareExperiment(spec *experiment.Spec, runs []experiment.Run, stdout io.Writer) error {
 	var dirs []string
-	for _, r := range all {
+	for _, r := range runs {
 		if _, err := os.Stat(r.Dir); err == nil {
 			dirs = append(dirs, r.Dir)
 		}
@@ -109,24 +115,19 @@ func onlyRuns(file string, runs []experiment.Run, only []string) ([]experiment.R
 	if len(only) == 0 {
 		return runs, nil
 	}
-	want := map[string]bool{}
+	names := make([]string, len(runs))
+	for i, r := range runs {
+		names[i] = r.Name
+	}
 	for _, name := range only {
-		want[name] = true
+		if !slices.Contains(names, name) {
+			return nil, fmt.Errorf("--only %s: %s has no run of that name; its runs are %s", name, file, strings.Join(names, ", "))
+		}
 	}
 	var out []experiment.Run
 	for _, r := range runs {
-		if want[r.Name] {
+		if slices.Contains(only, r.Name) {
 			out = append(out, r)
-			delete(want, r.Name)
-		}
-	}
-	for _, name := range only {
-		if want[name] {
-			names := make([]string, len(runs))
-			for i, r := range runs {
-				names[i] = r.Name
-			}
-			return nil, fmt.Errorf("--only %s: %s has no run of that name; its runs are %s", name, file, strings.Join(names, ", "))
 		}
 	}
 	return out, nil

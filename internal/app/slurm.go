@@ -164,10 +164,11 @@ func emitScript(o RunOptions, spec *experiment.Spec, runs []experiment.Run, stdo
 	return nil
 }
 
-// runOnSlurm submits the runs that are neither done nor queued as one job
-// array, then waits for the queue to empty (unless Detach), showing each
-// run's changes and the counts, and ends with the comparison table.
-func runOnSlurm(ctx context.Context, o RunOptions, spec *experiment.Spec, runs []experiment.Run, stdout io.Writer) error {
+// runOnSlurm submits those of runs that are neither done nor queued as one
+// job array, then waits for the queue to empty (unless Detach), showing
+// each run's changes and the counts, and ends with the comparison table of
+// all, the experiment's every run.
+func runOnSlurm(ctx context.Context, o RunOptions, spec *experiment.Spec, runs, all []experiment.Run, stdout io.Writer) error {
 	s, sts, err := slurmStatus(ctx, o, spec, runs)
 	if err != nil {
 		return err
@@ -242,11 +243,7 @@ func runOnSlurm(ctx context.Context, o RunOptions, spec *experiment.Spec, runs [
 	if failed > 0 {
 		return fmt.Errorf("%d of %d runs did not finish; run the same command again to resubmit only those (stopped runs resume from their checkpoints)", failed, len(runs))
 	}
-	dirs := make([]string, len(runs))
-	for i, r := range runs {
-		dirs[i] = r.Dir
-	}
-	return Compare(dirs, spec.Out, stdout)
+	return compareExperiment(spec, all, stdout)
 }
 
 func taskNote(st experiment.RunStatus) string {
