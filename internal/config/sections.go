@@ -23,6 +23,7 @@ type Train struct {
 	GradClip        float64 `mapstructure:"grad_clip"`
 	WarmupSteps     int     `mapstructure:"warmup_steps"`
 	LRSchedule      string  `mapstructure:"lr_schedule"`
+	DecaySteps      int     `mapstructure:"decay_steps"`
 	LogEvery        int     `mapstructure:"log_every"`
 	KeepCheckpoints int     `mapstructure:"keep_checkpoints"`
 	SampleCount     int     `mapstructure:"sample_count"`

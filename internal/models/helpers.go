@@ -18,7 +18,7 @@ func InitRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x494e4
 
 // NewAdam creates an optimizer with the train section's settings.
 func NewAdam(t config.Train, params []*graphs.Param) *train.Adam {
-	return train.NewAdam(train.AdamConfig{LR: t.LR, Beta1: t.Beta1, Beta2: t.Beta2, Eps: t.Eps, GradClip: t.GradClip, WarmupSteps: t.WarmupSteps, Schedule: t.LRSchedule}, params)
+	return train.NewAdam(train.AdamConfig{LR: t.LR, Beta1: t.Beta1, Beta2: t.Beta2, Eps: t.Eps, GradClip: t.GradClip, WarmupSteps: t.WarmupSteps, Schedule: t.LRSchedule, DecaySteps: t.DecaySteps}, params)
 }
 
 // FillNormal fills dst with draws from N(0, 1).

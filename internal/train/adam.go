@@ -27,6 +27,12 @@ type AdamConfig struct {
 	// diffusers' cosine schedule with warm-up. Long runs end better with
 	// it: the last epochs average out the noise a constant rate keeps.
 	Schedule string
+	// DecaySteps > 0 starts the cosine decay only DecaySteps updates before
+	// TotalSteps, holding LR until then: the warm-up, stable, decay shape
+	// (Hu et al. 2024, MiniCPM), whose decay can be added to a run trained
+	// at a constant rate by resuming it with more epochs. 0 decays over the
+	// whole run after the warm-up.
+	DecaySteps int
 	// TotalSteps is the run's last update (epochs times batches), which the
 	// training loop fills in; a cosine schedule holds 0 after it.
 	TotalSteps int64
@@ -54,7 +60,14 @@ func (c AdamConfig) rate(step int64) float64 {
 		return c.LR * float64(step) / float64(w)
 	}
 	if c.Schedule == ScheduleCosine && c.TotalSteps > w {
-		progress := min(1, float64(step-w)/float64(c.TotalSteps-w))
+		start := w
+		if c.DecaySteps > 0 {
+			start = max(w, c.TotalSteps-int64(c.DecaySteps))
+		}
+		if step <= start {
+			return c.LR
+		}
+		progress := min(1, float64(step-start)/float64(c.TotalSteps-start))
 		return c.LR * 0.5 * (1 + math.Cos(math.Pi*progress))
 	}
 	return c.LR

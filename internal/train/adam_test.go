@@ -99,6 +99,31 @@ func TestAdamCosine(t *testing.T) {
 	}
 }
 
+// TestAdamDecaySteps checks the warm-up, stable, decay shape: the rate holds
+// LR until DecaySteps updates before the end, then follows the cosine over
+// those updates only.
+func TestAdamDecaySteps(t *testing.T) {
+	s := math.Sqrt(2) / 2
+	for _, c := range []struct {
+		name string
+		cfg  AdamConfig
+		want []float64 // the rate of updates 1, 2, ...
+	}{
+		{"decay over the last 4", AdamConfig{LR: 1, WarmupSteps: 2, Schedule: ScheduleCosine, DecaySteps: 4, TotalSteps: 8},
+			[]float64{0.5, 1, 1, 1, (1 + s) / 2, 0.5, (1 - s) / 2, 0, 0}},
+		{"longer than the run after the warm-up", AdamConfig{LR: 1, WarmupSteps: 2, Schedule: ScheduleCosine, DecaySteps: 100, TotalSteps: 6},
+			[]float64{0.5, 1, (1 + s) / 2, 0.5, (1 - s) / 2, 0, 0}},
+		{"no warm-up", AdamConfig{LR: 1, Schedule: ScheduleCosine, DecaySteps: 2, TotalSteps: 4},
+			[]float64{1, 1, 0.5, 0, 0}},
+	} {
+		for i, w := range c.want {
+			if got := c.cfg.rate(int64(i + 1)); math.Abs(got-w) > 1e-12 {
+				t.Errorf("%s: rate(%d) = %v, want %v", c.name, i+1, got, w)
+			}
+		}
+	}
+}
+
 func TestCheckSchedule(t *testing.T) {
 	for _, c := range []struct {
 		name string

@@ -135,6 +135,9 @@ func newRun(m Trainable, ds *data.Dataset, opt Options) (*run, error) {
 	if err := CheckSchedule(tc.LRSchedule); err != nil {
 		return nil, err
 	}
+	if tc.DecaySteps < 0 || (tc.DecaySteps > 0 && tc.LRSchedule != ScheduleCosine) {
+		return nil, fmt.Errorf("train.decay_steps must be 0, or positive with train.lr_schedule: cosine; got %d with %q", tc.DecaySteps, tc.LRSchedule)
+	}
 	nb := data.NumBatches(ds.N, tc.BatchSize)
 	if nb == 0 {
 		return nil, fmt.Errorf("the dataset has %d images, fewer than one batch of %d; lower train.batch_size or raise data.limit", ds.N, tc.BatchSize)

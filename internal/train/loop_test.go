@@ -50,6 +50,32 @@ func TestDivergenceStopsTraining(t *testing.T) {
 	}
 }
 
+// TestTrainConfigRefused checks that Run refuses bad train settings with an
+// error naming the key, before it touches the run folder.
+func TestTrainConfigRefused(t *testing.T) {
+	ds := &data.Dataset{Name: "tiny", N: 8, H: 1, W: 1, Pixels: make([]float32, 8)}
+	for _, c := range []struct {
+		name string
+		tc   config.Train
+		key  string
+	}{
+		{"no batch", config.Train{Epochs: 1}, "train.batch_size"},
+		{"negative warm-up", config.Train{Epochs: 1, BatchSize: 2, WarmupSteps: -1}, "train.warmup_steps"},
+		{"unknown schedule", config.Train{Epochs: 1, BatchSize: 2, LRSchedule: "linear"}, "train.lr_schedule"},
+		{"decay without cosine", config.Train{Epochs: 1, BatchSize: 2, DecaySteps: 3}, "train.decay_steps"},
+		{"negative decay", config.Train{Epochs: 1, BatchSize: 2, LRSchedule: "cosine", DecaySteps: -3}, "train.decay_steps"},
+	} {
+		dir := t.TempDir()
+		_, err := Run(context.Background(), newSteadyModel(), ds, Options{Model: "test", OutDir: dir, Train: c.tc})
+		if err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%s: error %v, want one naming %s", c.name, err, c.key)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("%s: the refused run wrote %d entries into its folder", c.name, len(entries))
+		}
+	}
+}
+
 // steadyModel trains on nothing and reports a constant loss; the types
 // embedding it add one optional interface each.
 type steadyModel struct {
