@@ -24,8 +24,10 @@ type AdamConfig struct {
 	// Schedule is what follows the warm-up: ScheduleConstant (or "") keeps
 	// LR; ScheduleCosine decays it along half a cosine to 0 at update
 	// TotalSteps, as PyTorch's CosineAnnealingLR with eta_min 0 and
-	// diffusers' cosine schedule with warm-up. Long runs end better with
-	// it: the last epochs average out the noise a constant rate keeps.
+	// diffusers' cosine schedule with warm-up. It averages out, in the last
+	// epochs, the noise a constant rate keeps; a model that samples from an
+	// EMA of its weights may gain nothing from it (the ddpm did not:
+	// docs/results.md).
 	Schedule string
 	// DecaySteps > 0 starts the cosine decay only DecaySteps updates before
 	// TotalSteps, holding LR until then: the warm-up, stable, decay shape
