@@ -30,10 +30,10 @@ func addDrawFlags(f *pflag.FlagSet, d *app.DrawFlags, seedHelp, setExample strin
 	f.StringVar(&r.Diffusion.Sampler, "sampler", "", "diffusion: ddpm (ancestral, all T steps), ddim, dpm++2m, euler or heun (default: by --steps)")
 	f.IntVar(&r.Diffusion.Steps, "steps", 0, "diffusion: reverse steps; T (1000) = the full DDPM chain, fewer = DPM-Solver++(2M) (default: ddpm.sample_steps)")
 	f.Float64Var(&b.eta, "eta", 0, "diffusion: DDIM noise, 0 deterministic to 1 (default: ddpm.eta)")
-	f.StringVar(&r.Diffusion.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (with --guidance-classifier, else the shipped noisy-classifier) or cfg (a conditional ddpm)")
-	f.Float64Var(&r.Diffusion.Scale, "scale", 0, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); classifier: s) (default: ddpm.cfg_scale, 3, or ddpm.classifier_scale, 40)")
+	f.StringVar(&r.Diffusion.Guidance, "guidance", "", "diffusion: steer --class samples: classifier (with --guidance-classifier, else the shipped noisy-classifier) or cfg (a conditional ddpm); auto: every sample away from a weaker ddpm (--weak-model, else the shipped ddpm-weak); none (default: ddpm.guidance)")
+	f.Float64Var(&r.Diffusion.Scale, "scale", 0, "diffusion: guidance strength (cfg: w in (1+w) eps(x,y) - w eps(x); auto: w in (1+w) eps(x) - w eps_weak(x); classifier: s) (default: ddpm.cfg_scale, ddpm.auto_scale or ddpm.classifier_scale)")
 	for _, dep := range models.Dependencies() {
-		b.deps[dep.Name] = f.String(dep.Name, "", dep.Purpose+": a "+dep.Model+" checkpoint or run folder (default: the shipped "+dep.Model+" weights, if any)")
+		b.deps[dep.Name] = f.String(dep.Name, "", dep.Purpose+": a "+dep.Model+" checkpoint or run folder (default: the shipped "+dep.ShippedName()+" weights, if any)")
 	}
 	return b
 }

@@ -207,12 +207,12 @@ func (l *depLoader) Load(d models.Dependency) (models.Model, error) {
 	path, from := l.path(d)
 	var t *trained
 	if path == "" {
-		b, ok := shippedWeights(d.Model)
+		b, ok := shippedWeights(d.ShippedName())
 		if !ok {
 			return nil, models.MissingDependency(d)
 		}
 		from = "--" + d.Name + " (not given: the shipped weights)"
-		ck, err := checkpoint.ReadBytes(checkpoints.Name(d.Model), b)
+		ck, err := checkpoint.ReadBytes(checkpoints.Name(d.ShippedName()), b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", from, err)
 		}
@@ -220,7 +220,7 @@ func (l *depLoader) Load(d models.Dependency) (models.Model, error) {
 			return nil, fmt.Errorf("%s: %w", from, err)
 		}
 		if l.announce != nil {
-			l.announce("--"+d.Name, "the shipped weights "+checkpoints.Name(d.Model))
+			l.announce("--"+d.Name, "the shipped weights "+checkpoints.Name(d.ShippedName()))
 		}
 	} else {
 		var err error

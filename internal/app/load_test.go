@@ -229,3 +229,56 @@ func TestGuidanceClassifierShipped(t *testing.T) {
 		})
 	}
 }
+
+// TestWeakModelShipped checks where autoguidance's weak model comes from
+// when nobody names one: the shipped ddpm-weak guides a ddpm that fits it,
+// saying so, and a ddpm on another schedule samples unguided, as
+// ddpm.guidance "" promises; a weak model named for it is refused, naming
+// the flag.
+func TestWeakModelShipped(t *testing.T) {
+	if _, ok := checkpoints.Shipped("ddpm-weak"); !ok {
+		t.Skip("no ddpm-weak weights ship")
+	}
+	linear := config.Override{Key: "ddpm.schedule", Value: "linear", Source: "test"}
+	linearWeak := freshCheckpoint(t, "ddpm", linear, config.Override{Key: "ddpm.channels", Value: "8", Source: "test"},
+		config.Override{Key: "ddpm.groups", Value: "2", Source: "test"})
+	cases := []struct {
+		name     string
+		sets     []config.Override
+		weak     string
+		wantOut  string // in stdout when it samples
+		wantFact string // the guidance the samples' facts name ("": none)
+		wantErr  string // in the error when it refuses
+	}{
+		{"default schedule", nil, "", "using the shipped weights checkpoints/ddpm-weak.safetensors (embedded) as --weak-model", "auto", ""},
+		{"other schedule", []config.Override{linear}, "", "", "", ""},
+		{"other schedule, its own weak model", []config.Override{linear}, linearWeak, "", "auto", ""},
+		{"default schedule, a weak model of another", nil, linearWeak, "", "", "--weak-model: its noise schedule differs"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ck := freshCheckpoint(t, "ddpm", c.sets...)
+			var out strings.Builder
+			err := Sample(SampleOptions{
+				DrawFlags: DrawFlags{Checkpoint: ck, Deps: map[string]string{"weak-model": c.weak},
+					Request: sample.Request{Class: -1, Code: -1, Diffusion: sample.Diffusion{Steps: 2}}},
+				N: 2, Out: filepath.Join(t.TempDir(), "samples.png"),
+			}, &out)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got %v; want an error containing %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), c.wantOut) {
+				t.Errorf("output %q does not say %q", out.String(), c.wantOut)
+			}
+			if got := strings.Contains(out.String(), "; guidance auto;"); got != (c.wantFact == "auto") {
+				t.Errorf("output %q: autoguided %v, want %v", out.String(), got, c.wantFact == "auto")
+			}
+		})
+	}
+}

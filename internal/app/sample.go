@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/sample"
@@ -89,8 +90,18 @@ func Sample(o SampleOptions, stdout io.Writer) error {
 	if err := saveGridMkdir(out, d.Images, d.Grid); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d images, %s, from %s)\n", out, d.Images.N, kind.Name, m.ck.Path)
+	fmt.Fprintf(stdout, "wrote %s (%d images, %s, from %s%s)\n", out, d.Images.N, kind.Name, m.ck.Path, factsOf(d.Facts))
 	return nil
+}
+
+// factsOf lists how a drawing was made (a diffusion model's sampler, steps
+// and guidance), for the line that names the file written.
+func factsOf(facts []sample.Fact) string {
+	var b strings.Builder
+	for _, f := range facts {
+		fmt.Fprintf(&b, "; %s %v", f.Name, f.Value)
+	}
+	return b.String()
 }
 
 // saveGridMkdir writes a grid PNG, creating its folder.

@@ -104,6 +104,11 @@ var changedDefaults = map[string][]Override{
 	"realnvp": {
 		{Key: "realnvp.arch", Value: "mlp", Source: "the architecture before realnvp.arch existed"},
 	},
+	// Samples were unguided unless --guidance asked before the key: the
+	// figures measured on older checkpoints stay what their commands give.
+	"ddpm": {
+		{Key: "ddpm.guidance", Value: "none", Source: "the guidance before ddpm.guidance existed"},
+	},
 	// One scale for all latents was all there was before the key.
 	"ldm": {
 		{Key: "ldm.standardize", Value: "global", Source: "the latent scaling before ldm.standardize existed"},

@@ -14,6 +14,9 @@ type Dependency struct {
 	Key string
 	// Model is the model its checkpoint must hold.
 	Model string
+	// Shipped names the weights in the binary it defaults to when nobody
+	// names a checkpoint; empty: Model's own (those of --pretrained=Model).
+	Shipped string
 	// Purpose says what it is for, to complete "NAME is ...".
 	Purpose string
 }
@@ -47,6 +50,14 @@ func (t Trained) Load(d Dependency) (Model, error) {
 func (t Trained) Given(d Dependency) bool {
 	_, ok := t[d.Name]
 	return ok
+}
+
+// ShippedName is the name of the shipped weights d defaults to.
+func (d Dependency) ShippedName() string {
+	if d.Shipped != "" {
+		return d.Shipped
+	}
+	return d.Model
 }
 
 // MissingDependency is the error of a dependency nobody gave.

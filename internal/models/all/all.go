@@ -23,7 +23,7 @@ var entries = []models.Entry{
 		Summary: "convolutional MNIST classifier (conv32-conv64-fc128-fc10), the evaluator's feature network"},
 	{Name: "dcgan", Build: gan.NewDCGAN,
 		Summary: "a convolutional GAN for 28x28 (resize-conv or transposed-conv G, strided-conv D, batch norm, DCGAN init); the GAN options of gan"},
-	{Name: "ddpm", Build: ddpm.New, Needs: []models.Dependency{ddpm.ClassifierDependency},
+	{Name: "ddpm", Build: ddpm.New, Needs: []models.Dependency{ddpm.ClassifierDependency, ddpm.WeakModelDependency},
 		Summary: "denoising diffusion (T=1000; v, eps or x0 prediction; Min-SNR or simple loss; cosine or linear betas) with the UNet-S network, EMA weights, DDPM, DDIM, DPM-Solver++, Euler and Heun samplers"},
 	{Name: "gan", Build: gan.NewGAN,
 		Summary: "the seed's MLP GAN (G 100-256-512-1024-784, D 784-512-256-1); bce, minimax, wgan or hinge loss, spectral norm, label smoothing, instance noise, conditional"},

@@ -29,6 +29,16 @@ var ClassifierDependency = models.Dependency{
 	Purpose: "the classifier of --guidance classifier",
 }
 
+// WeakModelDependency is the dependency of autoguidance: a weaker ddpm of the
+// same images and noise schedule, smaller or trained for less long.
+var WeakModelDependency = models.Dependency{
+	Name:    "weak-model",
+	Key:     "ddpm.weak_model",
+	Model:   "ddpm",
+	Shipped: "ddpm-weak",
+	Purpose: "the weaker ddpm of --guidance auto",
+}
+
 // The loss weightings of ddpm.loss_weighting.
 const (
 	// WeightingSimple weighs every timestep alike in the space of the
@@ -56,6 +66,9 @@ type section struct {
 	Eta                      float64 `mapstructure:"eta"`
 	CFGScale                 float64 `mapstructure:"cfg_scale"`
 	ClassifierScale          float64 `mapstructure:"classifier_scale"`    // pixels only: the ldm has no noisy classifier
+	Guidance                 string  `mapstructure:"guidance"`            // without --guidance: none, auto, or "" (see pickGuidance)
+	AutoScale                float64 `mapstructure:"auto_scale"`          // pixels only
+	WeakModel                string  `mapstructure:"weak_model"`          // read by the dependency loader
 	GuidanceClassifier       string  `mapstructure:"guidance_classifier"` // read by the dependency loader
 }
 
@@ -133,6 +146,11 @@ func build(s section, name string, common config.Common, deps models.Loader, in,
 	net, err := nets.NewUNet(ucfg, models.InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	switch s.Guidance {
+	case "", "none", GuidanceAuto:
+	default:
+		return nil, fmt.Errorf("config: %s.guidance %q: choose none, auto or \"\" (classifier and cfg steer one class, asked for with --guidance and --class)", name, s.Guidance)
 	}
 	m := &DDPM{Net: net, Sched: sched, Pred: pred, cfg: s, common: common, in: in, side: side, latent: latent, deps: deps}
 	if _, err := m.resolve(m.configured()); err != nil {

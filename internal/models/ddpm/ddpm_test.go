@@ -107,13 +107,15 @@ func TestSamplingOptions(t *testing.T) {
 // TestGuidanceScaleDefaults checks that a guided request without a scale
 // takes its guidance's configured one, and that a given scale wins.
 func TestGuidanceScaleDefaults(t *testing.T) {
-	m := smallDDPM(t, set("ddpm.conditional", "true"), set("ddpm.cfg_scale", "2.5"), set("ddpm.classifier_scale", "7"))
+	m := smallDDPM(t, set("ddpm.conditional", "true"), set("ddpm.cfg_scale", "2.5"), set("ddpm.classifier_scale", "7"), set("ddpm.auto_scale", "0.75"))
 	for _, c := range []struct {
 		in   sample.Diffusion
 		want float64
 	}{
 		{sample.Diffusion{Guidance: GuidanceCFG}, 2.5},
 		{sample.Diffusion{Guidance: GuidanceClassifier}, 7},
+		{sample.Diffusion{Guidance: GuidanceAuto}, 0.75},
+		{sample.Diffusion{Guidance: GuidanceAuto, Scale: 2}, 2},
 		{sample.Diffusion{Guidance: GuidanceCFG, Scale: 1}, 1},
 		{sample.Diffusion{Guidance: GuidanceClassifier, Scale: 0.5}, 0.5},
 		{sample.Diffusion{}, 0}, // unguided
@@ -121,6 +123,62 @@ func TestGuidanceScaleDefaults(t *testing.T) {
 		got, err := m.options(c.in)
 		if err != nil || got.Scale != c.want {
 			t.Errorf("%+v: scale %v (error %v), want %v", c.in, got.Scale, err, c.want)
+		}
+	}
+}
+
+// shippedOnly loads m for every dependency without its being named, as the
+// app's loader falls back on the weights that ship.
+type shippedOnly struct{ m models.Model }
+
+func (s shippedOnly) Load(models.Dependency) (models.Model, error) { return s.m, nil }
+func (shippedOnly) Given(models.Dependency) bool                   { return false }
+
+// TestConfiguredGuidance checks ddpm.guidance, the guidance of requests
+// without --guidance: a request's own guidance wins over it, "none" turns
+// it off, and the two guidances that need a class are refused as defaults.
+func TestConfiguredGuidance(t *testing.T) {
+	m := smallDDPM(t, set("ddpm.guidance", "auto"), set("ddpm.auto_scale", "2"))
+	for _, c := range []struct {
+		in        sample.Diffusion
+		guidance  string
+		wantScale float64
+	}{
+		{sample.Diffusion{}, GuidanceAuto, 2},
+		{sample.Diffusion{Scale: 0.5}, GuidanceAuto, 0.5},
+		{sample.Diffusion{Guidance: "none"}, "", 0},
+		{sample.Diffusion{Guidance: GuidanceClassifier}, GuidanceClassifier, 40},
+	} {
+		got, err := m.options(c.in)
+		if err != nil || got.Guidance != c.guidance || got.Scale != c.wantScale {
+			t.Errorf("%+v: guidance %q at %v (error %v), want %q at %v", c.in, got.Guidance, got.Scale, err, c.guidance, c.wantScale)
+		}
+	}
+	// "" picks autoguidance where a weak model is at hand.
+	weak := smallDDPM(t)
+	otherSchedule := smallDDPM(t, set("ddpm.schedule", "linear"))
+	for _, c := range []struct {
+		name string
+		deps models.Loader
+		want string
+	}{
+		{"no weak model", models.Trained{}, ""},
+		{"one named", models.Trained{"weak-model": weak}, GuidanceAuto},
+		{"a named one that does not fit", models.Trained{"weak-model": otherSchedule}, GuidanceAuto}, // refused when drawing
+		{"the shipped one, fitting", shippedOnly{weak}, GuidanceAuto},
+		{"the shipped one, another schedule", shippedOnly{otherSchedule}, ""},
+	} {
+		m := smallGuidedDDPM(t, c.deps)
+		got, err := m.options(sample.Diffusion{})
+		if err != nil || got.Guidance != c.want {
+			t.Errorf("%s: guidance %q (error %v), want %q", c.name, got.Guidance, err, c.want)
+		}
+	}
+	for _, bad := range []string{GuidanceCFG, GuidanceClassifier, "autoguidance"} {
+		e := models.Entry{Name: "ddpm", Build: New}
+		_, err := e.New(modeltest.Config(t, "ddpm", set("ddpm.guidance", bad)), nil)
+		if err == nil || !strings.Contains(err.Error(), "ddpm.guidance") {
+			t.Errorf("ddpm.guidance %q: error %v, want one naming the key", bad, err)
 		}
 	}
 }
@@ -260,6 +318,43 @@ func TestGuidanceFormulas(t *testing.T) {
 			t.Error("cfg accepted for an unconditional ddpm")
 		}
 	})
+	t.Run("auto", func(t *testing.T) {
+		// The weak model differs in width and prediction target, so the
+		// test also checks that each network's output is converted to
+		// noise by its own target.
+		weak := smallDDPM(t, set("ddpm.channels", "4"), set("ddpm.prediction", "eps"), set("seed", "5"))
+		m := smallGuidedDDPM(t, models.Trained{"weak-model": weak})
+		x := make([]float32, batch*784)
+		models.FillNormal(x, rng)
+		eps := func(m *DDPM, guidance string, w float64) []float32 {
+			opt, err := m.options(sample.Diffusion{Steps: 10, Guidance: guidance, Scale: w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if guidance == GuidanceAuto {
+				if opt.weak, err = m.weakModel(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := m.newReverseProcess(batch, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(r.X(), x)
+			e, err := r.Eps(tt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), e...)
+		}
+		strong, weakEps, guided := eps(m, "none", 0), eps(weak, "none", 0), eps(m, GuidanceAuto, 1.5)
+		for i := range guided {
+			want := 2.5*strong[i] - 1.5*weakEps[i]
+			if math.Abs(float64(guided[i]-want)) > 1e-4*math.Max(1, math.Abs(float64(want))) {
+				t.Fatalf("element %d: %v, want %v", i, guided[i], want)
+			}
+		}
+	})
 }
 
 // TestEverySamplerGuides draws guided samples of a class with every
@@ -296,13 +391,17 @@ func TestEverySamplerGuides(t *testing.T) {
 	}
 }
 
-// TestGuidanceClassifierDependency checks the two refusals around the
-// guidance classifier: classifier guidance without one (even for unguided
-// samples, as the flag asks for it), and one given without classifier
-// guidance, which would be silently unused.
-func TestGuidanceClassifierDependency(t *testing.T) {
+// TestGuidanceDependencies checks the refusals around the models guidance
+// builds on: guidance without its model (even for unguided samples, as the
+// flag asks for it), one given without its guidance, which would be
+// silently unused, and a weak model that does not diffuse as the ddpm does.
+func TestGuidanceDependencies(t *testing.T) {
 	nc := modeltest.New(t, "noisy-classifier", classifiers.NewNoisy, nil, set("diffusion.timesteps", "20"))
 	small := []config.Override{set("ddpm.timesteps", "20"), set("ddpm.sample_steps", "20"), set("ddpm.grid_steps", "5")}
+	weak := smallDDPM(t, small...)
+	otherSchedule := smallDDPM(t, append(small, set("ddpm.schedule", "linear"))...)
+	longer := smallDDPM(t, set("ddpm.timesteps", "30"), set("ddpm.sample_steps", "30"), set("ddpm.grid_steps", "5"))
+	binarized := smallDDPM(t, append(small, set("data.binarize", "true"))...)
 	cases := []struct {
 		name     string
 		deps     models.Loader
@@ -311,6 +410,12 @@ func TestGuidanceClassifierDependency(t *testing.T) {
 	}{
 		{"classifier guidance, no classifier", nil, GuidanceClassifier, "needs --guidance-classifier PATH"},
 		{"classifier, no guidance", models.Trained{"guidance-classifier": nc}, "", "add --guidance classifier or leave it out"},
+		{"autoguidance, no weak model", nil, GuidanceAuto, "needs --weak-model PATH (or --set ddpm.weak_model=PATH)"},
+		{"weak model, no guidance", models.Trained{"weak-model": weak}, "none", "add --guidance auto or leave it out"},
+		{"weak model of another schedule", models.Trained{"weak-model": otherSchedule}, GuidanceAuto, "--weak-model: its noise schedule differs"},
+		{"weak model of more timesteps", models.Trained{"weak-model": longer}, GuidanceAuto, "--weak-model: trained for 30 timesteps, the ddpm has 20"},
+		{"weak model of other images", models.Trained{"weak-model": binarized}, GuidanceAuto, "--weak-model: trained on mnist, binarized, the ddpm on mnist: guide with"},
+		{"weak model not a ddpm", models.Trained{"weak-model": nc}, GuidanceAuto, "--weak-model: the weaker ddpm of --guidance auto is a"},
 	}
 	for _, c := range cases {
 		m := smallGuidedDDPM(t, c.deps, small...)

@@ -64,9 +64,9 @@ func (m *DDPM) NLLBitsPerDim(test *data.Dataset, n, timesteps int, rng *rand.Ran
 		term := func(weight float64) error {
 			models.FillNormal(noise, rng)
 			s.QSample(r.X(), x0, noise, ts, d)
-			copy(r.ts, ts)
+			copy(r.net.ts, ts)
 			xt := r.X() // netEps reads x_t without changing it
-			eps, err := r.netEps(xt)
+			eps, err := r.netEps(r.net, xt)
 			if err != nil {
 				return err
 			}

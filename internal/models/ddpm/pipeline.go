@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 
 	"github.com/genmodel/genmodel/graphs/nets"
+	"github.com/genmodel/genmodel/internal/config"
 	"github.com/genmodel/genmodel/internal/diffusion"
+	"github.com/genmodel/genmodel/internal/models"
 	"github.com/genmodel/genmodel/internal/models/classifiers"
 	"github.com/genmodel/genmodel/internal/sample"
 )
@@ -18,17 +20,20 @@ import (
 const (
 	GuidanceClassifier = "classifier" // Dhariwal & Nichol 2021, with the sqrt(1 - abar_t) factor
 	GuidanceCFG        = "cfg"        // classifier-free, Ho & Salimans 2022
+	GuidanceAuto       = "auto"       // autoguidance, Karras et al. 2024: away from a weaker ddpm
 )
 
 // sampling is a reverse process: a sampler choice, guidance, and the
 // callbacks of one run.
 type sampling struct {
 	diffusion.Choice
-	// Guidance is "", GuidanceClassifier or GuidanceCFG, with strength
-	// Scale; it applies to samples of a class.
+	// Guidance is "", GuidanceClassifier, GuidanceCFG or GuidanceAuto,
+	// with strength Scale; the first two apply to samples of a class,
+	// autoguidance to every sample.
 	Guidance string
 	Scale    float64
 	guide    *classifiers.NoisyClassifier // classifier guidance's classifier
+	weak     *DDPM                        // autoguidance's weaker ddpm
 	// Progress, when set, is called with the number of reverse steps of
 	// each batch and returns the function called after each step.
 	Progress func(steps int) func()
@@ -37,9 +42,10 @@ type sampling struct {
 	Record func(i, t int, x []float32)
 }
 
-// configured is the configuration's choice (ddpm.sampler, sample_steps, eta).
+// configured is the configuration's choice (ddpm.sampler, sample_steps, eta,
+// guidance).
 func (m *DDPM) configured() sampling {
-	return sampling{Choice: diffusion.Choice{Sampler: m.cfg.Sampler, Steps: m.cfg.Steps, Eta: m.cfg.Eta, Clip: m.clip()}}
+	return sampling{Choice: diffusion.Choice{Sampler: m.cfg.Sampler, Steps: m.cfg.Steps, Eta: m.cfg.Eta, Clip: m.clip()}, Guidance: m.cfg.Guidance}
 }
 
 // clip is the bound of the data the samplers may clip their clean-sample
@@ -72,8 +78,34 @@ func (m *DDPM) options(d sample.Diffusion) (sampling, error) {
 	if d.Eta != nil {
 		o.Eta = *d.Eta
 	}
-	o.Guidance, o.Scale = d.Guidance, d.Scale
+	if d.Guidance != "" {
+		o.Guidance = d.Guidance
+	}
+	if o.Guidance == "" {
+		o.Guidance = m.pickGuidance()
+	}
+	o.Scale = d.Scale
 	return m.resolve(o)
+}
+
+// pickGuidance is the guidance of ddpm.guidance "", as ddpm.sampler ""
+// picks a sampler: autoguidance wherever a weak model is at hand, since it
+// improves every figure the evaluator reports (docs/results.md), and none
+// where there is none. A weak model is at hand when the user names one
+// (--weak-model, ddpm.weak_model: then a wrong one is an error, not a
+// silent fallback) or when the shipped one fits this ddpm: same images,
+// noise schedule and T. The samples' facts say which guidance ran.
+func (m *DDPM) pickGuidance() string {
+	if m.latent != nil || m.deps == nil {
+		return "none"
+	}
+	if m.deps.Given(WeakModelDependency) || m.cfg.WeakModel != "" {
+		return GuidanceAuto
+	}
+	if _, err := m.weakModel(); err != nil {
+		return "none"
+	}
+	return GuidanceAuto
 }
 
 // resolve checks o and fills in what it leaves to the sampler's rules.
@@ -100,8 +132,15 @@ func (m *DDPM) resolve(o sampling) (sampling, error) {
 		if o.Scale == 0 {
 			o.Scale = m.cfg.CFGScale
 		}
+	case GuidanceAuto:
+		if m.latent != nil {
+			return o, fmt.Errorf("guidance auto guides pixel diffusion; the ldm has no weaker model to guide it")
+		}
+		if o.Scale == 0 {
+			o.Scale = m.cfg.AutoScale
+		}
 	default:
-		return o, fmt.Errorf("guidance %q is not %s or %s", o.Guidance, GuidanceClassifier, GuidanceCFG)
+		return o, fmt.Errorf("guidance %q is not %s, %s or %s", o.Guidance, GuidanceClassifier, GuidanceCFG, GuidanceAuto)
 	}
 	var err error
 	o.Choice, err = o.Choice.Resolve(m.Sched.T())
@@ -130,6 +169,49 @@ func (m *DDPM) guidanceClassifier() (*classifiers.NoisyClassifier, error) {
 	return c, nil
 }
 
+// weakModel loads autoguidance's weaker ddpm, which must diffuse the same
+// images on the same noise schedule; its network may differ in width, its
+// prediction target and its training length (Karras et al. 2024 degrade
+// both capacity and training time).
+func (m *DDPM) weakModel() (*DDPM, error) {
+	w, err := models.LoadAs[*DDPM](m.deps, WeakModelDependency)
+	if err != nil {
+		return nil, err
+	}
+	flag := "--" + WeakModelDependency.Name
+	switch {
+	case w.latent != nil:
+		return nil, fmt.Errorf("%s: an ldm, where autoguidance needs a pixel ddpm", flag)
+	case w.in != m.in || w.side != m.side:
+		return nil, fmt.Errorf("%s: diffuses %dx%dx%d samples, the ddpm %dx%dx%d", flag, w.in, w.side, w.side, m.in, m.side, m.side)
+	case dataOf(w.common.Data) != dataOf(m.common.Data):
+		return nil, fmt.Errorf("%s: trained on %s, the ddpm on %s: guide with a weaker ddpm of the same images", flag, dataOf(w.common.Data), dataOf(m.common.Data))
+	case len(w.Sched.ABar) != len(m.Sched.ABar):
+		return nil, fmt.Errorf("%s: trained for %d timesteps, the ddpm has %d", flag, len(w.Sched.ABar), len(m.Sched.ABar))
+	}
+	for i, a := range w.Sched.ABar {
+		if math.Abs(a-m.Sched.ABar[i]) > 1e-9 {
+			return nil, fmt.Errorf("%s: its noise schedule differs from the ddpm's at t = %d: train it with the ddpm's diffusion settings", flag, i)
+		}
+	}
+	return w, nil
+}
+
+// dataOf names the images a model was trained on, for comparing two models:
+// the dataset, its folder when it is not MNIST (MNIST's is wherever the
+// machine keeps it), and binarization. data.limit is left out: a weaker
+// model may well have seen fewer images.
+func dataOf(d config.Data) string {
+	s := d.Dataset
+	if d.Dataset != "mnist" {
+		s += " " + d.Dir
+	}
+	if d.Binarize {
+		s += ", binarized"
+	}
+	return s
+}
+
 // sampler returns the network samples come from: the EMA when there is one.
 func (m *DDPM) sampler() *nets.UNet {
 	if m.EMA != nil {
@@ -140,7 +222,7 @@ func (m *DDPM) sampler() *nets.UNet {
 
 // generate draws n images of class k (k < 0: unconditional) in chunks.
 func (m *DDPM) generate(n, k int, opt sampling, rng *rand.Rand) (sample.Images, error) {
-	if k < 0 {
+	if k < 0 && opt.Guidance != GuidanceAuto {
 		opt.Guidance = "" // nothing to steer toward: skip CFG's second pass
 	}
 	var rev *ReverseProcess

@@ -11,8 +11,9 @@ import (
 	"github.com/genmodel/genmodel/internal/models"
 )
 
-// ReverseProcess runs the sampling network, and a guidance classifier, on
-// compiled graphs of one batch size.
+// ReverseProcess runs the sampling network, and what guides it (a
+// classifier, or autoguidance's weaker ddpm), on compiled graphs of one batch
+// size.
 type ReverseProcess struct {
 	Batch int
 	Class int // the class asked for, -1 for none
@@ -20,18 +21,49 @@ type ReverseProcess struct {
 	opt   sampling
 	x     []float32 // the batch being denoised
 	eps   []float32 // the last (guided) noise prediction
-	ts    []int
 
-	net     *nets.NoiseGraph // batch Batch, or 2 Batch for classifier-free guidance
-	netProg *graphs.Program
+	net     *noiseNet                  // batch Batch, or 2 Batch for classifier-free guidance
+	weak    *noiseNet                  // autoguidance's weaker ddpm, batch Batch
 	cls     *nets.NoisyClassifierGraph // classifier guidance
 	clsProg *graphs.Program
+}
+
+// noiseNet is one ddpm's network compiled for sampling: rows images, row i
+// at timestep ts[i].
+type noiseNet struct {
+	m    *DDPM
+	g    *nets.NoiseGraph
+	prog *graphs.Program
+	ts   []int
+}
+
+// at sets every row's timestep to t and returns n.
+func (n *noiseNet) at(t int) *noiseNet {
+	for i := range n.ts {
+		n.ts[i] = t
+	}
+	return n
+}
+
+// compileNoiseNet compiles m's sampling network for rows images.
+func compileNoiseNet(m *DDPM, rows int) (*noiseNet, error) {
+	g, err := nets.BuildNoiseGraph(m.sampler(), rows, false)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := graphs.Compile(g.Bound, nil, graphs.Outputs{g.Pred})
+	if err != nil {
+		return nil, err
+	}
+	return &noiseNet{m: m, g: g, prog: prog, ts: make([]int, rows)}, nil
 }
 
 // NewReverseProcess compiles the sampling network for batch images, with
 // the configured sampler and no guidance.
 func (m *DDPM) NewReverseProcess(batch int) (*ReverseProcess, error) {
-	opt, err := m.resolve(m.configured())
+	o := m.configured()
+	o.Guidance = ""
+	opt, err := m.resolve(o)
 	if err != nil {
 		return nil, err
 	}
@@ -46,13 +78,17 @@ func (m *DDPM) newReverseProcess(batch int, opt sampling) (*ReverseProcess, erro
 	if opt.Guidance == GuidanceCFG {
 		rows = 2 * batch // conditional and unconditional predictions in one pass
 	}
-	r.ts = make([]int, rows)
 	var err error
-	if r.net, err = nets.BuildNoiseGraph(m.sampler(), rows, false); err != nil {
+	if r.net, err = compileNoiseNet(m, rows); err != nil {
 		return nil, err
 	}
-	if r.netProg, err = graphs.Compile(r.net.Bound, nil, graphs.Outputs{r.net.Pred}); err != nil {
-		return nil, err
+	if opt.Guidance == GuidanceAuto {
+		if opt.weak == nil {
+			return nil, models.MissingDependency(WeakModelDependency)
+		}
+		if r.weak, err = compileNoiseNet(opt.weak, batch); err != nil {
+			return nil, err
+		}
 	}
 	if opt.Guidance == GuidanceClassifier {
 		if opt.guide == nil {
@@ -73,34 +109,46 @@ func (m *DDPM) newReverseProcess(batch int, opt sampling) (*ReverseProcess, erro
 func (r *ReverseProcess) Eps(t int) ([]float32, error) { return r.epsOf(r.x, t) }
 
 // epsOf predicts the noise of x (Batch images) at timestep t, converted from
-// the network's prediction (diffusion.Schedule.EpsFrom), guided toward
-// r.Class as the options say:
+// the network's prediction (diffusion.Schedule.EpsFrom), guided as the
+// options say:
 //
 //	classifier: eps - scale sqrt(1 - abar_t) grad_x log p(class | x_t, t)
 //	cfg:        (1 + scale) eps(x_t, class) - scale eps(x_t)  (Ho & Salimans 2022)
+//	auto:       (1 + scale) eps(x_t) - scale eps_weak(x_t)    (Karras et al. 2024)
 //
-// It is the Denoiser the samplers call. The result is valid until the next
-// call.
+// Classifier and classifier-free guidance steer toward r.Class and apply
+// only when there is one; autoguidance steers away from what a weaker model
+// of the same data predicts, and applies to every sample. Its form is
+// Karras et al.'s D_weak + w (D - D_weak) with w = 1 + scale, written in the
+// noise, which is affine in D at fixed x_t and t, so the two agree. It is the
+// Denoiser the samplers call. The result is valid until the next call.
 func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 	m, n := r.m, r.Batch*r.m.pixels()
-	for i := range r.ts {
-		r.ts[i] = t
-	}
-	pred, err := r.netEps(x)
+	pred, err := r.netEps(r.net.at(t), x)
 	if err != nil {
 		return nil, err
 	}
-	if r.opt.Guidance == GuidanceCFG && r.Class >= 0 {
+	switch {
+	case r.opt.Guidance == GuidanceCFG && r.Class >= 0:
 		w := float32(r.opt.Scale)
 		for i := range r.eps {
 			r.eps[i] = (1+w)*pred[i] - w*pred[n+i]
 		}
-	} else {
+	case r.opt.Guidance == GuidanceAuto:
+		weak, err := r.netEps(r.weak.at(t), x)
+		if err != nil {
+			return nil, err
+		}
+		w := float32(r.opt.Scale)
+		for i := range r.eps {
+			r.eps[i] = (1+w)*pred[i] - w*weak[i]
+		}
+	default:
 		copy(r.eps, pred[:n])
 	}
 	if r.opt.Guidance == GuidanceClassifier && r.Class >= 0 {
 		copy(r.cls.XT, x)
-		layers.TimestepEmbedding(r.cls.TSin, r.ts[:r.Batch], nets.NoisyClassifierTimeDim)
+		layers.TimestepEmbedding(r.cls.TSin, r.net.ts[:r.Batch], nets.NoisyClassifierTimeDim)
 		clear(r.cls.OneHot)
 		for i := range r.Batch {
 			r.cls.OneHot[i*10+r.Class] = 1
@@ -118,40 +166,39 @@ func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 	return r.eps, nil
 }
 
-// netEps runs the network on x (Batch images; repeated for the second half
-// when classifier-free guidance doubles the rows), row i at timestep r.ts[i],
-// and returns its predictions converted to noise, every row's with its own
-// timestep. The result is valid until the next run.
-func (r *ReverseProcess) netEps(x []float32) ([]float32, error) {
-	m, d := r.m, r.m.pixels()
-	n := r.Batch * d
-	classes := m.sampler().Classes
-	copy(r.net.XT, x)
-	layers.TimestepEmbedding(r.net.TSin, r.ts, m.sampler().Ch)
-	if classes > 0 {
-		// Rows of the conditional half ask for the class (the null row
-		// when there is none); classifier-free guidance's second half is
-		// the unconditional prediction.
-		clear(r.net.OneHot)
-		for i := range r.ts {
-			c := classes
+// netEps runs net on x (Batch images; repeated for the second half when
+// classifier-free guidance doubles the rows), row i at timestep net.ts[i],
+// and returns its
+// predictions converted to noise by its own ddpm's prediction target. Rows
+// of a conditional network ask for r.Class (the null class when there is
+// none); classifier-free guidance's second half is the unconditional
+// prediction. The result is valid until net's next run.
+func (r *ReverseProcess) netEps(net *noiseNet, x []float32) ([]float32, error) {
+	m, d := net.m, net.m.pixels()
+	g := net.g
+	for off := 0; off < len(g.XT); off += len(x) {
+		copy(g.XT[off:], x)
+	}
+	u := m.sampler()
+	layers.TimestepEmbedding(g.TSin, net.ts, u.Ch)
+	if u.Classes > 0 {
+		clear(g.OneHot)
+		for i := range net.ts {
+			c := u.Classes
 			if i < r.Batch && r.Class >= 0 {
 				c = r.Class
 			}
-			r.net.OneHot[i*(classes+1)+c] = 1
+			g.OneHot[i*(u.Classes+1)+c] = 1
 		}
 	}
-	if r.opt.Guidance == GuidanceCFG {
-		copy(r.net.XT[n:], x)
-	}
-	if err := r.netProg.Run(); err != nil {
+	if err := net.prog.Run(); err != nil {
 		return nil, err
 	}
-	pred := r.netProg.Value(r.net.Pred)
+	pred := net.prog.Value(g.Pred)
 	if m.Pred != diffusion.PredictEps {
-		// Row i holds x's row i mod Batch at r.ts[i], the guided and
-		// unguided halves alike.
-		for i, t := range r.ts {
+		// Row i holds x's row i mod Batch, the guided and unguided halves
+		// alike.
+		for i, t := range net.ts {
 			xi := (i % r.Batch) * d
 			m.Sched.EpsFrom(m.Pred, pred[i*d:(i+1)*d], x[xi:xi+d], t)
 		}

@@ -63,6 +63,14 @@ func (m *DDPM) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) 
 	case given:
 		return sample.Drawing{}, fmt.Errorf("--%s is %s; add --guidance classifier or leave it out", ClassifierDependency.Name, ClassifierDependency.Purpose)
 	}
+	switch given := m.deps.Given(WeakModelDependency); {
+	case opt.Guidance == GuidanceAuto:
+		if opt.weak, err = m.weakModel(); err != nil {
+			return sample.Drawing{}, err
+		}
+	case given:
+		return sample.Drawing{}, fmt.Errorf("--%s is %s; add --guidance auto or leave it out", WeakModelDependency.Name, WeakModelDependency.Purpose)
+	}
 	opt.Progress = req.Progress
 	switch req.Kind {
 	case "trajectory":
@@ -72,7 +80,7 @@ func (m *DDPM) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) 
 		imgs, err := m.generate(req.N, req.Class, opt, rng)
 		facts := []sample.Fact{{Name: "sampler", Value: opt.Sampler}, {Name: "sample_steps", Value: opt.Steps}}
 		if opt.Guidance != "" {
-			facts = append(facts, sample.Fact{Name: "guidance_scale", Value: opt.Scale})
+			facts = append(facts, sample.Fact{Name: "guidance", Value: opt.Guidance}, sample.Fact{Name: "guidance_scale", Value: opt.Scale})
 		}
 		return sample.Drawing{Images: imgs, Grid: sample.DefaultGridOptions(), Facts: facts}, err
 	}
