@@ -178,10 +178,13 @@ type depLoader struct {
 	// announce, when set, is told where a dependency nobody named came
 	// from: its flag (--NAME) and the shipped weights' name.
 	announce func(flag, origin string)
+	// untold holds the origins of shipped dependencies loaded by Probe
+	// and not yet announced, by name.
+	untold map[string]string
 }
 
 func newDepLoader(cfg *config.Config, flags map[string]string) *depLoader {
-	return &depLoader{cfg: cfg, flags: flags, loaded: map[string]models.Model{}}
+	return &depLoader{cfg: cfg, flags: flags, loaded: map[string]models.Model{}, untold: map[string]string{}}
 }
 
 // path is where d's checkpoint is named: its flag, else its config key.
@@ -199,8 +202,24 @@ func (l *depLoader) path(d models.Dependency) (path, from string) {
 // config key is a setting that may go unused).
 func (l *depLoader) Given(d models.Dependency) bool { return l.flags[d.Name] != "" }
 
-// Load implements models.Loader.
+// Load implements models.Loader: Probe, then the announcement of shipped
+// weights, once.
 func (l *depLoader) Load(d models.Dependency) (models.Model, error) {
+	m, err := l.Probe(d)
+	if err != nil {
+		return nil, err
+	}
+	if origin, ok := l.untold[d.Name]; ok {
+		delete(l.untold, d.Name)
+		if l.announce != nil {
+			l.announce("--"+d.Name, origin)
+		}
+	}
+	return m, nil
+}
+
+// Probe implements models.Prober: it loads d as Load does, saying nothing.
+func (l *depLoader) Probe(d models.Dependency) (models.Model, error) {
 	if m, ok := l.loaded[d.Name]; ok {
 		return m, nil
 	}
@@ -219,9 +238,7 @@ func (l *depLoader) Load(d models.Dependency) (models.Model, error) {
 		if t, err = rebuild("", ck, nil, nil); err != nil {
 			return nil, fmt.Errorf("%s: %w", from, err)
 		}
-		if l.announce != nil {
-			l.announce("--"+d.Name, "the shipped weights "+checkpoints.Name(d.ShippedName()))
-		}
+		l.untold[d.Name] = "the shipped weights " + checkpoints.Name(d.ShippedName())
 	} else {
 		var err error
 		if t, err = loadTrained("", path, nil, nil); err != nil {

@@ -279,6 +279,9 @@ func TestWeakModelShipped(t *testing.T) {
 			if got := strings.Contains(out.String(), "; guidance auto;"); got != (c.wantFact == "auto") {
 				t.Errorf("output %q: autoguided %v, want %v", out.String(), got, c.wantFact == "auto")
 			}
+			if c.wantOut == "" && strings.Contains(out.String(), "as --weak-model") {
+				t.Errorf("output %q names a weak model it did not use", out.String())
+			}
 		})
 	}
 }

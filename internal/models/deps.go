@@ -34,6 +34,27 @@ type Loader interface {
 	Given(d Dependency) bool
 }
 
+// Prober is a Loader that can also load a dependency quietly, without
+// saying that it is in use: for a model that tries one it may not use (the
+// ddpm's default guidance, which guides only where the shipped weak model
+// fits it), so that nothing names it until the model loads it for real.
+type Prober interface {
+	Loader
+	Probe(d Dependency) (Model, error)
+}
+
+// Quiet returns a Loader that loads as l's Probe does, where l can.
+func Quiet(l Loader) Loader {
+	if p, ok := l.(Prober); ok {
+		return quiet{p}
+	}
+	return l
+}
+
+type quiet struct{ Prober }
+
+func (q quiet) Load(d Dependency) (Model, error) { return q.Probe(d) }
+
 // Trained is a Loader of models already in memory, by dependency name: for
 // tests, and for programs that build models themselves.
 type Trained map[string]Model

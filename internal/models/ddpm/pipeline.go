@@ -102,7 +102,9 @@ func (m *DDPM) pickGuidance() string {
 	if m.deps.Given(WeakModelDependency) || m.cfg.WeakModel != "" {
 		return GuidanceAuto
 	}
-	if _, err := m.weakModel(); err != nil {
+	// Probed, not loaded: a shipped weak model that does not fit is not
+	// announced as in use.
+	if _, err := m.fittingWeak(models.LoadAs[*DDPM](models.Quiet(m.deps), WeakModelDependency)); err != nil {
 		return "none"
 	}
 	return GuidanceAuto
@@ -174,7 +176,12 @@ func (m *DDPM) guidanceClassifier() (*classifiers.NoisyClassifier, error) {
 // prediction target and its training length (Karras et al. 2024 degrade
 // both capacity and training time).
 func (m *DDPM) weakModel() (*DDPM, error) {
-	w, err := models.LoadAs[*DDPM](m.deps, WeakModelDependency)
+	return m.fittingWeak(models.LoadAs[*DDPM](m.deps, WeakModelDependency))
+}
+
+// fittingWeak returns w, loaded as the weak model, or an error when it was
+// not loaded or does not fit m.
+func (m *DDPM) fittingWeak(w *DDPM, err error) (*DDPM, error) {
 	if err != nil {
 		return nil, err
 	}
