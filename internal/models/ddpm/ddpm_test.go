@@ -412,8 +412,8 @@ func TestGuidanceDependencies(t *testing.T) {
 		{"classifier, no guidance", models.Trained{"guidance-classifier": nc}, "", "add --guidance classifier or leave it out"},
 		{"autoguidance, no weak model", nil, GuidanceAuto, "needs --weak-model PATH (or --set ddpm.weak_model=PATH)"},
 		{"weak model, no guidance", models.Trained{"weak-model": weak}, "none", "add --guidance auto or leave it out"},
-		{"weak model of another schedule", models.Trained{"weak-model": otherSchedule}, GuidanceAuto, "--weak-model: its noise schedule differs"},
-		{"weak model of more timesteps", models.Trained{"weak-model": longer}, GuidanceAuto, "--weak-model: trained for 30 timesteps, the ddpm has 20"},
+		{"weak model of another schedule", models.Trained{"weak-model": otherSchedule}, GuidanceAuto, "--weak-model: the weak model's noise schedule differs"},
+		{"weak model of more timesteps", models.Trained{"weak-model": longer}, GuidanceAuto, "--weak-model: the weak model was trained for 30 timesteps, the ddpm has 20"},
 		{"weak model of other images", models.Trained{"weak-model": binarized}, GuidanceAuto, "--weak-model: trained on mnist, binarized, the ddpm on mnist: guide with"},
 		{"weak model not a ddpm", models.Trained{"weak-model": nc}, GuidanceAuto, "--weak-model: the weaker ddpm of --guidance auto is a"},
 	}

@@ -160,15 +160,26 @@ func (m *DDPM) guidanceClassifier() (*classifiers.NoisyClassifier, error) {
 	if !ok {
 		return nil, fmt.Errorf("--%s: not a noisy classifier", ClassifierDependency.Name)
 	}
-	if len(c.Sched.ABar) != len(m.Sched.ABar) {
-		return nil, fmt.Errorf("--%s: the classifier was trained for %d timesteps, the ddpm has %d", ClassifierDependency.Name, len(c.Sched.ABar), len(m.Sched.ABar))
-	}
-	for i, a := range c.Sched.ABar {
-		if math.Abs(a-m.Sched.ABar[i]) > 1e-9 {
-			return nil, fmt.Errorf("--%s: the classifier's noise schedule differs from the ddpm's at t = %d: train it with the ddpm's diffusion settings", ClassifierDependency.Name, i)
-		}
+	if err := m.sameSchedule(ClassifierDependency, "the classifier", c.Sched); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// sameSchedule returns an error naming d's flag unless s, the noise
+// schedule of the model d loaded (whose: "the classifier", ...), is the
+// ddpm's: guidance combines the two models' views of x_t at each timestep,
+// which agree only on one schedule.
+func (m *DDPM) sameSchedule(d models.Dependency, whose string, s *diffusion.Schedule) error {
+	if len(s.ABar) != len(m.Sched.ABar) {
+		return fmt.Errorf("--%s: %s was trained for %d timesteps, the ddpm has %d", d.Name, whose, len(s.ABar), len(m.Sched.ABar))
+	}
+	for i, a := range s.ABar {
+		if math.Abs(a-m.Sched.ABar[i]) > 1e-9 {
+			return fmt.Errorf("--%s: %s's noise schedule differs from the ddpm's at t = %d: train it with the ddpm's diffusion settings", d.Name, whose, i)
+		}
+	}
+	return nil
 }
 
 // weakModel loads autoguidance's weaker ddpm, which must diffuse the same
@@ -193,13 +204,9 @@ func (m *DDPM) fittingWeak(w *DDPM, err error) (*DDPM, error) {
 		return nil, fmt.Errorf("%s: diffuses %dx%dx%d samples, the ddpm %dx%dx%d", flag, w.in, w.side, w.side, m.in, m.side, m.side)
 	case dataOf(w.common.Data) != dataOf(m.common.Data):
 		return nil, fmt.Errorf("%s: trained on %s, the ddpm on %s: guide with a weaker ddpm of the same images", flag, dataOf(w.common.Data), dataOf(m.common.Data))
-	case len(w.Sched.ABar) != len(m.Sched.ABar):
-		return nil, fmt.Errorf("%s: trained for %d timesteps, the ddpm has %d", flag, len(w.Sched.ABar), len(m.Sched.ABar))
 	}
-	for i, a := range w.Sched.ABar {
-		if math.Abs(a-m.Sched.ABar[i]) > 1e-9 {
-			return nil, fmt.Errorf("%s: its noise schedule differs from the ddpm's at t = %d: train it with the ddpm's diffusion settings", flag, i)
-		}
+	if err := m.sameSchedule(WeakModelDependency, "the weak model", w.Sched); err != nil {
+		return nil, err
 	}
 	return w, nil
 }

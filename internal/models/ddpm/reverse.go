@@ -168,11 +168,10 @@ func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 
 // netEps runs net on x (Batch images; repeated for the second half when
 // classifier-free guidance doubles the rows), row i at timestep net.ts[i],
-// and returns its
-// predictions converted to noise by its own ddpm's prediction target. Rows
-// of a conditional network ask for r.Class (the null class when there is
-// none); classifier-free guidance's second half is the unconditional
-// prediction. The result is valid until net's next run.
+// and returns its predictions converted to noise by its own ddpm's
+// prediction target. Rows of a conditional network ask for r.Class (the
+// null class when there is none); classifier-free guidance's second half is
+// the unconditional prediction. The result is valid until net's next run.
 func (r *ReverseProcess) netEps(net *noiseNet, x []float32) ([]float32, error) {
 	m, d := net.m, net.m.pixels()
 	g := net.g
