@@ -68,6 +68,8 @@ type section struct {
 	ClassifierScale          float64 `mapstructure:"classifier_scale"`    // pixels only: the ldm has no noisy classifier
 	Guidance                 string  `mapstructure:"guidance"`            // without --guidance: none, auto, or "" (see pickGuidance)
 	AutoScale                float64 `mapstructure:"auto_scale"`          // pixels only
+	AutoSigmaMin             float64 `mapstructure:"auto_sigma_min"`      // pixels only
+	AutoSigmaMax             float64 `mapstructure:"auto_sigma_max"`      // pixels only; 0: no bound
 	WeakModel                string  `mapstructure:"weak_model"`          // read by the dependency loader
 	GuidanceClassifier       string  `mapstructure:"guidance_classifier"` // read by the dependency loader
 }
@@ -146,6 +148,9 @@ func build(s section, name string, common config.Common, deps models.Loader, in,
 	net, err := nets.NewUNet(ucfg, models.InitRNG(common.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if s.AutoSigmaMin < 0 || s.AutoSigmaMax < 0 || (s.AutoSigmaMax > 0 && s.AutoSigmaMax <= s.AutoSigmaMin) {
+		return nil, fmt.Errorf("config: %s.auto_sigma_min and auto_sigma_max must bound an interval: 0 <= min < max, or max 0 for no bound; got %g and %g", name, s.AutoSigmaMin, s.AutoSigmaMax)
 	}
 	switch s.Guidance {
 	case "", "none", GuidanceAuto:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -354,7 +355,37 @@ func TestGuidanceFormulas(t *testing.T) {
 				t.Fatalf("element %d: %v, want %v", i, guided[i], want)
 			}
 		}
+		// The noise-level interval: sigma_600 = 1.395 on the cosine
+		// schedule, guided inside (0.28, 5.42] and (1, no bound], not
+		// inside (0.28, 1] or (2, no bound].
+		if s := math.Sqrt((1 - m.Sched.ABar[tt]) / m.Sched.ABar[tt]); math.Abs(s-1.395) > 1e-3 {
+			t.Fatalf("sigma_%d = %v, the test's intervals assume 1.395", tt, s)
+		}
+		for _, c := range []struct {
+			lo, hi string
+			guides bool
+		}{{"0.28", "5.42", true}, {"1", "0", true}, {"0.28", "1", false}, {"2", "0", false}} {
+			mi := smallGuidedDDPM(t, models.Trained{"weak-model": weak}, set("ddpm.auto_sigma_min", c.lo), set("ddpm.auto_sigma_max", c.hi))
+			want := strong
+			if c.guides {
+				want = guided
+			}
+			if got := eps(mi, GuidanceAuto, 1.5); !slices.Equal(got, want) {
+				t.Errorf("interval (%s, %s]: guided %v, want %v", c.lo, c.hi, !c.guides, c.guides)
+			}
+		}
 	})
+}
+
+// TestAutoIntervalErrors checks that a noise-level interval that bounds
+// nothing is refused, naming its keys.
+func TestAutoIntervalErrors(t *testing.T) {
+	for _, c := range []struct{ lo, hi string }{{"-1", "0"}, {"0", "-1"}, {"0.5", "0.5"}, {"2", "1"}} {
+		_, err := (models.Entry{Name: "ddpm", Build: New}).New(modeltest.Config(t, "ddpm", set("ddpm.auto_sigma_min", c.lo), set("ddpm.auto_sigma_max", c.hi)), nil)
+		if err == nil || !strings.Contains(err.Error(), "ddpm.auto_sigma_min") {
+			t.Errorf("interval (%s, %s]: error %v, want one naming ddpm.auto_sigma_min", c.lo, c.hi, err)
+		}
+	}
 }
 
 // TestEverySamplerGuides draws guided samples of a class with every

@@ -118,7 +118,8 @@ func (r *ReverseProcess) Eps(t int) ([]float32, error) { return r.epsOf(r.x, t) 
 //
 // Classifier and classifier-free guidance steer toward r.Class and apply
 // only when there is one; autoguidance steers away from what a weaker model
-// of the same data predicts, and applies to every sample. Its form is
+// of the same data predicts, and applies to every sample, at the timesteps
+// of its noise-level interval (autoguides). Its form is
 // Karras et al.'s D_weak + w (D - D_weak) with w = 1 + scale, written in the
 // noise, which is affine in D at fixed x_t and t, so the two agree. It is the
 // Denoiser the samplers call. The result is valid until the next call.
@@ -134,7 +135,7 @@ func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 		for i := range r.eps {
 			r.eps[i] = (1+w)*pred[i] - w*pred[n+i]
 		}
-	case r.opt.Guidance == GuidanceAuto:
+	case r.opt.Guidance == GuidanceAuto && m.autoguides(t):
 		weak, err := r.netEps(r.weak.at(t), x)
 		if err != nil {
 			return nil, err
@@ -164,6 +165,21 @@ func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 		}
 	}
 	return r.eps, nil
+}
+
+// autoguides reports whether autoguidance applies at timestep t: where the
+// noise level sigma_t = sqrt((1 - abar_t) / abar_t) lies in (auto_sigma_min,
+// auto_sigma_max], every timestep by default. Kynkaanniemi et al. 2024 found
+// that guidance at the highest noise levels costs diversity and, at the
+// lowest, does little; outside the interval the weak model is not run.
+func (m *DDPM) autoguides(t int) bool {
+	lo, hi := m.cfg.AutoSigmaMin, m.cfg.AutoSigmaMax
+	if lo == 0 && hi == 0 {
+		return true
+	}
+	a := m.Sched.ABar[t]
+	sigma := math.Sqrt((1 - a) / a)
+	return sigma > lo && (hi == 0 || sigma <= hi)
 }
 
 // netEps runs net on x (Batch images; repeated for the second half when

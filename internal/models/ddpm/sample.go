@@ -82,6 +82,9 @@ func (m *DDPM) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) 
 		if opt.Guidance != "" {
 			facts = append(facts, sample.Fact{Name: "guidance", Value: opt.Guidance}, sample.Fact{Name: "guidance_scale", Value: opt.Scale})
 		}
+		if lo, hi := m.cfg.AutoSigmaMin, m.cfg.AutoSigmaMax; opt.Guidance == GuidanceAuto && (lo != 0 || hi != 0) {
+			facts = append(facts, sample.Fact{Name: "auto_sigma_min", Value: lo}, sample.Fact{Name: "auto_sigma_max", Value: hi})
+		}
 		return sample.Drawing{Images: imgs, Grid: sample.DefaultGridOptions(), Facts: facts}, err
 	}
 	return sample.Drawing{}, fmt.Errorf("the ddpm has no %q picture", req.Kind)
