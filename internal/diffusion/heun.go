@@ -39,8 +39,8 @@ func (h *Heun) Step(x, eps []float32, t, prev int, denoise Denoiser, rng *rand.R
 		h.x0, h.d, h.d2 = make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
 	}
 	at, ap := h.Sched.ABar[t], h.Sched.ABar[prev]
-	st, sp := math.Sqrt((1-at)/at), math.Sqrt((1-ap)/ap) // sigma_t, sigma_prev
-	zt, zp := 1/math.Sqrt(at), 1/math.Sqrt(ap)           // z = x * zt at t, x * zp at prev
+	st, sp := h.Sched.Sigma(t), h.Sched.Sigma(prev)
+	zt, zp := 1/math.Sqrt(at), 1/math.Sqrt(ap) // z = x * zt at t, x * zp at prev
 	copy(h.x0, x)
 	predictX0(h.d, x, eps, at, h.Clip)
 	for i := range x { // Euler's step, where the network looks again

@@ -76,6 +76,14 @@ func (s *Schedule) EpsFrom(p Prediction, out, xt []float32, t int) {
 // SNR is the signal-to-noise ratio abar_t / (1 - abar_t) of timestep t.
 func (s *Schedule) SNR(t int) float64 { return s.ABar[t] / (1 - s.ABar[t]) }
 
+// Sigma is the noise level sqrt((1 - abar_t) / abar_t) of timestep t: the
+// standard deviation of the noise in Karras et al.'s variables, where
+// x_t / sqrt(abar_t) is the clean image plus noise of that size.
+func (s *Schedule) Sigma(t int) float64 {
+	a := s.ABar[t]
+	return math.Sqrt((1 - a) / a)
+}
+
 // MinSNRWeight is the Min-SNR-gamma loss weight of timestep t (Hang et al.
 // 2023) for a network of prediction p: the x_0-space weight min(SNR, gamma)
 // expressed in p's space, min(SNR, gamma)/SNR for eps, min(SNR, gamma)/(SNR+1)

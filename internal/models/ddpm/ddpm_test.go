@@ -358,7 +358,7 @@ func TestGuidanceFormulas(t *testing.T) {
 		// The noise-level interval: sigma_600 = 1.395 on the cosine
 		// schedule, guided inside (0.28, 5.42] and (1, no bound], not
 		// inside (0.28, 1] or (2, no bound].
-		if s := math.Sqrt((1 - m.Sched.ABar[tt]) / m.Sched.ABar[tt]); math.Abs(s-1.395) > 1e-3 {
+		if s := m.Sched.Sigma(tt); math.Abs(s-1.395) > 1e-3 {
 			t.Fatalf("sigma_%d = %v, the test's intervals assume 1.395", tt, s)
 		}
 		for _, c := range []struct {

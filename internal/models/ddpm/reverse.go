@@ -173,14 +173,16 @@ func (r *ReverseProcess) epsOf(x []float32, t int) ([]float32, error) {
 // that guidance at the highest noise levels costs diversity and, at the
 // lowest, does little; outside the interval the weak model is not run.
 func (m *DDPM) autoguides(t int) bool {
-	lo, hi := m.cfg.AutoSigmaMin, m.cfg.AutoSigmaMax
-	if lo == 0 && hi == 0 {
+	if !m.autoBounded() {
 		return true
 	}
-	a := m.Sched.ABar[t]
-	sigma := math.Sqrt((1 - a) / a)
+	sigma, lo, hi := m.Sched.Sigma(t), m.cfg.AutoSigmaMin, m.cfg.AutoSigmaMax
 	return sigma > lo && (hi == 0 || sigma <= hi)
 }
+
+// autoBounded reports whether ddpm.auto_sigma_min or auto_sigma_max bounds
+// autoguidance's interval (both 0: every timestep).
+func (m *DDPM) autoBounded() bool { return m.cfg.AutoSigmaMin != 0 || m.cfg.AutoSigmaMax != 0 }
 
 // netEps runs net on x (Batch images; repeated for the second half when
 // classifier-free guidance doubles the rows), row i at timestep net.ts[i],

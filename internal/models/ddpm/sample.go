@@ -82,8 +82,8 @@ func (m *DDPM) Draw(req sample.Request, rng *rand.Rand) (sample.Drawing, error) 
 		if opt.Guidance != "" {
 			facts = append(facts, sample.Fact{Name: "guidance", Value: opt.Guidance}, sample.Fact{Name: "guidance_scale", Value: opt.Scale})
 		}
-		if lo, hi := m.cfg.AutoSigmaMin, m.cfg.AutoSigmaMax; opt.Guidance == GuidanceAuto && (lo != 0 || hi != 0) {
-			facts = append(facts, sample.Fact{Name: "auto_sigma_min", Value: lo}, sample.Fact{Name: "auto_sigma_max", Value: hi})
+		if opt.Guidance == GuidanceAuto && m.autoBounded() {
+			facts = append(facts, sample.Fact{Name: "auto_sigma_min", Value: m.cfg.AutoSigmaMin}, sample.Fact{Name: "auto_sigma_max", Value: m.cfg.AutoSigmaMax})
 		}
 		return sample.Drawing{Images: imgs, Grid: sample.DefaultGridOptions(), Facts: facts}, err
 	}
